@@ -1,0 +1,158 @@
+// The public facade: Database (one embedded engine) and Session (one client connection's state).
+// SQL execution lives in query/execute.ts; transactions live in oltp/. This file only wires them.
+
+import { DuetError, SqlState } from '../oltp/errors.ts';
+import type { Isolation, Txn } from '../oltp/api.ts';
+import { RowStore, type RowStoreOpenOptions } from '../oltp/rowstore.ts';
+import type { SqlType, Value } from '../oltp/types.ts';
+import { executeSql, prepareSql, type PreparedStatement } from './execute.ts';
+
+export interface QueryResult {
+  columns: { name: string; type: SqlType }[];
+  /** One array of values per row, in column order (see oltp/types.ts for the value representation). */
+  rows: Value[][];
+  /** The command tag PostgreSQL would send, e.g. 'SELECT 3', 'INSERT 0 1', 'CREATE TABLE'. */
+  command: string;
+  /** Rows affected by INSERT/UPDATE/DELETE (and rows returned by SELECT). */
+  rowCount: number;
+}
+
+export interface DatabaseOptions extends RowStoreOpenOptions {}
+
+export class Database {
+  readonly dir: string;
+  readonly store: RowStore;
+  private readonly sessions = new Set<Session>();
+  private closed = false;
+
+  private constructor(dir: string, store: RowStore) {
+    this.dir = dir;
+    this.store = store;
+  }
+
+  static async open(dir: string, options: DatabaseOptions = {}): Promise<Database> {
+    const store = await RowStore.open(dir, options);
+    return new Database(dir, store);
+  }
+
+  /** An independent session: its own transaction state, like one client connection. */
+  session(): Session {
+    this.assertOpen();
+    const session = new Session(this);
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Runs one SQL statement (or a `;`-separated script) in autocommit mode on a fresh session. */
+  async query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
+    const session = this.session();
+    try {
+      return await session.query(sql, params);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** A statement parsed and planned once, run many times with `$1`-style parameters. */
+  prepare(sql: string): PreparedQuery {
+    this.assertOpen();
+    return new PreparedQuery(this, prepareSql(this, sql));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.sessions) await session.close();
+    await this.store.close();
+  }
+
+  /** @internal */
+  forgetSession(session: Session): void {
+    this.sessions.delete(session);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DuetError(SqlState.objectInUse, 'the database is closed');
+  }
+}
+
+export class PreparedQuery {
+  constructor(
+    private readonly db: Database,
+    readonly statement: PreparedStatement,
+  ) {}
+
+  async query(params: readonly Value[] = []): Promise<QueryResult> {
+    const session = this.db.session();
+    try {
+      return await session.execute(this.statement, params);
+    } finally {
+      await session.close();
+    }
+  }
+}
+
+export class Session {
+  readonly db: Database;
+  /** The explicit transaction (BEGIN ... COMMIT), if one is open. */
+  txn: Txn | undefined;
+  /** PostgreSQL's "current transaction is aborted" state: set by an error inside an explicit transaction. */
+  failed = false;
+  /** Isolation of transactions this session starts (SET default_transaction_isolation / SET SESSION CHARACTERISTICS). */
+  defaultIsolation: Isolation = 'read committed';
+  /** Session settings (SET name = value), keyed by lower-case name. */
+  readonly settings = new Map<string, string>();
+  private closed = false;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  get inTransaction(): boolean {
+    return this.txn !== undefined;
+  }
+
+  begin(options: { isolation?: Isolation } = {}): Txn {
+    if (this.txn) throw new DuetError(SqlState.activeTransaction, 'there is already a transaction in progress');
+    this.txn = this.db.store.begin({ isolation: options.isolation ?? this.defaultIsolation });
+    this.failed = false;
+    return this.txn;
+  }
+
+  async commit(): Promise<void> {
+    const txn = this.txn;
+    if (!txn) throw new DuetError(SqlState.noActiveTransaction, 'there is no transaction in progress');
+    this.txn = undefined;
+    if (this.failed) {
+      this.failed = false;
+      txn.rollback();
+      throw new DuetError(SqlState.inFailedTransaction, 'the transaction was aborted by an earlier error and has been rolled back');
+    }
+    await txn.commit();
+  }
+
+  rollback(): void {
+    const txn = this.txn;
+    this.txn = undefined;
+    this.failed = false;
+    if (txn && txn.state === 'active') txn.rollback();
+  }
+
+  query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
+    if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
+    return executeSql(this, sql, params);
+  }
+
+  execute(statement: PreparedStatement, params: readonly Value[] = []): Promise<QueryResult> {
+    if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
+    return statement.run(this, params);
+  }
+
+  /** Ends the session; an open transaction is rolled back (like a dropped connection). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.rollback();
+    this.db.forgetSession(this);
+  }
+}
