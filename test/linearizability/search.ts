@@ -1,0 +1,198 @@
+// Wing & Gong linearizability search with Lowe's memoization, shaped like Porcupine's: call/return
+// entries in a doubly linked list, "lift" an operation out when it is linearized, "unlift" on backtrack.
+import { assert } from '../../oltp/errors.ts';
+import { REJECTED, type Model } from './model.ts';
+
+export interface SearchOptions {
+  /** Give up with `'unknown'` after this long (default 10 s). */
+  timeoutMs?: number;
+  /** Give up with `'unknown'` once the memo holds this many configurations (bounds memory). */
+  cacheEntriesMax?: number;
+  /** Clock, injectable for tests (ms). */
+  now?: () => number;
+}
+
+export interface TimedEvent {
+  call: number;
+  /** `Infinity` for an operation that never returned. */
+  return: number;
+}
+
+export type SearchResult =
+  | { linearizable: true; order: number[]; steps: number }
+  | { linearizable: false; longestPrefix: number[]; blockedOp: number; steps: number }
+  | { linearizable: 'unknown'; reason: string; longestPrefix: number[]; steps: number };
+
+const NONE = -1;
+const clockCheckSteps = 4096;
+
+/**
+ * Searches for a linearization of `ops` (indices into the array) under `model`.
+ * Nodes: `2i` is the call of op i, `2i + 1` its return, `2n` the list head.
+ */
+export function searchLinearization<S, Op>(model: Model<S, Op>, ops: readonly Op[], times: readonly TimedEvent[], options: SearchOptions = {}): SearchResult {
+  assert(ops.length === times.length, 'one time span per operation');
+  const n = ops.length;
+  const now = options.now ?? (() => performance.now());
+  const deadlineMs = now() + (options.timeoutMs ?? 10_000);
+  const cacheEntriesMax = options.cacheEntriesMax ?? 5_000_000;
+
+  const list = buildList(times);
+  const { next } = list;
+  const head = 2 * n;
+  const linearized = new Uint32Array(Math.ceil(n / 32) + 1);
+  const zobrist = zobristKeys(n);
+  let hash = 0;
+  const cache = new Map<unknown, Map<number, Uint32Array[]>>();
+  let cacheEntries = 0;
+
+  // The stack of linearized calls and the state before each, for backtracking.
+  const stackNodes = new Int32Array(n);
+  const stackStates: S[] = [];
+  let depth = 0;
+  let best: number[] = [];
+  let blockedOp = NONE;
+  let state = model.init();
+  let entry = next[head]!;
+  let steps = 0;
+
+  while (next[head] !== NONE) {
+    steps++;
+    if (steps % clockCheckSteps === 0 && now() > deadlineMs) {
+      return { linearizable: 'unknown', reason: `timed out after ${options.timeoutMs ?? 10_000} ms`, longestPrefix: best, steps };
+    }
+    if ((entry & 1) === 0) {
+      const op = entry >> 1;
+      const after = model.step(state, ops[op]!);
+      if (after !== REJECTED) {
+        toggle(linearized, op);
+        hash ^= zobrist[op]!;
+        if (remember(cache, model.key(after), hash, linearized)) {
+          cacheEntries++;
+          if (cacheEntries > cacheEntriesMax) {
+            return { linearizable: 'unknown', reason: `memo exceeded ${cacheEntriesMax} configurations`, longestPrefix: best, steps };
+          }
+          stackNodes[depth] = entry;
+          stackStates[depth] = state;
+          depth++;
+          if (depth > best.length) {
+            best = Array.from(stackNodes.subarray(0, depth), (node) => node >> 1);
+            blockedOp = NONE;
+          }
+          state = after;
+          list.lift(entry);
+          entry = next[head]!;
+          continue;
+        }
+        toggle(linearized, op);
+        hash ^= zobrist[op]!;
+      }
+      entry = next[entry]!;
+    } else {
+      // A return reached before its call was linearized: this branch is dead.
+      if (depth === best.length && blockedOp === NONE) blockedOp = entry >> 1;
+      if (depth === 0) return { linearizable: false, longestPrefix: best, blockedOp, steps };
+      depth--;
+      entry = stackNodes[depth]!;
+      state = stackStates[depth]!;
+      const op = entry >> 1;
+      toggle(linearized, op);
+      hash ^= zobrist[op]!;
+      list.unlift(entry);
+      entry = next[entry]!;
+    }
+  }
+  return { linearizable: true, order: Array.from(stackNodes.subarray(0, depth), (node) => node >> 1), steps };
+}
+
+function toggle(bits: Uint32Array, index: number): void {
+  bits[index >>> 5]! ^= 1 << (index & 31);
+}
+
+/** Adds (state, linearized set) to the memo; false if it was already there (Lowe's pruning). */
+function remember(cache: Map<unknown, Map<number, Uint32Array[]>>, stateKey: unknown, hash: number, bits: Uint32Array): boolean {
+  let byHash = cache.get(stateKey);
+  if (byHash === undefined) {
+    byHash = new Map();
+    cache.set(stateKey, byHash);
+  }
+  const bucket = byHash.get(hash);
+  if (bucket === undefined) {
+    byHash.set(hash, [bits.slice()]);
+    return true;
+  }
+  for (const seen of bucket) if (sameBits(seen, bits)) return false;
+  bucket.push(bits.slice());
+  return true;
+}
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Fixed pseudo-random 32-bit keys per operation so the set hash updates in O(1) (Zobrist hashing). */
+function zobristKeys(n: number): Int32Array {
+  const keys = new Int32Array(n);
+  let x = 0x9e3779b9 | 0;
+  for (let i = 0; i < n; i++) {
+    // xorshift32: deterministic, good enough spread for a hash-table key.
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    keys[i] = x;
+  }
+  return keys;
+}
+
+interface EntryList {
+  next: Int32Array;
+  lift(callNode: number): void;
+  unlift(callNode: number): void;
+}
+
+/** Links all call and return nodes in time order; at equal times calls come first (they overlap). */
+function buildList(times: readonly TimedEvent[]): EntryList {
+  const n = times.length;
+  const nodes = new Int32Array(2 * n);
+  for (let i = 0; i < 2 * n; i++) nodes[i] = i;
+  const timeOf = (node: number): number => {
+    const span = times[node >> 1]!;
+    return (node & 1) === 0 ? span.call : span.return;
+  };
+  // Compared without subtraction: Infinity - Infinity is NaN.
+  nodes.sort((a, b) => compareNumbers(timeOf(a), timeOf(b)) || (a & 1) - (b & 1) || a - b);
+  const head = 2 * n;
+  const next = new Int32Array(2 * n + 1).fill(NONE);
+  const prev = new Int32Array(2 * n + 1).fill(NONE);
+  let last = head;
+  for (const node of nodes) {
+    next[last] = node;
+    prev[node] = last;
+    last = node;
+  }
+  const remove = (node: number): void => {
+    next[prev[node]!] = next[node]!;
+    if (next[node] !== NONE) prev[next[node]!] = prev[node]!;
+  };
+  const restore = (node: number): void => {
+    next[prev[node]!] = node;
+    if (next[node] !== NONE) prev[next[node]!] = node;
+  };
+  return {
+    next,
+    // The removed nodes keep their own pointers, so restoring in reverse order puts them back exactly.
+    lift(callNode) {
+      remove(callNode);
+      remove(callNode + 1);
+    },
+    unlift(callNode) {
+      restore(callNode + 1);
+      restore(callNode);
+    },
+  };
+}
+
+function compareNumbers(a: number, b: number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
