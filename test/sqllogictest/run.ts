@@ -1,0 +1,86 @@
+// Command-line sqllogictest runner:
+//   npx tsx test/sqllogictest/run.ts [--update-expectations] [files...]
+// Runs the scripts (default: the whole suite), prints progress and a summary per script, and exits 1
+// when the outcome differs from expected-failures.json in either direction. With --update-expectations
+// it rewrites the list for the scripts it ran (and FAILURES.md when it ran them all).
+
+import { relative, resolve } from 'node:path';
+import { checkScript, loadExpectations, replaceScript, saveExpectations, type ExpectedFailure, type Expectations } from './expectations.ts';
+import { DATA_DIR, EXPECTATIONS_PATH, FAILURES_MD_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
+import { writeFailuresReport, type ScriptStats } from './report.ts';
+import { Progress } from './progress.ts';
+
+const USAGE = 'usage: npx tsx test/sqllogictest/run.ts [--update-expectations] [files...]\n  files: paths relative to the data folder (e.g. select1.test evidence/in1.test) or to the current directory';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const update = argv.includes('--update-expectations');
+  const unknown = argv.filter((a) => a.startsWith('-') && a !== '--update-expectations');
+  if (unknown.length > 0 || argv.includes('--help')) {
+    process.stderr.write(`${USAGE}\n`);
+    return unknown.length > 0 && !argv.includes('--help') ? 2 : 0;
+  }
+  const named = argv.filter((a) => !a.startsWith('-')).map(toSuiteName);
+  const files = named.length > 0 ? named : suiteFiles();
+  const scripts = files.map((file) => ({ file, records: loadScript(file) }));
+  const progress = new Progress(scripts.reduce((n, s) => n + s.records.length, 0));
+  let expectations = loadExpectations(EXPECTATIONS_PATH);
+  const stats: ScriptStats[] = [];
+  const newFailures: ExpectedFailure[] = [];
+  const newPasses: ExpectedFailure[] = [];
+
+  for (const { file, records } of scripts) {
+    progress.startScript(file);
+    const result = await runSuiteScript(records, () => progress.tick());
+    const failed = result.outcomes.filter((o) => o.failure !== undefined).length;
+    stats.push({ file, applied: result.outcomes.length, failed, skipped: result.skipped, elapsedMs: result.elapsedMs });
+    const d = checkScript(file, result.outcomes, expectations);
+    newFailures.push(...d.newFailures);
+    newPasses.push(...d.newPasses);
+    if (update) expectations = replaceScript(expectations, file, result.outcomes);
+    progress.clear();
+    const rate = result.outcomes.length / Math.max(result.elapsedMs / 1000, 1e-3);
+    process.stdout.write(`${file}: ${result.outcomes.length - failed}/${result.outcomes.length} pass, ${failed} fail (${d.newFailures.length} new), ${d.newPasses.length} newly passing, ${result.skipped} skipped; ${(result.elapsedMs / 1000).toFixed(1)} s, ${rate.toFixed(0)} records/s${result.haltedAtLine ? `; halted at line ${result.haltedAtLine}` : ''}\n`);
+  }
+  progress.clear();
+  printTotals(stats);
+  if (update) {
+    saveExpectations(EXPECTATIONS_PATH, expectations);
+    process.stdout.write(`wrote ${relative(process.cwd(), EXPECTATIONS_PATH)}\n`);
+    if (named.length === 0) {
+      writeFailuresReport(FAILURES_MD_PATH, stats, expectations.failures, new Date());
+      process.stdout.write(`wrote ${relative(process.cwd(), FAILURES_MD_PATH)}\n`);
+    }
+    return 0;
+  }
+  return reportDiscrepancies(newFailures, newPasses, expectations);
+}
+
+function printTotals(stats: readonly ScriptStats[]): void {
+  const applied = stats.reduce((n, s) => n + s.applied, 0);
+  const failed = stats.reduce((n, s) => n + s.failed, 0);
+  const seconds = stats.reduce((n, s) => n + s.elapsedMs, 0) / 1000;
+  const rate = applied === 0 ? 'n/a' : `${((100 * (applied - failed)) / applied).toFixed(2)}%`;
+  process.stdout.write(`total: ${applied - failed}/${applied} records pass (${rate}), ${failed} fail, in ${seconds.toFixed(1)} s\n`);
+}
+
+function reportDiscrepancies(newFailures: readonly ExpectedFailure[], newPasses: readonly ExpectedFailure[], expectations: Expectations): number {
+  const shownMax = 30;
+  for (const f of newFailures.slice(0, shownMax)) process.stdout.write(`NEW FAILURE ${f.file}:${f.line}: ${f.reason}${f.detail ? ` (${f.detail})` : ''}\n    ${f.sql}\n`);
+  if (newFailures.length > shownMax) process.stdout.write(`... and ${newFailures.length - shownMax} more new failures\n`);
+  for (const f of newPasses.slice(0, shownMax)) process.stdout.write(`NOW PASSES ${f.file}:${f.line} (listed as: ${f.reason})\n`);
+  if (newPasses.length > shownMax) process.stdout.write(`... and ${newPasses.length - shownMax} more records that now pass\n`);
+  if (newFailures.length === 0 && newPasses.length === 0) {
+    process.stdout.write(`matches ${relative(process.cwd(), EXPECTATIONS_PATH)} (${expectations.failures.length} listed failures)\n`);
+    return 0;
+  }
+  process.stdout.write('outcome differs from the expectations: fix the engine, or rerun with --update-expectations if the change is intended\n');
+  return 1;
+}
+
+/** Accepts `select1.test`, `evidence/in1.test`, or a path to a file inside the data folder. */
+function toSuiteName(arg: string): string {
+  const inData = relative(DATA_DIR, resolve(arg));
+  return inData.startsWith('..') ? arg : inData;
+}
+
+process.exitCode = await main(process.argv.slice(2));

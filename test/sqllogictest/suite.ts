@@ -1,0 +1,38 @@
+// Where the scripts live, which ones form the suite, and running one script on a fresh engine: the
+// piece shared by the command-line runner (run.ts) and the vitest check (sqllogictest.test.ts).
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseSlt, type SltRecord } from './parse.ts';
+import { runScript, type ScriptResult } from './runscript.ts';
+import { openDuetEngine, type EngineFactory } from './engine.ts';
+
+/** The project's test data: ../shared/data/ relative to the project root (DUET_SLT_DIR overrides). */
+export const DATA_DIR = process.env.DUET_SLT_DIR ?? fileURLToPath(new URL('../../../shared/data/sqllogictest/', import.meta.url));
+export const EXPECTATIONS_PATH = fileURLToPath(new URL('./expected-failures.json', import.meta.url));
+export const FAILURES_MD_PATH = fileURLToPath(new URL('./FAILURES.md', import.meta.url));
+
+/** We answer skipif/onlyif as this database. */
+export const DBMS = 'postgresql';
+export const RECORD_TIMEOUT_MS = 20_000;
+
+/** Every script of the suite, relative to DATA_DIR: select1..5 and evidence/*. */
+export function suiteFiles(): string[] {
+  const top = readdirSync(DATA_DIR).filter((f) => f.endsWith('.test')).sort();
+  const evidence = readdirSync(join(DATA_DIR, 'evidence')).filter((f) => f.endsWith('.test')).sort().map((f) => `evidence/${f}`);
+  return [...top, ...evidence];
+}
+
+export function loadScript(file: string): SltRecord[] {
+  return parseSlt(readFileSync(resolve(DATA_DIR, file), 'utf8'), file);
+}
+
+export async function runSuiteScript(records: readonly SltRecord[], onRecord?: () => void, open: EngineFactory = openDuetEngine): Promise<ScriptResult> {
+  const engine = await open();
+  try {
+    return await runScript(records, engine, { dbms: DBMS, recordTimeoutMs: RECORD_TIMEOUT_MS, ...(onRecord ? { onRecord } : {}) });
+  } finally {
+    await engine.close();
+  }
+}
