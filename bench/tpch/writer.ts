@@ -22,7 +22,7 @@ export class TableWriter {
   /** Appends text (ASCII); call `flush` between rows once `full` so the block never overflows. */
   put(text: string): void {
     assert(text.length <= lineBytesMax, 'one row group fits in a block');
-    this.used += this.block.latin1Write(text, this.used);
+    this.used += this.block.write(text, this.used, 'latin1');
   }
 
   get full(): boolean {
