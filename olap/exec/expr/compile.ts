@@ -1,0 +1,489 @@
+// Compiles an expression once per plan into a JavaScript function that loops over a whole batch
+// (typed arrays in, typed arrays out, no boxing on the hot paths: integer/double/decimal arithmetic and
+// comparisons, boolean logic, CASE, IN, LIKE, cheap casts). Everything else calls the same value-level
+// functions as the interpreter. DECIMALs are carried as scaled integers in doubles; when a value would
+// leave the exact range (2^53) or a column arrives as 'bigdecimal', the kernel throws FALLBACK and the
+// batch is evaluated by the interpreter instead, so results never lose exactness.
+
+import { DuetError, SqlState } from '../../../oltp/errors.ts';
+import type { SqlType, Value } from '../../../oltp/types.ts';
+import { castValue, outOfRange } from '../cast.ts';
+import { divisionByZero } from '../arith.ts';
+import { pow10n, rescaleNumber } from '../decimal.ts';
+import { MICROS_PER_DAY } from '../datetime.ts';
+import { resolveScalar } from '../scalar.ts';
+import type { Batch, Expr, Vector } from '../spec.ts';
+import { compareDomain, compareValues, scaleOf, trimBlanks } from '../values.ts';
+import { likeMatch, likeRegex } from './like.ts';
+
+/** Thrown by a kernel when the batch needs the exact (bigint) path. */
+export const FALLBACK = Symbol('fallback');
+
+type Repr = 'num' | 'dec' | 'str' | 'bool';
+
+function reprOf(t: SqlType): Repr {
+  switch (t.id) {
+    case 'decimal': return 'dec';
+    case 'varchar': return 'str';
+    case 'boolean': return 'bool';
+    default: return 'num';
+  }
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Helpers the generated code calls (kept out of the hot loop body's allocation path). */
+const H = {
+  FALLBACK,
+  divZero(): never { throw divisionByZero(); },
+  range(t: SqlType): never { throw outOfRange(t); },
+  overflow(): never { throw new DuetError(SqlState.numericValueOutOfRange, 'value out of range: overflow'); },
+  fallback(): never { throw FALLBACK; },
+  intDiv(a: number, b: number): number {
+    let q = Math.trunc(a / b);
+    const r = a - q * b;
+    if (r !== 0 && Math.sign(r) !== Math.sign(a)) q -= Math.sign(a) * Math.sign(b);
+    return q;
+  },
+  /** bigint → scaled number, or FALLBACK when it does not fit exactly. */
+  decNum(v: Value): number {
+    if (typeof v !== 'bigint') return v as number;
+    if (v > 9007199254740991n || v < -9007199254740991n) throw FALLBACK;
+    return Number(v);
+  },
+  safe(v: number): number {
+    if (!Number.isSafeInteger(v)) throw FALLBACK;
+    return v;
+  },
+  rescaleDown(v: number, from: number, to: number): number { return rescaleNumber(v, from, to); },
+  trim: trimBlanks,
+  cast: castValue,
+  compare: compareValues,
+  like: likeMatch,
+};
+
+interface Emitted { readonly v: string; readonly n: string }
+
+class Gen {
+  readonly decls: string[] = [];
+  readonly prologue: string[] = [];
+  readonly K: unknown[] = [];
+  private counter = 0;
+  private readonly colsSeen = new Map<number, Repr>();
+  private readonly paramsSeen = new Set<number>();
+
+  local(): Emitted {
+    const id = this.counter++;
+    this.decls.push(`let v${id}, n${id};`);
+    return { v: `v${id}`, n: `n${id}` };
+  }
+
+  konst(value: unknown): string {
+    this.K.push(value);
+    return `K[${this.K.length - 1}]`;
+  }
+
+  column(index: number, t: SqlType): Repr {
+    const r = reprOf(t);
+    if (!this.colsSeen.has(index)) {
+      this.colsSeen.set(index, r);
+      const c = `c${index}`;
+      this.prologue.push(`const ${c} = cols[${index}];`, `const ${c}v = ${c}.valid;`);
+      if (r === 'str') {
+        this.prologue.push(
+          `const ${c}dict = ${c}.kind === 'dict' ? ${c}.dict : null;`,
+          `const ${c}codes = ${c}.kind === 'dict' ? ${c}.codes : null;`,
+          `const ${c}d = ${c}.kind === 'dict' ? null : ${c}.data;`,
+        );
+      } else {
+        this.prologue.push(`if (${c}.kind === 'bigdecimal') throw H.FALLBACK;`, `const ${c}d = ${c}.data;`);
+      }
+    }
+    return r;
+  }
+
+  param(index: number, t: SqlType): void {
+    if (this.paramsSeen.has(index)) return;
+    this.paramsSeen.add(index);
+    const conv = reprOf(t) === 'dec' ? `H.decNum(params[${index - 1}])` : `params[${index - 1}]`;
+    this.prologue.push(`const p${index} = ${conv};`, `const p${index}n = params[${index - 1}] === null || params[${index - 1}] === undefined;`);
+  }
+}
+
+/** Code converting a value of repr r (variable `v`) to the oltp Value representation. */
+function box(r: Repr, v: string): string {
+  return r === 'dec' ? `BigInt(${v})` : v;
+}
+
+function unbox(r: Repr, v: string): string {
+  return r === 'dec' ? `H.decNum(${v})` : v;
+}
+
+function sameType(a: SqlType, b: SqlType): boolean {
+  return a.id === b.id && (a.id !== 'decimal' || scaleOf(a) === scaleOf(b)) && (a.id !== 'varchar' || (a.length === b.length && a.fixed === b.fixed));
+}
+
+/** Emits code converting `src` (type from) into a fresh local of type to. */
+function coerce(g: Gen, out: string[], src: Emitted, from: SqlType, to: SqlType): Emitted {
+  if (sameType(from, to) || to.id === 'null') return src;
+  const r = g.local();
+  const fr = reprOf(from);
+  const tr = reprOf(to);
+  out.push(`${r.n} = ${src.n};`);
+  if (from.id === 'null') {
+    out.push(`${r.v} = undefined;`);
+    return r;
+  }
+  if (fr === 'num' && from.id !== 'double' && (from.id === 'integer' || from.id === 'bigint') && to.id === 'double') {
+    out.push(`${r.v} = ${src.v};`);
+  } else if (from.id === 'integer' && to.id === 'bigint') {
+    out.push(`${r.v} = ${src.v};`);
+  } else if ((from.id === 'integer' || from.id === 'bigint') && tr === 'dec' && to.precision === undefined) {
+    out.push(`if (!${r.n}) ${r.v} = H.safe(${src.v} * ${pow10n(scaleOf(to))});`);
+  } else if (fr === 'dec' && tr === 'dec' && to.precision === undefined) {
+    const sf = scaleOf(from);
+    const st = scaleOf(to);
+    if (st >= sf) out.push(`if (!${r.n}) ${r.v} = H.safe(${src.v} * ${pow10n(st - sf)});`);
+    else out.push(`if (!${r.n}) ${r.v} = H.rescaleDown(${src.v}, ${sf}, ${st});`);
+  } else if (fr === 'dec' && to.id === 'double') {
+    out.push(`${r.v} = ${src.v} / ${pow10n(scaleOf(from))};`);
+  } else if (from.id === 'date' && to.id === 'timestamp') {
+    out.push(`${r.v} = ${src.v} * ${MICROS_PER_DAY};`);
+  } else {
+    const f = g.konst(from);
+    const t = g.konst(to);
+    out.push(`if (!${r.n}) { const x = H.cast(${box(fr, src.v)}, ${f}, ${t}); ${r.n} = x === null; ${r.v} = ${unbox(tr, 'x')}; }`);
+  }
+  return r;
+}
+
+const CMP_OPS: Record<string, string> = { '=': '===', '<>': '!==', '!=': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+
+/** Emits a comparison of two non-NULL emitted values into boolean code; returns the expression text. */
+function compareCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType, b: Emitted, tb: SqlType): string {
+  const jsOp = CMP_OPS[op]!;
+  const domain = compareDomain(ta, tb);
+  const ra = reprOf(ta);
+  const rb = reprOf(tb);
+  switch (domain) {
+    case 'number': return `(${a.v} ${jsOp} ${b.v})`;
+    case 'double': {
+      const x = ra === 'dec' ? `(${a.v} / ${pow10n(scaleOf(ta))})` : a.v;
+      const y = rb === 'dec' ? `(${b.v} / ${pow10n(scaleOf(tb))})` : b.v;
+      return `(${x} ${jsOp} ${y})`;
+    }
+    case 'decimal': {
+      const s = Math.max(scaleOf(ta), scaleOf(tb));
+      const fa = s - (ra === 'dec' ? scaleOf(ta) : 0);
+      const fb = s - (rb === 'dec' ? scaleOf(tb) : 0);
+      const x = fa === 0 ? a.v : `H.safe(${a.v} * ${pow10n(fa)})`;
+      const y = fb === 0 ? b.v : `H.safe(${b.v} * ${pow10n(fb)})`;
+      return `(${x} ${jsOp} ${y})`;
+    }
+    case 'datetime': {
+      const x = ta.id === 'date' ? `(${a.v} * ${MICROS_PER_DAY})` : a.v;
+      const y = tb.id === 'date' ? `(${b.v} * ${MICROS_PER_DAY})` : b.v;
+      return `(${x} ${jsOp} ${y})`;
+    }
+    case 'string':
+      if (ra === 'str' && rb === 'str') {
+        if (ta.fixed === true || tb.fixed === true) return `(H.trim(${a.v}) ${jsOp} H.trim(${b.v}))`;
+        return `(${a.v} ${jsOp} ${b.v})`;
+      }
+      break;
+    case 'bool': return `((+${a.v}) ${jsOp} (+${b.v}))`;
+  }
+  const ka = g.konst(ta);
+  const kb = g.konst(tb);
+  return `(H.compare(${box(ra, a.v)}, ${ka}, ${box(rb, b.v)}, ${kb}) ${jsOp} 0)`;
+  void out;
+}
+
+function isIntType(t: SqlType): boolean {
+  return t.id === 'integer' || t.id === 'bigint';
+}
+
+/** Emits arithmetic for the fast cases; returns undefined when the generic function must be used. */
+function arithCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType, b: Emitted, tb: SqlType, t: SqlType, r: Emitted): boolean {
+  if (isIntType(t) && isIntType(ta) && isIntType(tb)) {
+    const kt = g.konst(t);
+    const lo = t.id === 'integer' ? -2147483648 : -SAFE;
+    const hi = t.id === 'integer' ? 2147483647 : SAFE;
+    const check = `if (${r.v} > ${hi} || ${r.v} < ${lo}) H.range(${kt});`;
+    switch (op) {
+      case '+': case '-': out.push(`${r.v} = ${a.v} ${op} ${b.v}; ${check}`); return true;
+      case '*': out.push(`${r.v} = ${a.v} * ${b.v}; if (!Number.isSafeInteger(${r.v})) H.range(${kt}); ${check}`); return true;
+      case '/': out.push(`if (${b.v} === 0) H.divZero(); ${r.v} = H.intDiv(${a.v}, ${b.v}); ${check}`); return true;
+      case '%': out.push(`if (${b.v} === 0) H.divZero(); ${r.v} = ${a.v} % ${b.v} + 0;`); return true;
+    }
+  }
+  const numeric = (x: SqlType) => isIntType(x) || x.id === 'double' || x.id === 'decimal';
+  if (t.id === 'double' && numeric(ta) && numeric(tb)) {
+    const x = ta.id === 'decimal' ? `(${a.v} / ${pow10n(scaleOf(ta))})` : a.v;
+    const y = tb.id === 'decimal' ? `(${b.v} / ${pow10n(scaleOf(tb))})` : b.v;
+    const finite = `if (${r.v} === Infinity || ${r.v} === -Infinity) H.overflow();`;
+    if (op === '/' || op === '%') out.push(`if (${y} === 0) H.divZero(); ${r.v} = ${x} ${op} ${y}; ${finite}`);
+    else out.push(`${r.v} = ${x} ${op} ${y}; ${finite}`);
+    return true;
+  }
+  if (t.id === 'decimal' && t.precision === undefined && (op === '+' || op === '-' || op === '*')
+    && (isIntType(ta) || ta.id === 'decimal') && (isIntType(tb) || tb.id === 'decimal')) {
+    const sa = ta.id === 'decimal' ? scaleOf(ta) : 0;
+    const sb = tb.id === 'decimal' ? scaleOf(tb) : 0;
+    const s = scaleOf(t);
+    let m: number;
+    if (op === '*') {
+      out.push(`${r.v} = H.safe(${a.v} * ${b.v});`);
+      m = sa + sb;
+    } else {
+      m = Math.max(sa, sb);
+      const x = m === sa ? a.v : `H.safe(${a.v} * ${pow10n(m - sa)})`;
+      const y = m === sb ? b.v : `H.safe(${b.v} * ${pow10n(m - sb)})`;
+      out.push(`${r.v} = H.safe(${x} ${op} ${y});`);
+    }
+    if (s > m) out.push(`${r.v} = H.safe(${r.v} * ${pow10n(s - m)});`);
+    else if (s < m) out.push(`${r.v} = H.rescaleDown(${r.v}, ${m}, ${s});`);
+    return true;
+  }
+  return false;
+}
+
+function emit(g: Gen, out: string[], e: Expr): Emitted {
+  switch (e.kind) {
+    case 'col': {
+      const repr = g.column(e.index, e.type);
+      const r = g.local();
+      const c = `c${e.index}`;
+      out.push(`${r.n} = ${c}v !== undefined && ${c}v[i] === 0;`);
+      if (repr === 'str') out.push(`${r.v} = ${c}dict !== null ? ${c}dict[${c}codes[i]] : ${c}d[i];`);
+      else if (repr === 'bool') out.push(`${r.v} = ${c}d[i] === 1;`);
+      else out.push(`${r.v} = ${c}d[i];`);
+      return r;
+    }
+    case 'const': {
+      if (e.value === null) return { v: 'undefined', n: 'true' };
+      const repr = reprOf(e.type);
+      if (repr === 'dec') {
+        const big = e.value as bigint;
+        if (big > 9007199254740991n || big < -9007199254740991n) throw FALLBACK;
+        return { v: String(Number(big)), n: 'false' };
+      }
+      if (repr === 'num' && typeof e.value === 'number' && Number.isFinite(e.value)) return { v: `(${String(e.value)})`, n: 'false' };
+      return { v: g.konst(e.value), n: 'false' };
+    }
+    case 'param':
+      g.param(e.index, e.type);
+      return { v: `p${e.index}`, n: `p${e.index}n` };
+    case 'cast': {
+      const a = emit(g, out, e.arg);
+      return coerce(g, out, a, e.arg.type, e.type);
+    }
+    case 'and': case 'or': return emitBool(g, out, e);
+    case 'not': {
+      const a = emit(g, out, e.arg);
+      const r = g.local();
+      out.push(`${r.n} = ${a.n}; ${r.v} = !${a.v};`);
+      return r;
+    }
+    case 'isNull': {
+      const a = emit(g, out, e.arg);
+      const r = g.local();
+      out.push(`${r.n} = false; ${r.v} = ${e.negated ? '!' : ''}${a.n};`);
+      return r;
+    }
+    case 'case': return emitCase(g, out, e);
+    case 'in': return emitIn(g, out, e);
+    case 'like': return emitLike(g, out, e);
+    case 'call': return emitCall(g, out, e);
+  }
+}
+
+function emitBool(g: Gen, out: string[], e: Extract<Expr, { kind: 'and' | 'or' }>): Emitted {
+  const r = g.local();
+  const stop = e.kind === 'or' ? 'true' : 'false';
+  // r.v holds the decided value once a stopping argument is seen; r.n accumulates NULLs
+  out.push(`${r.v} = ${e.kind === 'and' ? 'true' : 'false'}; ${r.n} = false;`);
+  const label = `L${g.K.length}_${g.decls.length}`;
+  out.push(`${label}: {`);
+  for (const arg of e.args) {
+    const a = emit(g, out, arg);
+    out.push(`if (!${a.n} && ${a.v} === ${stop}) { ${r.v} = ${stop}; ${r.n} = false; break ${label}; }`);
+    out.push(`if (${a.n}) ${r.n} = true;`);
+  }
+  out.push('}');
+  return r;
+}
+
+function emitCase(g: Gen, out: string[], e: Extract<Expr, { kind: 'case' }>): Emitted {
+  const r = g.local();
+  const label = `C${g.decls.length}`;
+  out.push(`${r.n} = true; ${r.v} = undefined;`);
+  out.push(`${label}: {`);
+  let operand: Emitted | undefined;
+  if (e.operand !== undefined) operand = emit(g, out, e.operand);
+  for (const w of e.whens) {
+    const c = emit(g, out, w.when);
+    let hit: string;
+    if (operand === undefined) hit = `(!${c.n} && ${c.v} === true)`;
+    else hit = `(!${operand.n} && !${c.n} && ${compareCode(g, out, '=', operand, e.operand!.type, c, w.when.type)})`;
+    out.push(`if (${hit}) {`);
+    const t = coerce(g, out, emit(g, out, w.then), w.then.type, e.type);
+    out.push(`${r.n} = ${t.n}; ${r.v} = ${t.v}; break ${label}; }`);
+  }
+  if (e.else !== undefined) {
+    const t = coerce(g, out, emit(g, out, e.else), e.else.type, e.type);
+    out.push(`${r.n} = ${t.n}; ${r.v} = ${t.v};`);
+  }
+  out.push('}');
+  return r;
+}
+
+function emitIn(g: Gen, out: string[], e: Extract<Expr, { kind: 'in' }>): Emitted {
+  const r = g.local();
+  const a = emit(g, out, e.arg);
+  const label = `I${g.decls.length}`;
+  out.push(`${r.n} = ${a.n}; ${r.v} = false;`);
+  out.push(`${label}: if (!${a.n}) {`);
+  for (const item of e.list) {
+    const w = emit(g, out, item);
+    out.push(`if (${w.n}) ${r.n} = true; else if (${compareCode(g, out, '=', a, e.arg.type, w, item.type)}) { ${r.v} = true; ${r.n} = false; break ${label}; }`);
+  }
+  out.push('}');
+  if (e.negated) out.push(`${r.v} = !${r.v};`);
+  return r;
+}
+
+function emitLike(g: Gen, out: string[], e: Extract<Expr, { kind: 'like' }>): Emitted {
+  const a = emit(g, out, e.arg);
+  const r = g.local();
+  const text = (x: Emitted, t: SqlType) => (reprOf(t) === 'str' ? x.v : `H.cast(${box(reprOf(t), x.v)}, ${g.konst(t)}, ${g.konst({ id: 'varchar' })})`);
+  if (e.pattern.kind === 'const' && typeof e.pattern.value === 'string') {
+    const re = g.konst(likeRegex(e.pattern.value, e.escape, e.caseInsensitive));
+    out.push(`${r.n} = ${a.n}; if (!${a.n}) ${r.v} = ${e.negated ? '!' : ''}${re}.test(${text(a, e.arg.type)});`);
+    return r;
+  }
+  const p = emit(g, out, e.pattern);
+  const esc = e.escape === undefined ? 'undefined' : JSON.stringify(e.escape);
+  out.push(`${r.n} = ${a.n} || ${p.n}; if (!${r.n}) ${r.v} = ${e.negated ? '!' : ''}H.like(${text(a, e.arg.type)}, ${text(p, e.pattern.type)}, ${esc}, ${e.caseInsensitive});`);
+  return r;
+}
+
+function emitCall(g: Gen, out: string[], e: Extract<Expr, { kind: 'call' }>): Emitted {
+  if (e.fn === 'coalesce') {
+    const r = g.local();
+    const label = `Q${g.decls.length}`;
+    out.push(`${r.n} = true; ${r.v} = undefined; ${label}: {`);
+    for (const arg of e.args) {
+      const a = coerce(g, out, emit(g, out, arg), arg.type, e.type);
+      out.push(`if (!${a.n}) { ${r.n} = false; ${r.v} = ${a.v}; break ${label}; }`);
+    }
+    out.push('}');
+    return r;
+  }
+  const fn = resolveScalar(e.fn, e.args.map((a) => a.type));
+  const args = e.args.map((arg) => emit(g, out, arg));
+  const r = g.local();
+  if (fn.strict && args.length > 0) out.push(`${r.n} = ${args.map((a) => a.n).join(' || ')};`);
+  else out.push(`${r.n} = false;`);
+  out.push(`if (!${r.n}) {`);
+  if (e.args.length === 2 && e.fn in CMP_OPS) {
+    out.push(`${r.v} = ${compareCode(g, out, e.fn, args[0]!, e.args[0]!.type, args[1]!, e.args[1]!.type)};`);
+  } else if (e.args.length === 2 && (e.fn === '+' || e.fn === '-' || e.fn === '*' || e.fn === '/' || e.fn === '%')
+    && arithCode(g, out, e.fn, args[0]!, e.args[0]!.type, args[1]!, e.args[1]!.type, e.type, r)) {
+    // emitted by arithCode
+  } else if (e.fn === 'neg' && sameType(e.args[0]!.type, e.type) && e.type.id !== 'integer' && e.type.id !== 'bigint') {
+    out.push(`${r.v} = -${args[0]!.v};`);
+  } else {
+    const f = g.konst(fn.impl);
+    const types = g.konst(e.args.map((a) => a.type));
+    const t = g.konst(e.type);
+    const boxed = args.map((a, k) => (fn.strict ? box(reprOf(e.args[k]!.type), a.v) : `(${a.n} ? null : ${box(reprOf(e.args[k]!.type), a.v)})`));
+    out.push(`const x = ${f}([${boxed.join(', ')}], ${types}, ${t}); ${r.n} = x === null; if (!${r.n}) ${r.v} = ${unbox(reprOf(e.type), 'x')};`);
+  }
+  out.push('}');
+  return r;
+}
+
+export interface VectorKernel {
+  (cols: readonly Vector[], sel: Uint32Array | undefined, length: number, params: readonly Value[]): Vector;
+}
+export interface SelectKernel {
+  (cols: readonly Vector[], sel: Uint32Array | undefined, length: number, params: readonly Value[]): Uint32Array;
+}
+
+function loopHead(): string {
+  return 'const count = sel === undefined ? length : sel.length;\nfor (let k = 0; k < count; k++) {\nconst i = sel === undefined ? k : sel[k];';
+}
+
+const vectorCache = new Map<string, VectorKernel>();
+const selectCache = new Map<string, SelectKernel>();
+const KERNEL_CACHE_MAX = 1024;
+
+function cacheKey(e: Expr): string {
+  return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+/** A kernel computing `e` for every live row into a vector aligned with the batch's physical rows. */
+export function compileVector(e: Expr): VectorKernel {
+  const key = cacheKey(e);
+  const hit = vectorCache.get(key);
+  if (hit !== undefined) return hit;
+  const g = new Gen();
+  const body: string[] = [];
+  const r = emit(g, body, e);
+  const repr = reprOf(e.type);
+  const alloc = repr === 'str' ? 'new Array(length).fill(\'\')' : repr === 'bool' ? 'new Uint8Array(length)' : 'new Float64Array(length)';
+  const store = repr === 'bool' ? `out[i] = ${r.v} ? 1 : 0;` : `out[i] = ${r.v};`;
+  const kind = repr === 'str' ? "'string'" : repr === 'bool' ? "'bool'" : repr === 'dec' ? "'decimal'" : "'number'";
+  const scale = repr === 'dec' ? `, scale: ${scaleOf(e.type)}` : '';
+  const src = [
+    'return function kernel(cols, sel, length, params) {',
+    ...g.prologue,
+    ...g.decls,
+    `const out = ${alloc};`,
+    'const valid = new Uint8Array(length);',
+    'let nulls = false;',
+    loopHead(),
+    ...body,
+    `if (${r.n}) { nulls = true; } else { valid[i] = 1; ${store} }`,
+    '}',
+    // rows outside the selection are marked NULL in `valid`; only live rows are ever read
+    `return { kind: ${kind}${scale}, data: out, valid: nulls || sel !== undefined ? valid : undefined };`,
+    '};',
+  ].join('\n');
+  const kernel = new Function('K', 'H', src)(g.K, H) as VectorKernel;
+  if (vectorCache.size >= KERNEL_CACHE_MAX) vectorCache.clear();
+  vectorCache.set(key, kernel);
+  return kernel;
+}
+
+/** A kernel returning the live rows where predicate `e` is TRUE. */
+export function compileSelect(e: Expr): SelectKernel {
+  const key = cacheKey(e);
+  const hit = selectCache.get(key);
+  if (hit !== undefined) return hit;
+  const g = new Gen();
+  const body: string[] = [];
+  const r = emit(g, body, e);
+  const src = [
+    'return function select(cols, sel, length, params) {',
+    ...g.prologue,
+    ...g.decls,
+    'const out = new Uint32Array(sel === undefined ? length : sel.length);',
+    'let m = 0;',
+    loopHead(),
+    ...body,
+    `if (!${r.n} && ${r.v} === true) out[m++] = i;`,
+    '}',
+    'return out.subarray(0, m);',
+    '};',
+  ].join('\n');
+  const kernel = new Function('K', 'H', src)(g.K, H) as SelectKernel;
+  if (selectCache.size >= KERNEL_CACHE_MAX) selectCache.clear();
+  selectCache.set(key, kernel);
+  return kernel;
+}
+
+export function runVector(kernel: VectorKernel, batch: Batch, params: readonly Value[]): Vector {
+  return kernel(batch.columns, batch.selection, batch.length, params);
+}
