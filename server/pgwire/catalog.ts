@@ -1,0 +1,124 @@
+// A compatible subset of pg_catalog for what psql 15 (\d, \dt, \d TABLE) and pgbench ask at connect
+// time, answered from duetdb's own catalog (WireSession.listTables). The queries are recognised by
+// fragments of the text these clients send (captured from psql 15.18 and pgbench 15.18 against this
+// server); any other query on pg_catalog gets an empty result rather than an error, so a client's
+// optional lookups (policies, publications, inheritance, ...) come back "none".
+
+import type { TableDef } from '../../oltp/api.ts';
+import { Types, typeName, type SqlType, type Value } from '../../oltp/types.ts';
+import type { QueryResult, WireSession } from '../engine.ts';
+import type { ClientSettings } from './builtins.ts';
+
+/** Table OIDs shown to clients: stable per table id, in PostgreSQL's user-object range. */
+const oidBase = 16384;
+
+interface Col {
+  name: string;
+  type: SqlType;
+}
+
+const text = (name: string): Col => ({ name, type: Types.text });
+const bool = (name: string): Col => ({ name, type: Types.boolean });
+const int = (name: string): Col => ({ name, type: Types.integer });
+
+function rows(columns: Col[], data: Value[][]): QueryResult {
+  return { columns, rows: data, command: `SELECT ${data.length}`, rowCount: data.length };
+}
+
+const relkindNames: Record<string, string> = { r: 'table', v: 'view', p: 'partitioned table' };
+
+export function answerCatalogQuery(sql: string, _params: readonly Value[], session: WireSession, settings: ClientSettings): QueryResult | undefined {
+  if (!/\bpg_catalog\.|\bpg_class\b|\bpg_namespace\b|\binformation_schema\./i.test(sql)) return undefined;
+  const tables = session.listTables();
+  const owner = settings.values.get('session_authorization') ?? 'duet';
+  const byOid = (oid: string | undefined): TableDef | undefined => tables.find((t) => String(oidBase + t.id) === oid);
+  const oidMatch = /\.oid = '(\d+)'|attrelid = '(\d+)'|conrelid = '(\d+)'|inhrelid = '(\d+)'/.exec(sql);
+  const targetOid = oidMatch?.slice(1).find((g) => g !== undefined);
+
+  // \dt, \d, \dv ...: the relation list.
+  if (/as "Schema"/i.test(sql) && /as "Name"/i.test(sql) && /c\.relkind IN \(/i.test(sql) && /as "Owner"/i.test(sql)) {
+    const kinds = /c\.relkind IN \(([^)]*)\)/i.exec(sql)![1]!;
+    if (!kinds.includes("'r'")) return rows([text('Schema'), text('Name'), text('Type'), text('Owner')], []);
+    const pattern = namePattern(sql);
+    const data = tables
+      .filter((t) => pattern === undefined || pattern.test(t.name))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((t) => ['public', t.name, relkindNames.r!, owner]);
+    return rows([text('Schema'), text('Name'), text('Type'), text('Owner')], data);
+  }
+
+  // \d NAME, step 1: which relations the pattern names.
+  if (/^SELECT c\.oid,\s*n\.nspname,\s*c\.relname\s+FROM pg_catalog\.pg_class c/i.test(sql)) {
+    const pattern = namePattern(sql);
+    const data = tables.filter((t) => pattern === undefined || pattern.test(t.name)).map((t) => [oidBase + t.id, 'public', t.name]);
+    return rows([int('oid'), text('nspname'), text('relname')], data);
+  }
+
+  // \d NAME, step 2: the relation's properties.
+  if (/^SELECT c\.relchecks, c\.relkind, c\.relhasindex/i.test(sql)) {
+    const t = byOid(targetOid);
+    const columns = [
+      int('relchecks'), text('relkind'), bool('relhasindex'), bool('relhasrules'), bool('relhastriggers'),
+      bool('relrowsecurity'), bool('relforcerowsecurity'), bool('relhasoids'), bool('relispartition'), text('reloptions'),
+      int('reltablespace'), text('reloftype'), text('relpersistence'), text('relreplident'), text('amname'),
+    ];
+    if (!t) return rows(columns, []);
+    const hasIndex = !t.hiddenRowId || t.indexes.length > 0;
+    return rows(columns, [[0, 'r', hasIndex, false, false, false, false, false, false, '', 0, '', 'p', 'd', 'heap']]);
+  }
+
+  // \d NAME, step 3: the columns.
+  if (/FROM pg_catalog\.pg_attribute a/i.test(sql) && /a\.attname/i.test(sql) && /format_type/i.test(sql)) {
+    const t = byOid(targetOid);
+    const columns = [text('attname'), text('format_type'), text('pg_get_expr'), bool('attnotnull'), text('attcollation'), text('attidentity'), text('attgenerated')];
+    const verbose = /attstorage/i.test(sql);
+    if (verbose) columns.push(text('attstorage'), text('attcompression'), text('attstattarget'), text('col_description'));
+    const data = (t?.columns ?? []).map((c, i) => {
+      const inKey = !t!.hiddenRowId && t!.primaryKey.includes(i);
+      const row: Value[] = [c.name, typeName(c.type), c.defaultSql ?? null, c.notNull || inKey, null, '', ''];
+      if (verbose) row.push(c.type.id === 'varchar' || c.type.id === 'decimal' ? 'x' : 'p', '', null, null);
+      return row;
+    });
+    return rows(columns, data);
+  }
+
+  // \d NAME, step 4: the indexes (primary key first).
+  if (/FROM pg_catalog\.pg_class c, pg_catalog\.pg_class c2, pg_catalog\.pg_index i/i.test(sql)) {
+    const t = byOid(targetOid);
+    const columns = [
+      text('relname'), bool('indisprimary'), bool('indisunique'), bool('indisclustered'), bool('indisvalid'), text('pg_get_indexdef'),
+      text('pg_get_constraintdef'), text('contype'), bool('condeferrable'), bool('condeferred'), bool('indisreplident'), int('reltablespace'),
+    ];
+    return rows(columns, t ? indexRows(t) : []);
+  }
+
+  // Anything else on the catalog: "nothing of that kind here".
+  return { columns: [], rows: [], command: 'SELECT 0', rowCount: 0 };
+}
+
+function indexRows(t: TableDef): Value[][] {
+  const names = (ordinals: readonly number[]): string => ordinals.map((o) => t.columns[o]?.name ?? '?').join(', ');
+  const out: Value[][] = [];
+  if (!t.hiddenRowId) {
+    const name = `${t.name}_pkey`;
+    const cols = names(t.primaryKey);
+    out.push([name, true, true, false, true, `CREATE UNIQUE INDEX ${name} ON public.${t.name} USING btree (${cols})`, `PRIMARY KEY (${cols})`, 'p', false, false, false, 0]);
+  }
+  for (const index of [...t.indexes].sort((a, b) => a.name.localeCompare(b.name))) {
+    const cols = names(index.columns);
+    const def = `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${index.name} ON public.${t.name} USING btree (${cols})`;
+    out.push([index.name, false, index.unique, false, true, def, null, null, false, false, false, 0]);
+  }
+  return out;
+}
+
+/** The `c.relname OPERATOR(pg_catalog.~) '^(foo)$'` filter psql sends for a name pattern. */
+function namePattern(sql: string): RegExp | undefined {
+  const m = /relname OPERATOR\(pg_catalog\.~\) '((?:[^']|'')*)'/i.exec(sql);
+  if (!m) return undefined;
+  try {
+    return new RegExp(m[1]!.replaceAll("''", "'"));
+  } catch {
+    return /$^/;
+  }
+}
