@@ -1,0 +1,87 @@
+// Entry point of the `duet` command (bin/duet.js calls main). `duet <subcommand> ...` dispatches on
+// the table below; anything else is the SQL client: REPL, -c, -f or piped standard input.
+
+import { createReadStream } from 'node:fs';
+import { CLIENT_USAGE, parseClientArgs, type ClientOptions } from './args.ts';
+import { Client } from './client.ts';
+import { errorLine } from './errortext.ts';
+import { runMeta } from './meta.ts';
+import { runRepl } from './repl.ts';
+import { runScriptStream } from './script.ts';
+import type { Database } from '../query/database.ts';
+
+interface Subcommand {
+  readonly summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+/**
+ * Subcommands: add one line per command (`serve`, `node`, `changes`, ...); import its module lazily
+ * so that each command loads only what it uses.
+ */
+export const SUBCOMMANDS: Record<string, Subcommand> = {
+  help: { summary: 'show this help', run: async () => printHelp() },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const name = argv[0];
+  const sub = name !== undefined && Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
+  if (sub) return sub.run(argv.slice(1));
+  return runClient(argv);
+}
+
+function printHelp(): number {
+  const lines = Object.entries(SUBCOMMANDS).map(([n, s]) => `  ${n.padEnd(16)}  ${s.summary}`);
+  process.stdout.write(`${CLIENT_USAGE}\nCommands:\n${lines.join('\n')}\n`);
+  return 0;
+}
+
+async function runClient(argv: string[]): Promise<number> {
+  const options = parseClientArgs(argv);
+  if ('error' in options) {
+    process.stderr.write(`duet: ${options.error}\nTry "duet --help" for more information.\n`);
+    return 2;
+  }
+  if (options.help) return printHelp();
+  let db: Database;
+  try {
+    // Loaded here, not at the top, so that --help works even when the engine cannot load.
+    const { Database } = await import('../query/database.ts');
+    db = await Database.open(options.dbDir);
+  } catch (e) {
+    process.stderr.write(`duet: could not open database "${options.dbDir}": ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  try {
+    return await runWithDatabase(db.session(), options);
+  } finally {
+    await db.close();
+  }
+}
+
+async function runWithDatabase(session: Client['session'], options: ClientOptions): Promise<number> {
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  const interactive = options.actions.length === 0 && process.stdin.isTTY === true;
+  const client = new Client(session, options.format, io, interactive ? 'report' : 'line');
+  if (interactive) return runRepl(client, { input: process.stdin, output: process.stdout }, 'duet (duetdb) interactive terminal. Type \\? for help, \\q to quit.\n');
+  if (options.actions.length === 0) return (await runScriptStream(process.stdin, client)) ? 0 : 1;
+  for (const action of options.actions) {
+    const ok = action.kind === 'file' ? await runFile(action.path, client)
+      : action.sql.trimStart().startsWith('\\') ? (await runMeta(action.sql, client)) !== 'error'
+      : await client.runText(action.sql);
+    if (!ok) return 1;
+  }
+  return 0;
+}
+
+async function runFile(path: string, client: Client): Promise<boolean> {
+  const input = path === '-' ? process.stdin : createReadStream(path, 'utf8');
+  try {
+    return await runScriptStream(input, client);
+  } catch (e) {
+    // A missing or unreadable file surfaces here as a Node error, not a DuetError.
+    const message = e instanceof Error && 'code' in e && e.code === 'ENOENT' ? `could not open file "${path}": no such file` : errorLine(e);
+    process.stderr.write(`duet: ${message}\n`);
+    return false;
+  }
+}
