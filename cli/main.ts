@@ -21,6 +21,7 @@ interface Subcommand {
  */
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   help: { summary: 'show this help', run: async () => printHelp() },
+  serve: { summary: 'serve the database over the PostgreSQL wire protocol', run: async (args) => (await import('../server/cli.ts')).serveMain(args) },
 };
 
 export async function main(argv: string[]): Promise<number> {

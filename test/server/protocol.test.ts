@@ -45,7 +45,8 @@ describe('node-postgres', () => {
   it('returns the common types in binary format', async () => {
     const c = await client();
     try {
-      const r = await c.query({ text: 'select types', binary: true });
+      // `binary` is a node-postgres query option its type definitions leave out.
+      const r: pg.QueryResult = await c.query({ text: 'select types', binary: true } as pg.QueryConfig);
       const row = r.rows[0];
       expect(row.i).toBe(-2147483648);
       expect(row.b).toBe('9007199254740991');

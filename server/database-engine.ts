@@ -1,0 +1,111 @@
+// The wire protocol's WireEngine over the embedded database: one query/database.ts Session per
+// connection; COPY FROM goes straight to the row store (rows parsed by column type, inserted in the
+// session's transaction or in one of its own).
+
+import type { Database, Session } from '../query/database.ts';
+import type { TableDef } from '../oltp/api.ts';
+import { DuetError, SqlState } from '../oltp/errors.ts';
+import type { Value } from '../oltp/types.ts';
+import type { QueryResult, WireEngine, WireSession } from './engine.ts';
+import { parseTextAs } from './pgwire/values.ts';
+
+export function databaseEngine(db: Database): WireEngine {
+  return { openSession: () => new DatabaseWireSession(db, db.session()) };
+}
+
+/** The optional cancellation hook of Session (added by the SQL layer; absent = cancel does nothing). */
+interface Cancellable {
+  cancel?: () => void;
+}
+
+class DatabaseWireSession implements WireSession {
+  constructor(
+    private readonly db: Database,
+    private readonly session: Session,
+  ) {}
+
+  query(sql: string, params: readonly Value[]): Promise<QueryResult> {
+    return this.session.query(sql, params);
+  }
+
+  get inTransaction(): boolean {
+    return this.session.inTransaction;
+  }
+
+  get failed(): boolean {
+    return this.session.failed;
+  }
+
+  markFailed(): void {
+    if (this.session.inTransaction) this.session.failed = true;
+  }
+
+  cancel(): void {
+    (this.session as unknown as Cancellable).cancel?.();
+  }
+
+  listTables(): readonly TableDef[] {
+    if (this.session.txn) return this.session.txn.listTables();
+    const txn = this.db.store.begin();
+    try {
+      return txn.listTables();
+    } finally {
+      txn.rollback();
+    }
+  }
+
+  async copyFrom(table: string, columns: readonly string[] | undefined, batches: AsyncIterable<(string | null)[][]>): Promise<number> {
+    if (this.session.failed) {
+      throw new DuetError(SqlState.inFailedTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+    const own = this.session.txn === undefined;
+    const txn = this.session.txn ?? this.db.store.begin({ isolation: this.session.defaultIsolation });
+    try {
+      txn.beginStatement();
+      const def = txn.getTable(table);
+      if (!def) throw new DuetError(SqlState.undefinedTable, `relation "${table}" does not exist`);
+      const ordinals = columnOrdinals(def, columns);
+      let count = 0;
+      for await (const batch of batches) {
+        for (const fields of batch) {
+          count++;
+          await txn.insert(def, rowFromFields(def, ordinals, fields, count));
+        }
+      }
+      if (own) await txn.commit();
+      return count;
+    } catch (error) {
+      if (own) {
+        if (txn.state === 'active') txn.rollback();
+      } else this.session.failed = true;
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}
+
+function columnOrdinals(def: TableDef, columns: readonly string[] | undefined): number[] {
+  if (!columns) return def.columns.map((_, i) => i);
+  return columns.map((name) => {
+    const i = def.columns.findIndex((c) => c.name === name);
+    if (i < 0) throw new DuetError(SqlState.undefinedColumn, `column "${name}" of relation "${def.name}" does not exist`);
+    return i;
+  });
+}
+
+function rowFromFields(def: TableDef, ordinals: readonly number[], fields: readonly (string | null)[], line: number): Value[] {
+  if (fields.length !== ordinals.length) {
+    const what = fields.length < ordinals.length ? 'missing data for a column' : 'extra data after the last expected column';
+    throw new DuetError('22P04', `${what}`, { detail: `COPY ${def.name}, line ${line}: expected ${ordinals.length} fields, got ${fields.length}` });
+  }
+  // Columns left out of the column list are NULL (their DEFAULT is not evaluated by COPY here).
+  const row: Value[] = def.columns.map(() => null);
+  ordinals.forEach((o, i) => {
+    const field = fields[i] ?? null;
+    row[o] = field === null ? null : parseTextAs(field, def.columns[o]!.type);
+  });
+  return row;
+}
