@@ -1,0 +1,383 @@
+// The row store: opens the LevelDB data directory, hands out transactions, and runs the commit path
+// (validate, append the log entry and apply it in one synced batch, shared by every queued commit).
+import { mkdir } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
+import type { Isolation, RowStoreApi, RowStoreOptions, TableDef } from './api.ts';
+import { Catalog, parseCatalogValue, tableEntry } from './catalog.ts';
+import { encodeLogEntry, decodeLogEntry, type LogEntry, type LogWrite } from './commitlog.ts';
+import { DuetError, SqlState, assert } from './errors.ts';
+import { decodeKey } from './keycodec.ts';
+import { catalogKey, idPrefix, indexKey, KS_CATALOG, KS_LATEST, latestKey, logKey, META_STATE_KEY, parseCatalogKey, prefixEnd, versionKey } from './keys.ts';
+import { LockManager } from './locks.ts';
+import { crc32 } from './rowcodec.ts';
+import { corruptionError, storageError } from './storage-errors.ts';
+import { serializationFailure, Transaction, type TxnHost } from './txn.ts';
+import type { Value } from './types.ts';
+import { Types } from './types.ts';
+import { encodeVersion, versionTs } from './version.ts';
+import { GarbageCollector } from './gc.ts';
+
+export interface RowStoreOpenOptions extends RowStoreOptions {
+  /** Most commits written by one synced batch (bounds batch size and latency). Default 1024. */
+  groupCommitMax?: number;
+  /** Background MVCC garbage collection period; 0 disables the timer (gc() can still be called). Default 1000. */
+  gcIntervalMs?: number;
+  /** Most keys one garbage-collection pass examines (bounded work per pass). Default 5000. */
+  gcKeysPerPass?: number;
+  /** Commit-log entries kept below the applied index (for CDC consumers and debugging). Default 100000. */
+  logRetainEntries?: number;
+}
+
+interface PendingCommit {
+  readonly txn: Transaction;
+  readonly writes: LogWrite[];
+  readonly resolve: (commitTs: number) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Keys written by a recent commit, kept while a serializable transaction may need to validate against them. */
+interface RecentCommit {
+  readonly ts: number;
+  readonly keys: readonly string[];
+}
+
+const RECENT_COMMITS_MAX = 100_000;
+const META_BYTES = 4 + 8 * 4;
+const EMPTY = Buffer.alloc(0);
+
+export class RowStore implements RowStoreApi, TxnHost {
+  readonly catalog = new Catalog();
+  readonly locks = new LockManager();
+  readonly gc: GarbageCollector;
+  private readonly active = new Set<Transaction>();
+  private readonly queue: PendingCommit[] = [];
+  private flushing = false;
+  private flushDone: Promise<void> = Promise.resolve();
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private readonly recent: RecentCommit[] = [];
+  /** Serializable transactions with readTs below this cannot be validated any more (window exceeded). */
+  private recentFloorTs = 0;
+  private readonly tableLastWriteTs = new Map<number, number>();
+  private readonly rowIds = new Map<number, number>();
+  private appliedIndex = 0;
+  private lastApplied = 0;
+  private seqIndex = 0;
+  private seqTs = 0;
+  private maxObjectId = 0;
+  private maxTxnId = 0;
+  private failure: unknown;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly db: ClassicLevel<Buffer, Buffer>,
+    readonly options: RowStoreOpenOptions,
+  ) {
+    this.gc = new GarbageCollector(this, options.gcKeysPerPass ?? 5000, options.logRetainEntries ?? 100_000);
+  }
+
+  static async open(dir: string, options: RowStoreOpenOptions = {}): Promise<RowStore> {
+    await mkdir(dir, { recursive: true });
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    try {
+      await db.open();
+    } catch (e) {
+      throw storageError(dir, e);
+    }
+    const store = new RowStore(dir, db, options);
+    try {
+      await store.load();
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e instanceof DuetError ? e : storageError(dir, e);
+    }
+    store.gc.start(options.gcIntervalMs ?? 1000);
+    return store;
+  }
+
+  // ---- recovery ----
+
+  private async load(): Promise<void> {
+    const meta = this.readLatest(META_STATE_KEY);
+    if (meta !== undefined) {
+      if (meta.length !== META_BYTES || crc32(meta, 4) !== meta.readUInt32BE(0)) throw corruptionError(this.dir, 'the row store state record fails its checksum');
+      const at = (i: number): number => meta.readUInt32BE(4 + i * 8) * 0x100000000 + meta.readUInt32BE(8 + i * 8);
+      this.appliedIndex = this.seqIndex = at(0);
+      this.lastApplied = this.seqTs = at(1);
+      this.maxObjectId = at(2);
+      this.maxTxnId = at(3);
+    }
+    const prefix = Buffer.from([KS_CATALOG]);
+    try {
+      for await (const [k, v] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
+        const { name, ts } = parseCatalogKey(k);
+        this.catalog.add(name, ts, decodeCatalogRecord(this.dir, name, v));
+      }
+    } catch (e) {
+      throw e instanceof DuetError ? e : storageError(this.dir, e);
+    }
+    this.maxObjectId = Math.max(this.maxObjectId, this.catalog.maxObjectId);
+    if (this.appliedIndex > 0) {
+      const last = this.readLatest(logKey(this.appliedIndex));
+      if (last === undefined) throw corruptionError(this.dir, `commit log entry ${this.appliedIndex} (the last applied one) is missing`);
+      try {
+        decodeLogEntry(last);
+      } catch (e) {
+        throw corruptionError(this.dir, `commit log entry ${this.appliedIndex}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // ---- TxnHost ----
+
+  appliedTs(): number {
+    return this.lastApplied;
+  }
+
+  readLatest(key: Buffer): Buffer | undefined {
+    try {
+      return this.db.getSync(key);
+    } catch (e) {
+      throw storageError(this.dir, e);
+    }
+  }
+
+  readVersion(key: Buffer): Buffer | undefined {
+    return this.readLatest(key);
+  }
+
+  allocateObjectId(): number {
+    return ++this.maxObjectId;
+  }
+
+  async allocateRowId(tableId: number): Promise<number> {
+    if (!this.rowIds.has(tableId)) {
+      const prefix = idPrefix(KS_LATEST, tableId);
+      const last = await this.db.keys({ gte: prefix, lt: prefixEnd(prefix), reverse: true, limit: 1 }).all();
+      const max = last[0] === undefined ? 0 : (decodeKey(last[0].subarray(prefix.length), [Types.bigint])[0] as number);
+      if (!this.rowIds.has(tableId)) this.rowIds.set(tableId, max + 1);
+    }
+    const id = this.rowIds.get(tableId)!;
+    this.rowIds.set(tableId, id + 1);
+    return id;
+  }
+
+  txnEnded(txn: Transaction): void {
+    this.active.delete(txn);
+  }
+
+  /** The oldest snapshot any open transaction reads: versions below it that are superseded can go. */
+  oldestActiveTs(): number {
+    let min = this.lastApplied;
+    for (const t of this.active) if (t.readTs < min) min = t.readTs;
+    return min;
+  }
+
+  get stats(): { appliedIndex: number; appliedTs: number; activeTxns: number; locks: number } {
+    return { appliedIndex: this.appliedIndex, appliedTs: this.lastApplied, activeTxns: this.active.size, locks: this.locks.lockCount };
+  }
+
+  // ---- RowStoreApi ----
+
+  begin(options: { isolation?: Isolation } = {}): Transaction {
+    this.assertUsable();
+    const txn = new Transaction(this, ++this.maxTxnId, options.isolation ?? 'read committed');
+    this.active.add(txn);
+    return txn;
+  }
+
+  primaryKeyOf(table: TableDef, row: Value[]): Value[] {
+    if (table.hiddenRowId) {
+      const rowId = row[table.columns.length];
+      assert(typeof rowId === 'number', `rows of "${table.name}" carry their row id only when scanned withRowId`);
+      return [rowId];
+    }
+    return table.primaryKey.map((i) => row[i]!);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.gc.stop();
+    while (this.flushing || this.queue.length > 0) await this.flushDone;
+    await this.writeChain.catch(() => undefined);
+    await this.db.close();
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw new DuetError(SqlState.objectInUse, 'the row store is closed');
+    if (this.failure !== undefined) throw storageError(this.dir, this.failure);
+  }
+
+  // ---- commit path ----
+
+  submitCommit(txn: Transaction, writes: LogWrite[]): Promise<number> {
+    this.assertUsable();
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ txn, writes, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    this.flushDone = new Promise<void>((done) => {
+      const run = (): void => void this.flush().finally(done);
+      const waitMs = this.options.groupCommitWaitMs ?? 0;
+      if (waitMs > 0) setTimeout(run, waitMs);
+      else setImmediate(run);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const groupMax = this.options.groupCommitMax ?? 1024;
+    try {
+      // Each loop writes one group; commits that queue meanwhile form the next group.
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, groupMax);
+        await this.exclusive(() => this.commitGroup(group));
+      }
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.kick();
+    }
+  }
+
+  /** Runs `fn` while no other batch writer (commit group, GC pass) runs: both read-modify-write the latest keys. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writeChain.then(fn, fn);
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitGroup(group: PendingCommit[]): Promise<void> {
+    if (this.failure !== undefined) {
+      for (const p of group) p.reject(storageError(this.dir, this.failure));
+      return;
+    }
+    const batch = this.db.batch();
+    const overlay = new Map<string, Buffer>();
+    const accepted: { p: PendingCommit; ts: number }[] = [];
+    for (const p of group) {
+      const conflict = this.validate(p.txn);
+      if (conflict) {
+        p.reject(conflict);
+        continue;
+      }
+      const entry: LogEntry = { index: ++this.seqIndex, commitTs: ++this.seqTs, txnId: p.txn.id, writes: p.writes };
+      batch.put(logKey(entry.index), encodeLogEntry(entry));
+      this.applyEntry(entry, batch, overlay);
+      accepted.push({ p, ts: entry.commitTs });
+    }
+    if (accepted.length === 0) {
+      await batch.close();
+      return;
+    }
+    batch.put(META_STATE_KEY, this.encodeMeta());
+    try {
+      await batch.write({ sync: true });
+    } catch (e) {
+      // The sequencing state ran ahead of the disk: stop accepting work rather than guess.
+      this.failure = e;
+      for (const a of accepted) a.p.reject(storageError(this.dir, e));
+      return;
+    }
+    for (const a of accepted) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.ts, value);
+    this.appliedIndex = this.seqIndex;
+    this.lastApplied = this.seqTs;
+    this.pruneRecent();
+    for (const a of accepted) a.p.resolve(a.ts);
+  }
+
+  private encodeMeta(): Buffer {
+    const b = Buffer.alloc(META_BYTES);
+    [this.seqIndex, this.seqTs, this.maxObjectId, this.maxTxnId].forEach((n, i) => {
+      b.writeUInt32BE(Math.floor(n / 0x100000000), 4 + i * 8);
+      b.writeUInt32BE(n >>> 0, 8 + i * 8);
+    });
+    b.writeUInt32BE(crc32(b, 4), 0);
+    return b;
+  }
+
+  /** Adds the entry's effects to the batch: the old newest version moves to the version keyspace. */
+  private applyEntry(entry: LogEntry, batch: ReturnType<ClassicLevel<Buffer, Buffer>['batch']>, overlay: Map<string, Buffer>): void {
+    const ts = entry.commitTs;
+    const keys: string[] = [];
+    for (const w of entry.writes) {
+      if (w.kind === 'row') {
+        const key = latestKey(w.tableId, w.key);
+        const ks = key.toString('latin1');
+        const prev = overlay.get(ks) ?? this.readLatest(key);
+        const prevTs = prev === undefined ? 0 : versionTs(prev);
+        if (prev !== undefined) batch.put(versionKey(w.tableId, w.key, prevTs), prev);
+        const v = encodeVersion(ts, prevTs, w.row);
+        batch.put(key, v);
+        overlay.set(ks, v);
+        this.tableLastWriteTs.set(w.tableId, ts);
+        keys.push(ks);
+      } else if (w.kind === 'index') {
+        const key = indexKey(w.indexId, w.key);
+        batch.put(key, EMPTY);
+        keys.push(key.toString('latin1'));
+      } else {
+        batch.put(catalogKey(w.name, ts), encodeCatalogRecord(w.value));
+      }
+    }
+    this.recent.push({ ts, keys });
+  }
+
+  /** Commit-time checks: concurrent schema changes, and for serializable transactions the read set. */
+  private validate(txn: Transaction): DuetError | undefined {
+    for (const [tableId, defTs] of txn.tableDefTs) {
+      if (defTs === -1) continue;
+      const name = this.catalog.tableNameById(tableId);
+      if (name !== undefined && this.catalog.latestTs(tableEntry(name)) !== defTs) {
+        return serializationFailure(`could not serialize access: the definition of table "${name}" changed concurrently`);
+      }
+    }
+    for (const [tableId, sinceTs] of txn.ddlTables) {
+      if ((this.tableLastWriteTs.get(tableId) ?? 0) > sinceTs) return serializationFailure('could not serialize access: rows of the table changed during the schema change');
+    }
+    if (!txn.serializable || (txn.readKeys.size === 0 && txn.readRanges.length === 0)) return undefined;
+    if (txn.readTs < this.recentFloorTs) return serializationFailure('could not serialize access: the transaction ran too long to be validated');
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const rec = this.recent[i]!;
+      if (rec.ts <= txn.readTs) break;
+      for (const k of rec.keys) {
+        if (txn.readKeys.has(k) || txn.readRanges.some((r) => k >= r.lo && k < r.hi)) {
+          return serializationFailure('could not serialize access due to read/write dependencies among transactions');
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private pruneRecent(): void {
+    let min = this.lastApplied;
+    for (const t of this.active) if (t.serializable && t.readTs < min) min = t.readTs;
+    let drop = 0;
+    while (drop < this.recent.length && this.recent[drop]!.ts <= min) drop++;
+    while (this.recent.length - drop > RECENT_COMMITS_MAX) this.recentFloorTs = this.recent[drop++]!.ts;
+    if (drop > 0) this.recent.splice(0, drop);
+  }
+}
+
+function encodeCatalogRecord(json: string | null): Buffer {
+  const body = json === null ? EMPTY : Buffer.from(json, 'utf8');
+  const b = Buffer.allocUnsafe(5 + body.length);
+  b[4] = json === null ? 0 : 1;
+  body.copy(b, 5);
+  b.writeUInt32BE(crc32(b, 4), 0);
+  return b;
+}
+
+function decodeCatalogRecord(dir: string, name: string, b: Buffer) {
+  if (b.length < 5 || crc32(b, 4) !== b.readUInt32BE(0)) throw corruptionError(dir, `catalog entry "${name}" fails its checksum`);
+  if (b[4] === 0) return null;
+  try {
+    return parseCatalogValue(b.toString('utf8', 5));
+  } catch (e) {
+    throw corruptionError(dir, `catalog entry "${name}" cannot be read: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,480 @@
+// One transaction: snapshot reads merged with its own buffered writes, row locks, constraint checks,
+// and the hand-over of its write set to the commit queue (rowstore.ts). DDL lives in ddl.ts, scans in scan.ts.
+import type { IndexDef, Isolation, NewTable, ScanOptions, TableDef, Txn, ViewDef } from './api.ts';
+import { Catalog, indexTypes, keyTypes, tableEntry, viewEntry, type CatalogValue, type StoredTableDef } from './catalog.ts';
+import type { LogWrite } from './commitlog.ts';
+import { checkRow, uniqueViolation } from './constraints.ts';
+import * as ddl from './ddl.ts';
+import { DuetError, SqlState, assert } from './errors.ts';
+import { encodeKey, KeyWriter, writeKeyValue } from './keycodec.ts';
+import { latestKey, idPrefix, KS_INDEX, prefixEnd } from './keys.ts';
+import type { LockManager } from './locks.ts';
+import { visibleRow, type VersionSource } from './mvcc.ts';
+import { indexScan, tableScan } from './scan.ts';
+import type { Row, Value } from './types.ts';
+import { isTombstone, versionRow, versionTs } from './version.ts';
+import type { ClassicLevel } from 'classic-level';
+
+/** What a transaction needs from the row store that owns it. */
+export interface TxnHost extends VersionSource {
+  readonly catalog: Catalog;
+  readonly locks: LockManager;
+  readonly db: ClassicLevel<Buffer, Buffer>;
+  /** Commit timestamp of the last applied commit: the snapshot a new statement reads. */
+  appliedTs(): number;
+  readLatest(key: Buffer): Buffer | undefined;
+  allocateObjectId(): number;
+  allocateRowId(tableId: number): Promise<number>;
+  /** Validates, appends and applies the transaction's writes; resolves with the commit timestamp once durable. */
+  submitCommit(txn: Transaction, writes: LogWrite[]): Promise<number>;
+  txnEnded(txn: Transaction): void;
+}
+
+/** A buffered row write. `row` null = delete; `existed` = a committed version existed before this transaction touched it. */
+export interface RowWrite {
+  readonly tableId: number;
+  readonly pk: Buffer;
+  row: Row | null;
+  existed: boolean;
+}
+
+export class Transaction implements Txn {
+  readonly id: number;
+  readonly isolation: Isolation;
+  readTs: number;
+  state: 'active' | 'committed' | 'aborted' = 'active';
+  /** Row writes by table id, keyed by the latin1 string of the latest key (string order = byte order). */
+  readonly writes = new Map<number, Map<string, RowWrite>>();
+  readonly catalogWrites = new Map<string, CatalogValue | null>();
+  /** Index entries of indexes created in this transaction (the backfill), by index id. */
+  readonly pendingIndex = new Map<number, Map<string, Buffer>>();
+  /** Serializable only: point reads (latin1 latest keys) and scanned ranges [lo, hi) as latin1 strings. */
+  readonly readKeys = new Set<string>();
+  readonly readRanges: { lo: string; hi: string }[] = [];
+  /** For each table this transaction wrote rows to: the catalog version of the definition it used (-1: its own). */
+  readonly tableDefTs = new Map<number, number>();
+  /** For each table whose definition this transaction changed: the snapshot it checked for concurrent row writes. */
+  readonly ddlTables = new Map<number, number>();
+  /** Unique-index values this transaction wrote: `indexId:latin1(values)` -> latin1 latest key of the row. */
+  private readonly ownUnique = new Map<string, string>();
+  private wrote = false;
+  private committing = false;
+
+  constructor(
+    readonly host: TxnHost,
+    id: number,
+    isolation: Isolation,
+  ) {
+    this.id = id;
+    this.isolation = isolation;
+    this.readTs = host.appliedTs();
+  }
+
+  get hasWrites(): boolean {
+    return this.wrote;
+  }
+
+  get serializable(): boolean {
+    return this.isolation === 'serializable';
+  }
+
+  beginStatement(): void {
+    if (this.isolation === 'read committed' && this.state === 'active') this.readTs = this.host.appliedTs();
+  }
+
+  // ---- catalog ----
+
+  lookupCatalog(name: string): CatalogValue | null {
+    if (this.catalogWrites.has(name)) return this.catalogWrites.get(name) ?? null;
+    return this.host.catalog.visible(name, this.readTs)?.value ?? null;
+  }
+
+  getTable(name: string): StoredTableDef | undefined {
+    const v = this.lookupCatalog(tableEntry(name));
+    return v?.kind === 'table' ? v.def : undefined;
+  }
+
+  getTableById(id: number): StoredTableDef | undefined {
+    const name = this.host.catalog.tableNameById(id) ?? this.ownTableNameById(id);
+    if (name === undefined) return undefined;
+    const def = this.getTable(name);
+    return def?.id === id ? def : undefined;
+  }
+
+  private ownTableNameById(id: number): string | undefined {
+    for (const v of this.catalogWrites.values()) if (v?.kind === 'table' && v.def.id === id) return v.def.name;
+    return undefined;
+  }
+
+  listTables(): TableDef[] {
+    return this.listEntries('t/').flatMap((v) => (v.kind === 'table' ? [v.def] : []));
+  }
+
+  getView(name: string): ViewDef | undefined {
+    const v = this.lookupCatalog(viewEntry(name));
+    return v?.kind === 'view' ? v.def : undefined;
+  }
+
+  listViews(): ViewDef[] {
+    return this.listEntries('v/').flatMap((v) => (v.kind === 'view' ? [v.def] : []));
+  }
+
+  private listEntries(prefix: string): CatalogValue[] {
+    const names = new Set<string>();
+    for (const n of this.host.catalog.names()) if (n.startsWith(prefix)) names.add(n);
+    for (const n of this.catalogWrites.keys()) if (n.startsWith(prefix)) names.add(n);
+    const out: CatalogValue[] = [];
+    for (const n of [...names].sort()) {
+      const v = this.lookupCatalog(n);
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  createTable(def: NewTable): Promise<TableDef> {
+    return this.guard(() => ddl.createTable(this, def));
+  }
+  dropTable(name: string): Promise<void> {
+    return this.guard(() => ddl.dropTable(this, name));
+  }
+  createIndex(table: string, def: { name: string; columns: number[]; unique: boolean }): Promise<IndexDef> {
+    return this.guard(() => ddl.createIndex(this, table, def));
+  }
+  dropIndex(name: string): Promise<void> {
+    return this.guard(() => ddl.dropIndex(this, name));
+  }
+  addColumn(table: string, column: TableDef['columns'][number], fill: Value): Promise<TableDef> {
+    return this.guard(() => ddl.addColumn(this, table, column, fill));
+  }
+  createView(def: ViewDef): Promise<void> {
+    return this.guard(() => ddl.createView(this, def));
+  }
+  dropView(name: string): Promise<void> {
+    return this.guard(() => ddl.dropView(this, name));
+  }
+
+  /** Locks a catalog entry for a DDL change; fails with 40001 when it changed after this snapshot. */
+  async lockCatalog(name: string): Promise<void> {
+    await this.host.locks.acquire(this.id, `\u0006${name}`);
+    this.assertActive();
+    if (this.host.catalog.latestTs(name) > this.readTs) throw serializationFailure('could not serialize access due to concurrent DDL');
+  }
+
+  /** Records a catalog change (ddl.ts calls this after taking the lock). */
+  writeCatalog(name: string, value: CatalogValue | null): void {
+    this.catalogWrites.set(name, value);
+    this.wrote = true;
+  }
+
+  // ---- rows ----
+
+  /** The transaction's current definition of a table (42P01 when it was dropped). */
+  resolveTable(table: TableDef): StoredTableDef {
+    const def = this.getTableById(table.id);
+    if (!def) throw new DuetError(SqlState.undefinedTable, `relation "${table.name}" does not exist`);
+    return def;
+  }
+
+  encodePk(def: TableDef, pk: readonly Value[]): Buffer {
+    const types = keyTypes(def);
+    assert(pk.length === types.length, `primary key of "${def.name}" needs ${types.length} values, got ${pk.length}`);
+    return encodeKey(pk, types);
+  }
+
+  /** The row as this transaction sees it (own writes first), completed with ADD COLUMN fills. */
+  readRow(def: StoredTableDef, pk: Buffer): Row | null {
+    const key = latestKey(def.id, pk);
+    const own = this.writes.get(def.id)?.get(key.toString('latin1'));
+    if (own) return own.row === null ? null : complete(def, own.row);
+    if (this.serializable) this.readKeys.add(key.toString('latin1'));
+    const row = visibleRow(this.host, def.id, pk, this.host.readLatest(key), this.readTs);
+    return row === null ? null : complete(def, row);
+  }
+
+  get(table: TableDef, pk: Value[]): Row | undefined {
+    this.assertActive();
+    const def = this.resolveTable(table);
+    return this.readRow(def, this.encodePk(def, pk)) ?? undefined;
+  }
+
+  scan(table: TableDef, options: ScanOptions = {}): AsyncIterable<Row[]> {
+    this.assertActive();
+    return tableScan(this, this.resolveTable(table), options);
+  }
+
+  indexScan(table: TableDef, index: IndexDef, options: ScanOptions = {}): AsyncIterable<Row[]> {
+    this.assertActive();
+    const def = this.resolveTable(table);
+    const current = def.indexes.find((i) => i.id === index.id);
+    if (!current) throw new DuetError(SqlState.undefinedObject, `index "${index.name}" does not exist`);
+    return indexScan(this, def, current, options);
+  }
+
+  insert(table: TableDef, row: Row): Promise<void> {
+    return this.guard(async () => {
+      const def = this.resolveTable(table);
+      const checked = checkRow(def, row);
+      const pkValues = def.hiddenRowId ? [await this.host.allocateRowId(def.id)] : def.primaryKey.map((i) => checked[i]!);
+      await this.insertAt(def, this.encodePk(def, pkValues), pkValues, checked);
+    });
+  }
+
+  private async insertAt(def: StoredTableDef, pk: Buffer, pkValues: Value[], row: Row): Promise<void> {
+    const key = latestKey(def.id, pk);
+    const keyStr = key.toString('latin1');
+    await this.lockRow(keyStr);
+    const own = this.writes.get(def.id)?.get(keyStr);
+    let existed: boolean;
+    if (own) {
+      if (own.row !== null) throw uniqueViolation(`${def.name}_pkey`, def, def.primaryKey, pkValues);
+      existed = own.existed;
+    } else {
+      // Uniqueness is checked against the newest committed version, not the snapshot (as PostgreSQL does).
+      const latest = this.host.readLatest(key);
+      if (latest !== undefined && !isTombstone(latest)) throw uniqueViolation(`${def.name}_pkey`, def, def.primaryKey, pkValues);
+      existed = false;
+    }
+    await this.checkUniqueIndexes(def, row, keyStr);
+    this.recordWrite(def, pk, keyStr, row, existed);
+  }
+
+  /**
+   * Locks the row and returns the version an update would modify: under 'read committed' the newest
+   * committed one, otherwise the snapshot's (40001 when a newer version was committed since).
+   */
+  lockForUpdate(table: TableDef, pk: Value[]): Promise<Row | undefined> {
+    return this.guard(async () => {
+      const def = this.resolveTable(table);
+      return (await this.lockExisting(def, this.encodePk(def, pk))) ?? undefined;
+    });
+  }
+
+  private async lockExisting(def: StoredTableDef, pk: Buffer): Promise<Row | null> {
+    const key = latestKey(def.id, pk);
+    const keyStr = key.toString('latin1');
+    await this.lockRow(keyStr);
+    const own = this.writes.get(def.id)?.get(keyStr);
+    if (own) return own.row === null ? null : complete(def, own.row);
+    const latest = this.host.readLatest(key);
+    if (this.serializable) this.readKeys.add(keyStr);
+    if (latest === undefined) return null;
+    if (this.isolation !== 'read committed' && versionTs(latest) > this.readTs) {
+      // First updater wins: the row changed after our snapshot (PostgreSQL REPEATABLE READ behaviour).
+      const wasVisible = visibleRow(this.host, def.id, pk, latest, this.readTs) !== null;
+      if (wasVisible) throw serializationFailure('could not serialize access due to concurrent update');
+      return null;
+    }
+    const row = isTombstone(latest) ? null : versionRow(latest);
+    return row === null ? null : complete(def, row);
+  }
+
+  update(table: TableDef, pk: Value[], row: Row): Promise<void> {
+    return this.guard(async () => {
+      const def = this.resolveTable(table);
+      const newRow = checkRow(def, row.length > def.columns.length && def.hiddenRowId ? row.slice(0, def.columns.length) : row);
+      const oldPk = this.encodePk(def, pk);
+      const current = await this.lockExisting(def, oldPk);
+      if (current === null) return; // deleted meanwhile (read committed): nothing to update, like PostgreSQL
+      const newPkValues = def.hiddenRowId ? pk : def.primaryKey.map((i) => newRow[i]!);
+      const newPk = this.encodePk(def, newPkValues);
+      const oldKeyStr = latestKey(def.id, oldPk).toString('latin1');
+      if (newPk.equals(oldPk)) {
+        await this.checkUniqueIndexes(def, newRow, oldKeyStr);
+        this.recordWrite(def, oldPk, oldKeyStr, newRow, this.existedBefore(def.id, oldKeyStr));
+        return;
+      }
+      this.recordWrite(def, oldPk, oldKeyStr, null, this.existedBefore(def.id, oldKeyStr));
+      await this.insertAt(def, newPk, newPkValues, newRow);
+    });
+  }
+
+  delete(table: TableDef, pk: Value[]): Promise<void> {
+    return this.guard(async () => {
+      const def = this.resolveTable(table);
+      const pkBytes = this.encodePk(def, pk);
+      const current = await this.lockExisting(def, pkBytes);
+      if (current === null) return;
+      const keyStr = latestKey(def.id, pkBytes).toString('latin1');
+      this.recordWrite(def, pkBytes, keyStr, null, this.existedBefore(def.id, keyStr));
+    });
+  }
+
+  private existedBefore(tableId: number, keyStr: string): boolean {
+    const own = this.writes.get(tableId)?.get(keyStr);
+    if (own) return own.existed;
+    return true; // only called after lockExisting found a committed version
+  }
+
+  private recordWrite(def: StoredTableDef, pk: Buffer, keyStr: string, row: Row | null, existed: boolean): void {
+    let table = this.writes.get(def.id);
+    if (!table) this.writes.set(def.id, (table = new Map()));
+    if (row === null && !existed) table.delete(keyStr);
+    else {
+      const w = table.get(keyStr);
+      if (w) {
+        w.row = row;
+      } else table.set(keyStr, { tableId: def.id, pk, row, existed });
+    }
+    if (row !== null) for (const idx of def.indexes) if (idx.unique) this.ownUnique.set(uniqueKey(def, idx, row), keyStr);
+    if (!this.tableDefTs.has(def.id)) this.tableDefTs.set(def.id, this.catalogWrites.has(tableEntry(def.name)) ? -1 : this.host.catalog.latestTs(tableEntry(def.name)));
+    this.wrote = true;
+  }
+
+  /** Registers backfilled index entries of an index created in this transaction. */
+  addPendingIndexEntry(def: StoredTableDef, index: IndexDef, entry: Buffer, row: Row, rowKeyStr: string): void {
+    let m = this.pendingIndex.get(index.id);
+    if (!m) this.pendingIndex.set(index.id, (m = new Map()));
+    m.set(entry.toString('latin1'), entry);
+    if (index.unique) this.ownUnique.set(uniqueKey(def, index, row), rowKeyStr);
+    this.wrote = true;
+  }
+
+  /** 23505 when another row (committed newest version, or own write) has the same values in a unique index. */
+  private async checkUniqueIndexes(def: StoredTableDef, row: Row, rowKeyStr: string): Promise<void> {
+    for (const idx of def.indexes) {
+      if (!idx.unique) continue;
+      const values = idx.columns.map((c) => row[c]!);
+      if (values.some((v) => v === null)) continue; // NULLs are distinct
+      const uk = uniqueKey(def, idx, row);
+      await this.host.locks.acquire(this.id, `\u0005${uk}`);
+      this.assertActive();
+      const owner = this.ownUnique.get(uk);
+      if (owner !== undefined && owner !== rowKeyStr && this.rowHasValues(def, idx, owner, values)) throw uniqueViolation(idx.name, def, idx.columns, values);
+      const prefix = Buffer.concat([idPrefix(KS_INDEX, idx.id), encodeKey(values, indexTypes(def, idx))]);
+      // Entries with these values: few (one live row plus not yet collected older versions).
+      const keys = await this.host.db.keys({ gte: prefix, lt: prefixEnd(prefix) }).all();
+      this.assertActive();
+      for (const k of keys) {
+        const keyStr = latestKey(def.id, k.subarray(prefix.length)).toString('latin1');
+        if (keyStr !== rowKeyStr && this.rowHasValues(def, idx, keyStr, values)) throw uniqueViolation(idx.name, def, idx.columns, values);
+      }
+    }
+  }
+
+  /** Does the row under `keyStr` (own write, else newest committed version) hold `values` in the index columns? */
+  private rowHasValues(def: StoredTableDef, idx: IndexDef, keyStr: string, values: Value[]): boolean {
+    const own = this.writes.get(def.id)?.get(keyStr);
+    let row: Row | null;
+    if (own) row = own.row;
+    else {
+      const latest = this.host.readLatest(Buffer.from(keyStr, 'latin1'));
+      row = latest === undefined || isTombstone(latest) ? null : complete(def, versionRow(latest)!);
+    }
+    if (row === null) return false;
+    const types = indexTypes(def, idx);
+    return encodeKey(idx.columns.map((c) => row[c]!), types).equals(encodeKey(values, types));
+  }
+
+  private async lockRow(keyStr: string): Promise<void> {
+    await this.host.locks.acquire(this.id, keyStr);
+    this.assertActive();
+  }
+
+  // ---- end ----
+
+  async commit(): Promise<{ commitTs: number }> {
+    this.assertActive();
+    this.committing = true;
+    if (!this.wrote) {
+      // Read-only transactions (serializable included) commit without validation: they read one consistent snapshot.
+      this.finish('committed');
+      return { commitTs: this.readTs };
+    }
+    try {
+      const commitTs = await this.host.submitCommit(this, this.buildLogWrites());
+      this.finish('committed');
+      return { commitTs };
+    } catch (e) {
+      this.finish('aborted');
+      throw e;
+    }
+  }
+
+  rollback(): void {
+    if (this.state !== 'active' || this.committing) {
+      assert(this.state !== 'committed', 'rollback after commit');
+      return;
+    }
+    this.finish('aborted');
+  }
+
+  /** The commit-log writes: row versions, index entries for new row values, catalog changes. */
+  buildLogWrites(): LogWrite[] {
+    const out: LogWrite[] = [];
+    for (const [name, value] of this.catalogWrites) out.push({ kind: 'catalog', name, value: value === null ? null : ddl.serialize(value) });
+    const seenIndex = new Set<string>();
+    for (const [indexId, entries] of this.pendingIndex) {
+      for (const [s, key] of entries) {
+        seenIndex.add(`${indexId}:${s}`);
+        out.push({ kind: 'index', indexId, key });
+      }
+    }
+    for (const [tableId, rows] of this.writes) {
+      const def = this.getTableById(tableId);
+      if (!def) continue; // dropped in this transaction: its rows die with it
+      for (const w of rows.values()) {
+        const op = w.row === null ? 'delete' : w.existed ? 'update' : 'insert';
+        out.push({ kind: 'row', op, tableId, key: w.pk, row: w.row });
+        if (w.row === null) continue;
+        const row = complete(def, w.row);
+        for (const idx of def.indexes) {
+          const entry = indexEntryBytes(def, idx, row, w.pk);
+          const s = `${idx.id}:${entry.toString('latin1')}`;
+          if (seenIndex.has(s)) continue;
+          seenIndex.add(s);
+          out.push({ kind: 'index', indexId: idx.id, key: entry });
+        }
+      }
+    }
+    return out;
+  }
+
+  assertActive(): void {
+    if (this.state === 'committed') throw new DuetError(SqlState.noActiveTransaction, 'the transaction has already committed');
+    if (this.state === 'aborted') throw new DuetError(SqlState.inFailedTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+    if (this.committing) throw new DuetError(SqlState.activeTransaction, 'the transaction is committing');
+  }
+
+  /** Runs a write; a DuetError aborts the transaction (only rollback() remains allowed). */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertActive();
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof DuetError && this.state === 'active') this.finish('aborted');
+      throw e;
+    }
+  }
+
+  private finish(state: 'committed' | 'aborted'): void {
+    if (this.state !== 'active') return;
+    this.state = state;
+    this.host.locks.releaseAll(this.id);
+    this.host.txnEnded(this);
+  }
+}
+
+export function serializationFailure(message: string): DuetError {
+  return new DuetError(SqlState.serializationFailure, message, { hint: 'The transaction might succeed if retried.' });
+}
+
+/** A row stored before ADD COLUMN has fewer values: complete it from the table's fills. */
+export function complete(def: StoredTableDef, row: Row): Row {
+  if (row.length >= def.columns.length) return row;
+  const out = row.slice();
+  for (let i = row.length; i < def.columns.length; i++) out.push(def.fills[i] ?? null);
+  return out;
+}
+
+export function indexEntryBytes(def: TableDef, idx: IndexDef, row: Row, pk: Buffer): Buffer {
+  const w = new KeyWriter(32 + pk.length);
+  for (const c of idx.columns) writeKeyValue(w, row[c]!, def.columns[c]!.type);
+  w.bytes(pk);
+  return w.finish();
+}
+
+function uniqueKey(def: TableDef, idx: IndexDef, row: Row): string {
+  const w = new KeyWriter();
+  for (const c of idx.columns) writeKeyValue(w, row[c]!, def.columns[c]!.type);
+  return `${idx.id}:${w.finish().toString('latin1')}`;
+}
