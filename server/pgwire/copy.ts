@@ -51,17 +51,29 @@ export function parseCopy(sql: string): CopyStatement | undefined {
   return statement;
 }
 
+const valueWords = new Set(['csv', 'text', 'binary', 'true', 'false', 'on', 'off', '0', '1', 'match']);
+
 function parseOptions(text: string): CopyFormat {
-  const format: CopyFormat = { csv: false, header: false, delimiter: '\t', nullText: '\\N', quote: '"', escape: '"' };
+  const format: CopyFormat = { csv: false, header: false, delimiter: '', nullText: '\\N', quote: '"', escape: '"' };
   let t = text.trim().replace(/^with\b/i, '').trim();
   if (t.startsWith('(') && t.endsWith(')')) t = t.slice(1, -1);
-  const options = [...t.matchAll(/(\w+)(?:\s+('(?:[^']|'')*'|\w+))?\s*,?/g)];
-  for (const [, rawName, rawValue] of options) {
-    const name = rawName!.toLowerCase();
-    const value = rawValue === undefined ? undefined : rawValue.startsWith("'") ? rawValue.slice(1, -1).replaceAll("''", "'") : rawValue.toLowerCase();
-    if (name === 'format') format.csv = value === 'csv';
+  // Old style (`CSV HEADER DELIMITER ','`) and new style (`(FORMAT csv, HEADER true)`) alike: a name,
+  // then a value only when one follows (a quoted string or a value word).
+  const tokens = [...t.matchAll(/'(?:[^']|'')*'|\w+/g)].map((m) => m[0]);
+  const options: [string, string | undefined][] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const name = tokens[i]!.toLowerCase();
+    if (tokens[i + 1]?.toLowerCase() === 'as') i++;
+    const next = tokens[i + 1];
+    if (next !== undefined && (next.startsWith("'") || valueWords.has(next.toLowerCase()))) {
+      options.push([name, next.startsWith("'") ? next.slice(1, -1).replaceAll("''", "'") : next.toLowerCase()]);
+      i++;
+    } else options.push([name, undefined]);
+  }
+  for (const [name, value] of options) {
+    if (name === 'binary' || (name === 'format' && value === 'binary')) throw unsupported('binary COPY');
+    else if (name === 'format') format.csv = value === 'csv';
     else if (name === 'csv') format.csv = true;
-    else if (name === 'binary' || (name === 'format' && value === 'binary')) throw unsupported('binary COPY');
     else if (name === 'header') format.header = value === undefined || ['true', 'on', '1', 'match'].includes(value);
     else if (name === 'delimiter' && value !== undefined) format.delimiter = value;
     else if (name === 'null' && value !== undefined) format.nullText = value;
@@ -70,6 +82,7 @@ function parseOptions(text: string): CopyFormat {
     else if (name === 'freeze' || name === 'encoding') continue; // no effect in duetdb
     else throw unsupported(`COPY option "${name}"`);
   }
+  if (format.delimiter === '') format.delimiter = format.csv ? ',' : '\t';
   if (format.csv && format.nullText === '\\N') format.nullText = '';
   if (format.csv && format.escape === '"') format.escape = format.quote;
   if (format.delimiter.length !== 1) throw new DuetError(SqlState.featureNotSupported, 'COPY delimiter must be a single one-byte character');

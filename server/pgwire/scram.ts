@@ -31,7 +31,11 @@ export class ScramExchange {
   private nonce = '';
   private gs2Header = '';
 
-  constructor(private readonly secret: ScramSecret) {}
+  constructor(
+    private readonly secret: ScramSecret,
+    /** Injected so tests can replay the RFC 7677 example; random in production. */
+    private readonly serverNonce: () => string = () => randomBytes(18).toString('base64'),
+  ) {}
 
   /** Handles client-first-message; returns server-first-message, or an error text. */
   start(clientFirst: string): { reply: string } | { error: string } {
@@ -42,7 +46,7 @@ export class ScramExchange {
     this.clientFirstBare = m[3]!;
     const clientNonce = /(?:^|,)r=([^,]+)/.exec(this.clientFirstBare)?.[1];
     if (!clientNonce) return { error: 'SCRAM client-first-message has no nonce' };
-    this.nonce = clientNonce + randomBytes(18).toString('base64');
+    this.nonce = clientNonce + this.serverNonce();
     this.serverFirst = `r=${this.nonce},s=${this.secret.salt.toString('base64')},i=${this.secret.iterations}`;
     return { reply: this.serverFirst };
   }
