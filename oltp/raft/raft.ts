@@ -724,8 +724,13 @@ export class Raft {
   /** After a follower append: forget configs whose entries were overwritten, record new ones. */
   private syncConfigs(appended: readonly Entry[]): void {
     const before = this.latestConfig();
-    // Committed configurations never change (and may be compacted away); others must still be in the log.
-    this.configs = this.configs.filter((c) => c.index <= this.log.committed || this.log.term(c.index) === c.term);
+    // A config entry survives if the log still holds it (same index and term), or if it is compacted away
+    // (compacted means committed, which never changes). Judge by the log, not by the commit index: the same
+    // append may have overwritten an entry and then advanced the commit index past it.
+    this.configs = this.configs.filter((c) => {
+      const term = this.log.term(c.index);
+      return term === c.term || (term === undefined && c.index < this.log.firstIndex());
+    });
     for (const entry of appended) this.noteConfigEntry(entry);
     if (this.latestConfig() !== before) this.onConfigChanged();
   }
