@@ -267,6 +267,15 @@ export class RowBuffer {
     this.length += n;
   }
 
+  /** Appends row i of v to one column; call endRow() once every column got its cell. */
+  appendCell(column: number, v: Vector, i: number): void {
+    this.builders[column]!.appendFrom(v, i);
+  }
+
+  endRow(): void {
+    this.length++;
+  }
+
   appendRow(row: readonly Value[]): void {
     for (let c = 0; c < this.builders.length; c++) this.builders[c]!.append(row[c]!);
     this.length++;

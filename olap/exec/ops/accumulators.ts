@@ -1,0 +1,173 @@
+// Per-group aggregate state in columnar arrays indexed by group id (no object per group): exact sums that
+// stay in doubles while below 2^53 and spill into bigints beyond, counts, min/max, bool_and/or.
+
+import { assert } from '../../../oltp/errors.ts';
+import type { SqlType, Value } from '../../../oltp/types.ts';
+import { getValue } from '../batch.ts';
+import { castValue, rationalToType } from '../cast.ts';
+import { pow10 } from '../decimal.ts';
+import type { AggregateSpec, Vector } from '../spec.ts';
+import { compareValues, scaleOf } from '../values.ts';
+
+export interface Accumulator {
+  /** Adds row i of v to group g (v is NULL-checked by the caller for all but count_star). */
+  add(g: number, v: Vector, i: number): void;
+  /** Makes room for groups [0, groupCount). */
+  grow(groupCount: number): void;
+  result(g: number): Value;
+}
+
+function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new Float64Array(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+class CountAcc implements Accumulator {
+  private counts = new Float64Array(16);
+  add(g: number): void { this.counts[g]!++; }
+  grow(n: number): void { this.counts = growF64(this.counts, n); }
+  result(g: number): Value { return this.counts[g]!; }
+}
+
+/**
+ * Exact sum of integers or scaled decimals: `lo` holds the running sum while it is a safe integer; on
+ * the step that would leave that range, the sum moves into `hi` (bigint) and `lo` restarts at 0.
+ */
+class ExactSumAcc implements Accumulator {
+  private lo = new Float64Array(16);
+  private counts = new Float64Array(16);
+  private hi: (bigint | undefined)[] = [];
+  private readonly argScale: number;
+  private readonly type: SqlType;
+  private readonly avg: boolean;
+
+  constructor(argType: SqlType, type: SqlType, avg: boolean) {
+    this.argScale = argType.id === 'decimal' ? scaleOf(argType) : 0;
+    this.type = type;
+    this.avg = avg;
+  }
+
+  grow(n: number): void {
+    this.lo = growF64(this.lo, n);
+    this.counts = growF64(this.counts, n);
+  }
+
+  add(g: number, v: Vector, i: number): void {
+    this.counts[g]!++;
+    if (v.kind === 'bigdecimal') { this.hi[g] = (this.hi[g] ?? 0n) + v.data[i]!; return; }
+    assert(v.kind === 'number' || v.kind === 'decimal', 'sum over a non-numeric vector');
+    const x = v.data[i]!;
+    const s = this.lo[g]! + x;
+    if (Number.isSafeInteger(s)) { this.lo[g] = s; return; }
+    this.hi[g] = (this.hi[g] ?? 0n) + BigInt(this.lo[g]!) + BigInt(x);
+    this.lo[g] = 0;
+  }
+
+  result(g: number): Value {
+    const count = this.counts[g]!;
+    if (count === 0) return null;
+    const total = (this.hi[g] ?? 0n) + BigInt(this.lo[g]!);
+    const unit = pow10(this.argScale);
+    return rationalToType(total, this.avg ? unit * BigInt(count) : unit, this.type);
+  }
+}
+
+class DoubleSumAcc implements Accumulator {
+  private sums = new Float64Array(16);
+  private counts = new Float64Array(16);
+  private readonly argType: SqlType;
+  private readonly type: SqlType;
+  private readonly avg: boolean;
+
+  constructor(argType: SqlType, type: SqlType, avg: boolean) {
+    this.argType = argType;
+    this.type = type;
+    this.avg = avg;
+  }
+
+  grow(n: number): void {
+    this.sums = growF64(this.sums, n);
+    this.counts = growF64(this.counts, n);
+  }
+
+  add(g: number, v: Vector, i: number): void {
+    this.counts[g]!++;
+    this.sums[g]! += v.kind === 'number' ? v.data[i]! : Number(getValue(v, i));
+  }
+
+  result(g: number): Value {
+    const count = this.counts[g]!;
+    if (count === 0) return null;
+    const s = this.sums[g]!;
+    return castValue(this.avg ? s / count : s, { id: 'double' }, this.type);
+    void this.argType;
+  }
+}
+
+class MinMaxAcc implements Accumulator {
+  private values: Value[] = [];
+  private readonly argType: SqlType;
+  private readonly type: SqlType;
+  private readonly sign: number;
+
+  constructor(argType: SqlType, type: SqlType, max: boolean) {
+    this.argType = argType;
+    this.type = type;
+    this.sign = max ? 1 : -1;
+  }
+
+  grow(): void {}
+
+  add(g: number, v: Vector, i: number): void {
+    const cur = this.values[g];
+    if (v.kind === 'number') {
+      const x = v.data[i]!;
+      if (cur === undefined || cur === null || this.sign * (x - (cur as number)) > 0) this.values[g] = x;
+      return;
+    }
+    const x = getValue(v, i);
+    if (cur === undefined || cur === null || this.sign * compareValues(x, this.argType, cur, this.argType) > 0) this.values[g] = x;
+  }
+
+  result(g: number): Value {
+    const v = this.values[g];
+    return v === undefined ? null : castValue(v, this.argType, this.type);
+  }
+}
+
+class BoolAcc implements Accumulator {
+  private state = new Float64Array(16); // 0 = no input, 1 = false, 2 = true
+  private readonly isAnd: boolean;
+  constructor(isAnd: boolean) { this.isAnd = isAnd; }
+  grow(n: number): void { this.state = growF64(this.state, n); }
+  add(g: number, v: Vector, i: number): void {
+    const b = getValue(v, i) === true;
+    const cur = this.state[g]!;
+    if (cur === 0) this.state[g] = b ? 2 : 1;
+    else if (this.isAnd && !b) this.state[g] = 1;
+    else if (!this.isAnd && b) this.state[g] = 2;
+  }
+  result(g: number): Value {
+    const s = this.state[g]!;
+    return s === 0 ? null : s === 2;
+  }
+}
+
+export function makeAccumulator(spec: AggregateSpec): Accumulator {
+  const argType = spec.arg?.type;
+  switch (spec.fn) {
+    case 'count_star': case 'count': return new CountAcc();
+    case 'sum': case 'avg': {
+      assert(argType !== undefined, `${spec.fn} needs an argument`);
+      const avg = spec.fn === 'avg';
+      if (argType.id === 'double' || spec.type.id === 'double') return new DoubleSumAcc(argType, spec.type, avg);
+      return new ExactSumAcc(argType, spec.type, avg);
+    }
+    case 'min': case 'max':
+      assert(argType !== undefined, `${spec.fn} needs an argument`);
+      return new MinMaxAcc(argType, spec.type, spec.fn === 'max');
+    case 'bool_and': case 'bool_or': return new BoolAcc(spec.fn === 'bool_and');
+  }
+}

@@ -1,0 +1,219 @@
+// Hash join and nested-loop join (inner, left, right, full, semi, anti, null-aware anti). The right input
+// is materialized (the build side); each left batch is matched in chunks of candidate (left, right) row
+// pairs, a residual predicate narrows them with a selection vector, and outer rows are padded with NULLs.
+
+import type { SqlType } from '../../../oltp/types.ts';
+import { gather, liveCount, nullVector, RowBuffer } from '../batch.ts';
+import type { Evaluator } from '../expr/evaluator.ts';
+import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Batch, HashJoinNode, JoinType, NestedLoopJoinNode, PlanNode } from '../spec.ts';
+
+/** Fills candidate pairs (physical left row, build row) for one left batch; returns 0 when exhausted. */
+interface PairSource {
+  fill(lOut: Int32Array, rOut: Int32Array, max: number): number;
+}
+
+async function materialize(node: PlanNode, types: readonly SqlType[], rt: Runtime): Promise<Batch> {
+  const buffer = new RowBuffer(types);
+  for await (const batch of rt.open(node)) buffer.appendBatch(batch);
+  return buffer.take();
+}
+
+function sameKeyType(a: SqlType, b: SqlType): boolean {
+  return a.id === b.id && (a.scale ?? 0) === (b.scale ?? 0) && (a.fixed === true) === (b.fixed === true);
+}
+
+class Joiner {
+  readonly joinType: JoinType;
+  readonly build: Batch;
+  readonly leftTypes: readonly SqlType[];
+  readonly residual: Evaluator | undefined;
+  readonly rightMatched: Uint8Array;
+  readonly chunkRowsMax: number;
+  private readonly lIdx: Int32Array;
+  private readonly rIdx: Int32Array;
+
+  constructor(joinType: JoinType, build: Batch, leftTypes: readonly SqlType[], residual: Evaluator | undefined, chunkRowsMax: number) {
+    this.joinType = joinType;
+    this.build = build;
+    this.leftTypes = leftTypes;
+    this.residual = residual;
+    this.rightMatched = new Uint8Array(build.length);
+    this.chunkRowsMax = chunkRowsMax;
+    this.lIdx = new Int32Array(chunkRowsMax);
+    this.rIdx = new Int32Array(chunkRowsMax);
+  }
+
+  private pairBatch(left: Batch, count: number, lIdx: Int32Array, rIdx: Int32Array): Batch {
+    const columns = [
+      ...left.columns.map((v, c) => gather(v, left.types[c]!, lIdx, count)),
+      ...this.build.columns.map((v, c) => gather(v, this.build.types[c]!, rIdx, count)),
+    ];
+    return { length: count, columns, types: [...left.types, ...this.build.types], selection: undefined };
+  }
+
+  /** Matches one left batch; `leftMatched` (by physical row) is filled for outer/semi/anti handling. */
+  *probe(left: Batch, pairs: PairSource, leftMatched: Uint8Array): Generator<Batch> {
+    const emitPairs = this.joinType !== 'semi' && this.joinType !== 'anti';
+    for (;;) {
+      const count = pairs.fill(this.lIdx, this.rIdx, this.chunkRowsMax);
+      if (count === 0) break;
+      if (this.residual === undefined && !emitPairs) {
+        for (let p = 0; p < count; p++) leftMatched[this.lIdx[p]!] = 1;
+        continue;
+      }
+      const lIdx = this.lIdx.slice(0, count);
+      const rIdx = this.rIdx.slice(0, count);
+      const batch = this.pairBatch(left, count, lIdx, rIdx);
+      const selection = this.residual === undefined ? undefined : this.residual.select(batch);
+      const live = selection === undefined ? count : selection.length;
+      for (let k = 0; k < live; k++) {
+        const p = selection === undefined ? k : selection[k]!;
+        leftMatched[lIdx[p]!] = 1;
+        this.rightMatched[rIdx[p]!] = 1;
+      }
+      if (emitPairs && live > 0) yield { ...batch, selection };
+    }
+    yield* this.finishLeft(left, leftMatched);
+  }
+
+  private *finishLeft(left: Batch, leftMatched: Uint8Array): Generator<Batch> {
+    const n = liveCount(left);
+    const sel = left.selection;
+    if (this.joinType === 'semi' || this.joinType === 'anti') {
+      const want = this.joinType === 'semi' ? 1 : 0;
+      const out = new Uint32Array(n);
+      let m = 0;
+      for (let k = 0; k < n; k++) {
+        const i = sel === undefined ? k : sel[k]!;
+        if (leftMatched[i] === want) out[m++] = i;
+      }
+      if (m > 0) yield { ...left, selection: out.subarray(0, m) };
+      return;
+    }
+    if (this.joinType !== 'left' && this.joinType !== 'full') return;
+    const lIdx = new Int32Array(n);
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const i = sel === undefined ? k : sel[k]!;
+      if (leftMatched[i] === 0) lIdx[m++] = i;
+    }
+    if (m === 0) return;
+    yield this.pairBatch(left, m, lIdx, new Int32Array(m).fill(-1));
+  }
+
+  /** Unmatched build rows padded with NULL left columns (right and full joins). */
+  *finishRight(): Generator<Batch> {
+    if (this.joinType !== 'right' && this.joinType !== 'full') return;
+    const rIdx: number[] = [];
+    for (let r = 0; r < this.build.length; r++) if (this.rightMatched[r] === 0) rIdx.push(r);
+    for (let start = 0; start < rIdx.length; start += this.chunkRowsMax) {
+      const part = Int32Array.from(rIdx.slice(start, start + this.chunkRowsMax));
+      const count = part.length;
+      const columns = [
+        ...this.leftTypes.map((t) => nullVector(t, count)),
+        ...this.build.columns.map((v, c) => gather(v, this.build.types[c]!, part, count)),
+      ];
+      yield { length: count, columns, types: [...this.leftTypes, ...this.build.types], selection: undefined };
+    }
+  }
+}
+
+class HashPairs implements PairSource {
+  private k = 0;
+  private chain = -1;
+  constructor(
+    private readonly sel: Uint32Array | undefined,
+    private readonly n: number,
+    private readonly readers: readonly KeyReader[],
+    private readonly head: Map<Key, number>,
+    private readonly next: Int32Array,
+  ) {}
+
+  fill(lOut: Int32Array, rOut: Int32Array, max: number): number {
+    let m = 0;
+    while (m < max) {
+      if (this.chain >= 0) {
+        lOut[m] = this.sel === undefined ? this.k : this.sel[this.k]!;
+        rOut[m++] = this.chain;
+        this.chain = this.next[this.chain]!;
+        if (this.chain < 0) this.k++;
+        continue;
+      }
+      if (this.k >= this.n) break;
+      const i = this.sel === undefined ? this.k : this.sel[this.k]!;
+      const key = rowKey(this.readers, i, false);
+      const h = key === null ? undefined : this.head.get(key);
+      if (h === undefined) { this.k++; continue; }
+      this.chain = h;
+    }
+    return m;
+  }
+}
+
+class CrossPairs implements PairSource {
+  private k = 0;
+  private r = 0;
+  constructor(private readonly sel: Uint32Array | undefined, private readonly n: number, private readonly buildRows: number) {}
+
+  fill(lOut: Int32Array, rOut: Int32Array, max: number): number {
+    let m = 0;
+    if (this.buildRows === 0) return 0;
+    while (m < max && this.k < this.n) {
+      lOut[m] = this.sel === undefined ? this.k : this.sel[this.k]!;
+      rOut[m++] = this.r++;
+      if (this.r >= this.buildRows) { this.r = 0; this.k++; }
+    }
+    return m;
+  }
+}
+
+export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: readonly SqlType[], rightTypes: readonly SqlType[]): AsyncGenerator<Batch> {
+  const build = await materialize(node.right, rightTypes, rt);
+  const canonical = node.leftKeys.map((e, c) => !sameKeyType(e.type, node.rightKeys[c]!.type));
+  const rightKeyVectors = node.rightKeys.map((e) => rt.evaluator(e).vector(build));
+  const rightReaders = rightKeyVectors.map((v, c) => keyReader(v, node.rightKeys[c]!.type, canonical[c]!));
+  const head = new Map<Key, number>();
+  const next = new Int32Array(build.length);
+  let buildHasNullKey = false;
+  for (let r = build.length - 1; r >= 0; r--) {
+    const key = rowKey(rightReaders, r, false);
+    if (key === null) { buildHasNullKey = true; next[r] = -1; continue; }
+    next[r] = head.get(key) ?? -1;
+    head.set(key, r);
+  }
+  const residual = node.residual === undefined ? undefined : rt.evaluator(node.residual);
+  const joiner = new Joiner(node.joinType, build, leftTypes, residual, rt.batchRowsMax);
+  const leftKeyEvals = node.leftKeys.map((e) => rt.evaluator(e));
+  const nullAware = node.joinType === 'anti' && node.nullAware === true;
+  if (nullAware && buildHasNullKey) return; // x NOT IN (..., NULL, ...) is never TRUE
+  for await (const left of rt.open(node.left)) {
+    const n = liveCount(left);
+    if (n === 0) continue;
+    const leftVectors = leftKeyEvals.map((e) => e.vector(left));
+    const readers = leftVectors.map((v, c) => keyReader(v, node.leftKeys[c]!.type, canonical[c]!));
+    const leftMatched = new Uint8Array(left.length);
+    if (nullAware && build.length > 0) {
+      // a NULL probe key is "unknown" against a non-empty list: never returned by NOT IN
+      for (let k = 0; k < n; k++) {
+        const i = left.selection === undefined ? k : left.selection[k]!;
+        if (rowKey(readers, i, false) === null) leftMatched[i] = 1;
+      }
+    }
+    yield* joiner.probe(left, new HashPairs(left.selection, n, readers, head, next), leftMatched);
+  }
+  yield* joiner.finishRight();
+}
+
+export async function* nestedLoopJoinOp(node: NestedLoopJoinNode, rt: Runtime, leftTypes: readonly SqlType[], rightTypes: readonly SqlType[]): AsyncGenerator<Batch> {
+  const build = await materialize(node.right, rightTypes, rt);
+  const predicate = node.predicate === undefined ? undefined : rt.evaluator(node.predicate);
+  const joiner = new Joiner(node.joinType, build, leftTypes, predicate, rt.batchRowsMax);
+  for await (const left of rt.open(node.left)) {
+    const n = liveCount(left);
+    if (n === 0) continue;
+    yield* joiner.probe(left, new CrossPairs(left.selection, n, build.length), new Uint8Array(left.length));
+  }
+  yield* joiner.finishRight();
+}

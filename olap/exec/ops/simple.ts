@@ -1,0 +1,62 @@
+// Row-preserving operators: scan (with its pushed-down filter), values, filter, project, and the
+// scalar-subquery guard. Filters only write selection vectors; projections only compute new columns.
+
+import { DuetError, SqlState } from '../../../oltp/errors.ts';
+import type { Value } from '../../../oltp/types.ts';
+import { liveCount, nullVector, RowBuffer, sliceBatch, batchToRows } from '../batch.ts';
+import { castValue } from '../cast.ts';
+import { evalConstant } from '../expr/evaluator.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Batch, FilterNode, ProjectNode, ScanNode, SingleRowNode, ValuesNode } from '../spec.ts';
+
+export async function* scanOp(node: ScanNode, rt: Runtime): AsyncGenerator<Batch> {
+  const filter = node.filter === undefined ? undefined : rt.evaluator(node.filter);
+  for await (const batch of rt.ctx.scan(node)) {
+    for (const part of sliceBatch(batch, rt.batchRowsMax)) {
+      if (filter === undefined) { yield part; continue; }
+      const selection = filter.select(part);
+      if (selection.length > 0) yield { ...part, selection };
+    }
+  }
+}
+
+export async function* valuesOp(node: ValuesNode, rt: Runtime): AsyncGenerator<Batch> {
+  const types = node.columns.map((c) => c.type);
+  const buffer = new RowBuffer(types);
+  for (const row of node.rows) {
+    const values: Value[] = row.map((cell, c) => castValue(evalConstant(cell, rt.params), cell.type, types[c]!));
+    buffer.appendRow(values);
+    if (buffer.length >= rt.batchRowsMax) yield buffer.take();
+  }
+  if (buffer.length > 0) yield buffer.take();
+}
+
+export async function* filterOp(node: FilterNode, rt: Runtime): AsyncGenerator<Batch> {
+  const predicate = rt.evaluator(node.predicate);
+  for await (const batch of rt.open(node.input)) {
+    const selection = predicate.select(batch);
+    if (selection.length > 0) yield { ...batch, selection };
+  }
+}
+
+export async function* projectOp(node: ProjectNode, rt: Runtime): AsyncGenerator<Batch> {
+  const exprs = node.exprs.map((e) => rt.evaluator(e));
+  const types = node.exprs.map((e) => e.type);
+  for await (const batch of rt.open(node.input)) {
+    if (liveCount(batch) === 0) continue;
+    yield { length: batch.length, columns: exprs.map((e) => e.vector(batch)), types, selection: batch.selection };
+  }
+}
+
+export async function* singleRowOp(node: SingleRowNode, rt: Runtime, types: Batch['types']): AsyncGenerator<Batch> {
+  const buffer = new RowBuffer(types);
+  for await (const batch of rt.open(node.input)) {
+    buffer.appendBatch(batch);
+    if (buffer.length > 1) {
+      throw new DuetError(SqlState.cardinalityViolation, 'more than one row returned by a subquery used as an expression');
+    }
+  }
+  if (buffer.length === 1) { yield buffer.take(); return; }
+  yield { length: 1, columns: types.map((t) => nullVector(t, 1)), types, selection: undefined };
+  void batchToRows;
+}
