@@ -529,7 +529,12 @@ export class Connection {
 
   private async copyOut(statement: CopyStatement): Promise<void> {
     const sql = statement.query ?? `SELECT ${statement.columns ? statement.columns.map(quoteIdent).join(', ') : '*'} FROM ${quoteIdent(statement.table!)}`;
-    const result = await this.runStatement(sql, []);
+    let result: QueryResult;
+    try {
+      result = await this.runStatement(sql, []);
+    } catch (error) {
+      throw error instanceof DuetError && error.position !== undefined ? repositioned(error, statement.queryOffset) : error;
+    }
     msg.writeCopyResponse(this.out, 'H', result.columns.length);
     const format = statement.format;
     if (format.header) this.copyData(formatCopyLine(result.columns.map((c) => c.name), format));
@@ -581,6 +586,12 @@ export class Connection {
 }
 
 const emptyResult: QueryResult = { columns: [], rows: [], command: '', rowCount: 0 };
+
+/** The error placed inside the COPY statement: shifted onto COPY (query), dropped for the generated SELECT. */
+function repositioned(error: DuetError, queryOffset: number | undefined): DuetError {
+  const options = { hint: error.hint, detail: error.detail, cause: error };
+  return new DuetError(error.code, error.message, queryOffset === undefined ? options : { ...options, position: error.position! + queryOffset });
+}
 
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -19,6 +19,8 @@ export interface CopyStatement {
   table?: string;
   columns?: string[];
   query?: string;
+  /** Where `query` starts inside the COPY statement (0-based), to place error positions. */
+  queryOffset?: number;
   format: CopyFormat;
 }
 
@@ -33,7 +35,8 @@ export function unquoteIdent(name: string): string {
 
 /** Recognises COPY to/from the client; COPY with a file name is left to the SQL engine. */
 export function parseCopy(sql: string): CopyStatement | undefined {
-  const m = copyHead.exec(sql.replace(/;\s*$/, '').trim());
+  const text = sql.replace(/;\s*$/, '').trim();
+  const m = copyHead.exec(text);
   if (!m) return undefined;
   const direction = m[4]!.toLowerCase() as 'from' | 'to';
   const stdio = m[5]!.toLowerCase();
@@ -44,6 +47,7 @@ export function parseCopy(sql: string): CopyStatement | undefined {
   if (m[3] !== undefined) {
     if (direction === 'from') throw new DuetError(SqlState.syntaxError, 'COPY (query) can only be used with TO');
     statement.query = m[3];
+    statement.queryOffset = text.indexOf(m[3], 4);
   } else {
     statement.table = unquoteIdent(m[1]!);
     if (m[2] !== undefined) statement.columns = m[2].split(',').map(unquoteIdent);

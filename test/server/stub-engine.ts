@@ -133,7 +133,7 @@ class StubSession implements WireSession {
       for (let i = 1; i <= n; i++) rows.push([i, `row ${i}`]);
       return { columns: [{ name: 'i', type: Types.integer }, { name: 'label', type: Types.text }], rows, command: `SELECT ${n}`, rowCount: n };
     }
-    if ((m = /^select \* from (\w+)$/.exec(s))) {
+    if ((m = /^select \* from "?(\w+)"?$/.exec(s))) {
       const rows = this.engine.tables.get(m[1]!);
       if (!rows) throw new DuetError(SqlState.undefinedTable, `relation "${m[1]}" does not exist`, { position: 15 });
       return { columns: copyColumns.map(({ name, type }) => ({ name, type })), rows, command: `SELECT ${rows.length}`, rowCount: rows.length };
