@@ -48,10 +48,12 @@ function onInterrupt(rl: Interface, client: Client, feeder: LineFeeder, output: 
     output.write(client.cancel() ? '\nCancel request sent\n' : '\nThis statement cannot be interrupted by the engine yet; waiting for it to finish.\n');
     return;
   }
-  // At the prompt: drop the current line and any unfinished statement, and start over.
+  // At the prompt: drop the current line and any unfinished statement, and start over. `line` and
+  // `cursor` are readline's documented input state; resetting them works on every TERM (on TERM=dumb
+  // readline ignores editing keys such as Ctrl-U).
   feeder.clear();
-  rl.write(null, { ctrl: true, name: 'u' }); // erase the typed line from readline's buffer
   output.write('^C\n');
+  Object.assign(rl, { line: '', cursor: 0 });
   rl.setPrompt(PROMPT);
   rl.prompt();
 }

@@ -1,0 +1,130 @@
+// The `duet` command end to end: `node bin/duet.js` in a temp directory with -c, -f, piped standard
+// input and the REPL on a pseudo-terminal; checks output, errors and exit codes.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasScript, PtySession, runDuet, tempDir } from './helpers.ts';
+
+/** Why the engine cannot run the statements these tests use yet, or undefined once it can. */
+async function engineProblem(): Promise<string | undefined> {
+  try {
+    const { Database } = await import('../../query/database.ts');
+    const db = await Database.open(join(tempDir(), 'probe'));
+    try {
+      await db.query('CREATE TABLE probe (a INTEGER PRIMARY KEY, b TEXT)');
+      await db.query("INSERT INTO probe VALUES (1, 'x')");
+      const r = await db.query('SELECT a, b FROM probe');
+      return r.rows.length === 1 ? undefined : 'SELECT returned the wrong rows';
+    } finally {
+      await db.close();
+    }
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+const problem = await engineProblem();
+
+describe('duet without the engine', () => {
+  it('--help prints usage and the subcommands, exit 0', async () => {
+    const r = await runDuet(['--help'], { cwd: tempDir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: duet/);
+    expect(r.stdout).toMatch(/--format FORMAT/);
+    expect(r.stdout).toMatch(/Commands:\n {2}help/);
+  });
+
+  it('a bad option is a usage error: one message on stderr, exit 2', async () => {
+    const r = await runDuet(['--format', 'xml', '-c', 'SELECT 1'], { cwd: tempDir() });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('duet: option --format must be one of table, csv, json\nTry "duet --help" for more information.\n');
+  });
+});
+
+// Skipped only while the SQL engine cannot yet run CREATE TABLE / INSERT / SELECT (it is being written
+// in parallel); `problem` says what failed.
+describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipped: ${problem})` : ''}`, () => {
+  let cwd = '';
+  beforeAll(async () => {
+    cwd = tempDir();
+    const r = await runDuet(['-c', "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT); INSERT INTO t VALUES (1, 'one'), (20, NULL)"], { cwd });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('CREATE TABLE\nINSERT 0 2\n');
+  });
+
+  it('-c uses ./duet-data by default and prints an aligned table', async () => {
+    expect(existsSync(join(cwd, 'duet-data'))).toBe(true);
+    const r = await runDuet(['-c', 'SELECT a, b FROM t ORDER BY a'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(' a  |  b  \n----+-----\n  1 | one\n 20 |\n(2 rows)\n\n');
+  });
+
+  it('--format csv and json', async () => {
+    const csv = await runDuet(['--format', 'csv', '-c', 'SELECT a, b FROM t ORDER BY a'], { cwd });
+    expect(csv.stdout).toBe('a,b\n1,one\n20,\n');
+    const json = await runDuet(['--format=json', '-c', 'SELECT a, b FROM t ORDER BY a'], { cwd });
+    expect(JSON.parse(json.stdout)).toEqual([{ a: 1, b: 'one' }, { a: 20, b: null }]);
+  });
+
+  it('an error prints one line on stderr and exits 1', async () => {
+    const r = await runDuet(['-c', 'SELECT nope FROM t'], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^ERROR: {2}column "nope" does not exist \(SQLSTATE 42703\)\n$/);
+  });
+
+  it('--db picks another directory; -f runs a script with \\d and stops at the first error', async () => {
+    const dir = tempDir();
+    const script = join(dir, 'script.sql');
+    writeFileSync(script, "CREATE TABLE s (\n  id INTEGER PRIMARY KEY,\n  name TEXT NOT NULL\n);\nINSERT INTO s VALUES (1, 'a');\n\\d s\nSELECT missing FROM s;\nINSERT INTO s VALUES (2, 'b');\n");
+    const r = await runDuet(['--db', join(dir, 'db'), '-f', script], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^CREATE TABLE\nINSERT 0 1\n/);
+    expect(r.stdout).toMatch(/Table "s"\n Column \| +Type +\| Nullable \| Default/);
+    expect(r.stdout).toMatch(/ name +\| text +\| not null \|/);
+    expect(r.stdout).toMatch(/Indexes:\n {4}"s_pkey" PRIMARY KEY \(id\)/);
+    expect(r.stderr).toMatch(/^ERROR: {2}column "missing" does not exist \(SQLSTATE 42703\)\n$/);
+    const after = await runDuet(['--db', join(dir, 'db'), '--format', 'csv', '-c', 'SELECT count(*) AS n FROM s'], { cwd });
+    expect(after.stdout).toBe('n\n1\n');
+  });
+
+  it('piped standard input runs the statements and exits', async () => {
+    const r = await runDuet([], { cwd, input: 'SELECT a\n  FROM t\n WHERE a = 20;\nSELECT 1 AS x' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(' a  \n----\n 20\n(1 row)\n\n x \n---\n 1\n(1 row)\n\n');
+  });
+
+  it.skipIf(!hasScript)('the REPL on a terminal: prompts, multi-line input, caret errors, \\timing, history, Ctrl-C, Ctrl-D', async () => {
+    const history = join(tempDir(), 'history');
+    writeFileSync(history, 'SELECT 42;\n');
+    const pty = new PtySession([], cwd, { DUET_HISTORY: history });
+    try {
+      let at = await pty.waitFor(/duet=> $/);
+      pty.send('SELECT a, b\r');
+      at = await pty.waitFor(/duet-> $/, at);
+      pty.send('FROM t WHERE a = 1;\r');
+      at = await pty.waitFor(/ 1 \| one\n\(1 row\)\n\nduet=> $/, at);
+      pty.send('SELECT nope FROM t;\r');
+      at = await pty.waitFor(/ERROR: {2}column "nope" does not exist\nLINE 1: SELECT nope FROM t\n {15}\^\n(HINT: .*\n)?duet=> $/, at);
+      pty.send('\\timing\r');
+      at = await pty.waitFor(/Timing is on\.\nduet=> $/, at);
+      pty.send('SELECT 1 AS one;\r');
+      at = await pty.waitFor(/\(1 row\)\n\nTime: \d+\.\d{3} ms\nduet=> $/, at);
+      pty.send('SELECT half'); // Ctrl-C at the prompt throws the typed line away
+      pty.send('\x03');
+      at = await pty.waitFor(/\^C\nduet=> $/, at);
+      pty.send('\x1b[A'); // arrow up: the previous entry of the history
+      pty.send('\r');
+      at = await pty.waitFor(/Time: .*\nduet=> $/, at);
+      pty.send('\x04'); // Ctrl-D on an empty line quits
+      expect(await pty.exit()).toBe(0);
+      const saved = readFileSync(history, 'utf8').split('\n');
+      expect(saved.slice(0, 4)).toEqual(['SELECT 42;', 'SELECT a, b', 'FROM t WHERE a = 1;', 'SELECT nope FROM t;']);
+      expect(saved).not.toContain('SELECT half');
+    } finally {
+      pty.kill();
+    }
+  });
+});
