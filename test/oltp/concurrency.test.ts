@@ -1,0 +1,165 @@
+// Concurrency through the Txn API: the bank-transfer invariant under many sessions with retries,
+// lock waits, deadlock detection, and concurrent inserts of the same key.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Isolation, Txn } from '../../oltp/api.ts';
+import { DuetError } from '../../oltp/errors.ts';
+import { createKv, openStore, rejectsWith, removeTempDirs, scanAll } from './helpers.ts';
+
+afterAll(removeTempDirs);
+
+/** Tiny seeded PRNG so failures replay. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const ACCOUNTS = 10;
+const INITIAL = 1000;
+
+async function runBank(level: Isolation, sessions: number, transfersPerSession: number, seed: number): Promise<{ retries: number; snapshots: number }> {
+  const store = await openStore();
+  await createKv(store, 'acct', Array.from({ length: ACCOUNTS }, (_, i) => [i, INITIAL]));
+  const t = store.begin().getTable('acct')!;
+  const random = rng(seed);
+  let retries = 0;
+  let snapshots = 0;
+  let running = true;
+
+  async function transfer(): Promise<void> {
+    const from = Math.floor(random() * ACCOUNTS);
+    const to = (from + 1 + Math.floor(random() * (ACCOUNTS - 1))) % ACCOUNTS;
+    const amount = 1 + Math.floor(random() * 50);
+    for (let attempt = 0; ; attempt++) {
+      const txn = store.begin({ isolation: level });
+      try {
+        // lock in a fixed order half of the time, in transfer order otherwise (so deadlocks happen)
+        const order = random() < 0.5 ? [from, to] : [Math.min(from, to), Math.max(from, to)];
+        const rows = new Map<number, number>();
+        for (const id of order) rows.set(id, (await txn.lockForUpdate(t, [id]))![1] as number);
+        await txn.update(t, [from], [from, rows.get(from)! - amount]);
+        await txn.update(t, [to], [to, rows.get(to)! + amount]);
+        await txn.commit();
+        return;
+      } catch (e) {
+        if (txn.state === 'active') txn.rollback();
+        if (!(e instanceof DuetError) || !e.retryable) throw e;
+        expect(attempt).toBeLessThan(200);
+        retries++;
+      }
+    }
+  }
+
+  async function auditor(): Promise<void> {
+    while (running) {
+      const txn = store.begin({ isolation: 'snapshot' });
+      const rows = await scanAll(txn, 'acct');
+      txn.rollback();
+      expect(rows.reduce((s, r) => s + (r[1] as number), 0)).toBe(ACCOUNTS * INITIAL);
+      snapshots++;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  const audit = auditor();
+  await Promise.all(
+    Array.from({ length: sessions }, async () => {
+      for (let i = 0; i < transfersPerSession; i++) await transfer();
+    }),
+  );
+  running = false;
+  await audit;
+  const end = store.begin();
+  const rows = await scanAll(end, 'acct');
+  end.rollback();
+  expect(rows.reduce((s, r) => s + (r[1] as number), 0)).toBe(ACCOUNTS * INITIAL);
+  expect(store.stats.locks).toBe(0);
+  await store.close();
+  return { retries, snapshots };
+}
+
+describe('bank transfers', () => {
+  for (const level of ['read committed', 'snapshot', 'serializable'] as Isolation[]) {
+    it(`keeps the total in every snapshot and at the end (${level}, 16 sessions)`, async () => {
+      const { snapshots } = await runBank(level, 16, 25, 42);
+      expect(snapshots).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('locks', () => {
+  it('a second writer waits for the first and proceeds on the newest version under read committed', async () => {
+    const store = await openStore();
+    await createKv(store, 't', [[1, 0]]);
+    const t = store.begin().getTable('t')!;
+    const a = store.begin();
+    const b = store.begin();
+    await a.update(t, [1], [1, 1]);
+    let got: unknown = 'pending';
+    const p = b.lockForUpdate(t, [1]).then((r) => (got = r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toBe('pending');
+    await a.commit();
+    await p;
+    expect(got).toEqual([1, 1]);
+    b.rollback();
+    await store.close();
+  });
+
+  it('detects a deadlock and fails one victim with 40P01 while the other proceeds', async () => {
+    const store = await openStore();
+    await createKv(store, 't', [[1, 0], [2, 0]]);
+    const t = store.begin().getTable('t')!;
+    const a = store.begin();
+    const b = store.begin();
+    await a.update(t, [1], [1, 1]);
+    await b.update(t, [2], [2, 2]);
+    const pa = a.update(t, [2], [2, 1]);
+    await new Promise((r) => setImmediate(r));
+    const err = await rejectsWith(b.update(t, [1], [1, 2]), '40P01');
+    expect((err as DuetError).retryable).toBe(true);
+    expect(b.state).toBe('aborted');
+    await pa;
+    await a.commit();
+    const r = store.begin();
+    expect(await scanAll(r, 't')).toEqual([[1, 1], [2, 1]]);
+    r.rollback();
+    await store.close();
+  });
+
+  it('two concurrent inserts of one key: one commits, the other gets 23505 once the first commits', async () => {
+    for (const level of ['read committed', 'snapshot', 'serializable'] as Isolation[]) {
+      const store = await openStore();
+      await createKv(store, 't');
+      const t = store.begin().getTable('t')!;
+      const a: Txn = store.begin({ isolation: level });
+      const b: Txn = store.begin({ isolation: level });
+      await a.insert(t, [7, 1]);
+      const pb = b.insert(t, [7, 2]);
+      await new Promise((r) => setTimeout(r, 10));
+      await a.commit();
+      await rejectsWith(pb, '23505');
+      b.rollback();
+      await store.close();
+    }
+  });
+
+  it('the waiter proceeds when the first inserter rolls back', async () => {
+    const store = await openStore();
+    await createKv(store, 't');
+    const t = store.begin().getTable('t')!;
+    const a = store.begin();
+    const b = store.begin();
+    await a.insert(t, [7, 1]);
+    const pb = b.insert(t, [7, 2]);
+    a.rollback();
+    await pb;
+    await b.commit();
+    const r = store.begin();
+    expect(await scanAll(r, 't')).toEqual([[7, 2]]);
+    r.rollback();
+    await store.close();
+  });
+});
