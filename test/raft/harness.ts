@@ -4,7 +4,7 @@ import { bootstrapSnapshot, MemoryStorage } from '../../oltp/raft/storage.ts';
 import { RaftNode, type Ready } from '../../oltp/raft/node.ts';
 import { makeConfig } from '../../oltp/raft/config.ts';
 import { SeededRandom } from '../../oltp/raft/rand.ts';
-import type { Entry, Message, NodeId, ReadState, Snapshot } from '../../oltp/raft/types.ts';
+import type { Config, Entry, Message, NodeId, ReadState, Snapshot } from '../../oltp/raft/types.ts';
 import type { RaftOptions } from '../../oltp/raft/raft.ts';
 
 export type Options = Partial<Omit<RaftOptions, 'id' | 'storage' | 'random'>>;
@@ -28,6 +28,8 @@ export class Cluster {
   /** Return false to drop a message (partitions, lost packets). */
   filter: (m: Message) => boolean = () => true;
   delivered: Message[] = [];
+  /** Called right after a message is stepped into its target (to observe intermediate states). */
+  afterDeliver: (m: Message) => void = () => {};
   private seed = 1;
 
   constructor(
@@ -35,7 +37,7 @@ export class Cluster {
     private readonly options: Options = {},
     learners: NodeId[] = [],
   ) {
-    for (const id of [...voters, ...learners]) this.add(id, new MemoryStorage(bootstrapSnapshot(makeConfig(voters, learners))));
+    for (const id of [...voters, ...learners]) this.add(id, storageWithLog([], makeConfig(voters, learners)));
   }
 
   /** Adds a node with the given storage (a fresh one joins with an empty configuration). */
@@ -82,6 +84,7 @@ export class Cluster {
     if (target === undefined) return;
     this.delivered.push(m);
     target.node.step(m);
+    this.afterDeliver(m);
   }
 
   /** Ticks every node (or the given ones) n times, settling after each tick. */
@@ -131,4 +134,19 @@ export function appliedData(member: Member): string[] {
 export function logTerms(member: Member): number[] {
   const log = member.node.raft.log;
   return (log.entries(log.firstIndex(), log.lastIndex() + 1) ?? []).map((e) => e.term);
+}
+
+/** A node's storage holding entries with the given terms (indexes 1..n) and hard-state term. */
+export function storageWithLog(terms: number[], config: Config, term = terms[terms.length - 1] ?? 0): MemoryStorage {
+  const storage = new MemoryStorage(bootstrapSnapshot(config));
+  storage.append(terms.map((t, i) => ({ term: t, index: i + 1, type: 'normal', data: text(`e${i + 1}t${t}`) })));
+  storage.setHardState({ term, vote: 0, commit: 0 });
+  return storage;
+}
+
+/** Messages of one type that were delivered, optionally from/to given nodes. */
+export function deliveredOf<T extends Message['type']>(c: Cluster, type: T, from?: NodeId, to?: NodeId): Extract<Message, { type: T }>[] {
+  return c.delivered.filter(
+    (m): m is Extract<Message, { type: T }> => m.type === type && (from === undefined || m.from === from) && (to === undefined || m.to === to),
+  );
 }
