@@ -1,0 +1,119 @@
+// Binds the FROM clause: base tables, views, CTE references, derived tables and joins (inner, left,
+// right, full, cross, comma, USING) into a plan, adding each relation's columns to the scope.
+
+import { DuetError, SqlState } from '../../oltp/errors.ts';
+import NSP from 'node-sql-parser';
+import { E, type Expr } from '../plan/expr.ts';
+import type { Col, JoinType, Plan } from '../plan/logical.ts';
+import type { Ast } from '../parse/parse.ts';
+import { prepass } from '../parse/prepass.ts';
+import { bindExpr, identName, toBool, unify, type ExprEnv } from './expr.ts';
+import { locPos, missingTable, posOpt, Scope, type BindCtx, type ScopeItem } from './scope.ts';
+
+type QueryBinder = (ast: Ast, scope: Scope) => { plan: Plan; cols: readonly Col[] };
+
+const viewParser = new NSP.Parser();
+
+export function bindFrom(ctx: BindCtx, from: Ast, scope: Scope, bindQuery: QueryBinder): Plan {
+  if (!Array.isArray(from) || from.length === 0) {
+    return { kind: 'values', rows: [[]], cols: [] };
+  }
+  let plan: Plan | null = null;
+  for (const item of from as Ast[]) {
+    const rel = bindRelation(ctx, item, scope, bindQuery);
+    const before = scope.items.length;
+    scope.add(rel.items);
+    if (plan === null) { plan = rel.plan; continue; }
+    const joinText = String(item.join ?? '').toUpperCase();
+    if (joinText === '' || joinText === 'CROSS JOIN') {
+      plan = { kind: 'join', joinType: 'cross', left: plan, right: rel.plan, cond: null, nullAware: false };
+      continue;
+    }
+    const joinType: JoinType = joinText.startsWith('LEFT') ? 'left' : joinText.startsWith('RIGHT') ? 'right' : joinText.startsWith('FULL') ? 'full' : 'inner';
+    const env: ExprEnv = { ctx, scope, agg: null, bindQuery };
+    let cond: Expr | null = null;
+    if (Array.isArray(item.using)) {
+      cond = usingCondition(ctx, env, scope, before, item.using as Ast[]);
+    } else if (item.on) {
+      cond = toBool(env, bindExpr(env, item.on), item.on);
+    }
+    plan = { kind: 'join', joinType: cond === null && joinType === 'inner' ? 'cross' : joinType, left: plan, right: rel.plan, cond, nullAware: false };
+  }
+  return plan!;
+}
+
+function usingCondition(ctx: BindCtx, env: ExprEnv, scope: Scope, rightStart: number, names: Ast[]): Expr {
+  const parts: Expr[] = [];
+  for (const n of names) {
+    const name = identName(n).toLowerCase();
+    const left = scope.items.slice(0, rightStart).filter((i) => i.name === name && !i.hidden);
+    const rightIdx = scope.items.findIndex((i, k) => k >= rightStart && i.name === name);
+    if (left.length !== 1 || rightIdx < 0) {
+      throw new DuetError(SqlState.undefinedColumn, `column "${name}" specified in USING clause does not exist in ${left.length === 0 ? 'left' : 'right'} table`, posOpt(ctx, name));
+    }
+    const right = scope.items[rightIdx]!;
+    scope.items[rightIdx] = { ...right, hidden: true };
+    const [a, b] = unify(env, E.col(left[0]!.col.id, left[0]!.col.type), E.col(right.col.id, right.col.type), '=', n);
+    parts.push(E.call('=', [a, b], { id: 'boolean' }));
+  }
+  return parts.length === 1 ? parts[0]! : E.call('and', parts, { id: 'boolean' });
+}
+
+interface Relation { plan: Plan; items: ScopeItem[] }
+
+function parseAlias(as: Ast): { alias: string | null; columns: string[] | null } {
+  if (as === null || as === undefined) return { alias: null, columns: null };
+  const text = identName(as);
+  const m = /^\s*"?([^"(\s]+)"?\s*\(([^)]*)\)\s*$/.exec(text);
+  if (m) return { alias: m[1]!.toLowerCase(), columns: m[2]!.split(',').map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase()) };
+  return { alias: text.toLowerCase(), columns: null };
+}
+
+function renamed(cols: readonly Col[], alias: string | null, columns: string[] | null, ctx: BindCtx): ScopeItem[] {
+  if (columns && columns.length > cols.length) {
+    throw new DuetError(SqlState.syntaxError, `table "${alias}" has ${cols.length} columns available but ${columns.length} columns specified`);
+  }
+  void ctx;
+  return cols.map((c, i) => ({ table: alias, name: columns?.[i] ?? c.name, col: c }));
+}
+
+function bindRelation(ctx: BindCtx, item: Ast, scope: Scope, bindQuery: QueryBinder): Relation {
+  const { alias, columns } = parseAlias(item.as);
+  if (item.expr?.ast) {
+    // derived table: it cannot see columns of sibling FROM items (no LATERAL), only enclosing queries'
+    const sub = bindQuery(item.expr.ast, new Scope(scope.parent));
+    return { plan: sub.plan, items: renamed(sub.cols, alias, columns, ctx) };
+  }
+  if (item.expr) throw new DuetError(SqlState.featureNotSupported, 'this kind of FROM item is not supported', locPos(ctx, item.expr));
+  const name = String(item.table).toLowerCase();
+  const cte = findCte(ctx, name);
+  if (cte) {
+    const sub = bindQuery(cte.ast, new Scope(null));
+    return { plan: sub.plan, items: renamed(sub.cols, alias ?? name, columns ?? (cte.columns ? [...cte.columns] : null), ctx) };
+  }
+  const view = ctx.catalog.getView(name);
+  if (view) {
+    if (ctx.viewStack.includes(name)) throw new DuetError(SqlState.featureNotSupported, `infinite recursion detected in view "${name}"`);
+    const viewAst = viewParser.astify(prepass(view.sql), { database: 'PostgreSQL' });
+    const one = Array.isArray(viewAst) ? viewAst[0] : viewAst;
+    ctx.viewStack.push(name);
+    try {
+      const sub = bindQuery(one, new Scope(null));
+      return { plan: sub.plan, items: renamed(sub.cols, alias ?? name, columns ?? (view.columnNames ? [...view.columnNames] : null), ctx) };
+    } finally {
+      ctx.viewStack.pop();
+    }
+  }
+  const table = ctx.catalog.getTable(name);
+  if (!table) throw missingTable(ctx, name);
+  const cols = table.columns.map((c) => ctx.ids.col(c.name, c.type));
+  return { plan: { kind: 'scan', table, cols, access: null }, items: renamed(cols, alias ?? name, columns, ctx) };
+}
+
+function findCte(ctx: BindCtx, name: string): { ast: Ast; columns: readonly string[] | null } | undefined {
+  for (let i = ctx.ctes.length - 1; i >= 0; i--) {
+    const hit = ctx.ctes[i]!.get(name);
+    if (hit) return hit;
+  }
+  return undefined;
+}

@@ -1,0 +1,148 @@
+// SQL entry points used by the Database/Session facade: executeSql (scripts, autocommit or the
+// session's transaction), prepareSql/PreparedStatement, and the dispatch of each statement kind.
+
+import type { Txn } from '../oltp/api.ts';
+import { DuetError, SqlState } from '../oltp/errors.ts';
+import type { Value } from '../oltp/types.ts';
+import type { Database, QueryResult, Session } from './database.ts';
+import { bindQuery } from './bind/select.ts';
+import { Scope } from './bind/scope.ts';
+import { parseStatement, type Statement } from './parse/parse.ts';
+import { splitStatements } from './parse/split.ts';
+import { convertParams, newBindCtx, planQuery, runPlanned } from './run/context.ts';
+import { runCopy } from './run/copy.ts';
+import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
+import { runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
+import { explain } from './run/explain.ts';
+import { publicRows } from './run/format.ts';
+import { StatementCache } from './cache.ts';
+
+const statementCache = new StatementCache(512);
+
+export interface PreparedStatement {
+  readonly sql: string;
+  run(session: Session, params: readonly Value[]): Promise<QueryResult>;
+}
+
+export async function executeSql(session: Session, sql: string, params: readonly Value[] = []): Promise<QueryResult> {
+  const statements = statementCache.statements(sql, () => splitStatements(sql).map(parseStatement));
+  let last: QueryResult = { columns: [], rows: [], command: 'EMPTY', rowCount: 0 };
+  for (const s of statements) last = await runStatement(session, s, params);
+  return last;
+}
+
+export function prepareSql(_db: Database, sql: string): PreparedStatement {
+  const statements = statementCache.statements(sql, () => splitStatements(sql).map(parseStatement));
+  if (statements.length !== 1) throw new DuetError(SqlState.syntaxError, 'a prepared statement must contain exactly one statement');
+  const stmt = statements[0]!;
+  return {
+    sql,
+    run: (session, params) => runStatement(session, stmt, params),
+  };
+}
+
+async function runStatement(session: Session, stmt: Statement, params: readonly Value[]): Promise<QueryResult> {
+  if (session.failed && stmt.kind !== 'commit' && stmt.kind !== 'rollback') {
+    throw new DuetError(SqlState.inFailedTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+  }
+  switch (stmt.kind) {
+    case 'begin':
+      if (!session.inTransaction) session.begin(stmt.isolation ? { isolation: stmt.isolation } : {});
+      return done('BEGIN');
+    case 'commit':
+      if (!session.inTransaction) return done('COMMIT');
+      if (session.failed) { session.rollback(); return done('ROLLBACK'); }
+      await session.commit();
+      return done('COMMIT');
+    case 'rollback':
+      session.rollback();
+      return done('ROLLBACK');
+    case 'set_isolation':
+      if (stmt.session || !session.txn) session.defaultIsolation = stmt.isolation;
+      return done('SET');
+    case 'set':
+      if (stmt.name === 'default_transaction_isolation' || stmt.name === 'transaction_isolation') {
+        const v = stmt.value.toLowerCase();
+        session.defaultIsolation = v === 'serializable' ? 'serializable' : v === 'repeatable read' ? 'snapshot' : 'read committed';
+      }
+      session.settings.set(stmt.name, stmt.value);
+      return done('SET');
+    case 'show': return show(session, stmt.name);
+    default:
+      return inTxn(session, (txn) => runInTxn(txn, stmt, params));
+  }
+}
+
+function done(command: string): QueryResult {
+  return { columns: [], rows: [], command, rowCount: 0 };
+}
+
+function show(session: Session, name: string): QueryResult {
+  let value = session.settings.get(name);
+  if (name === 'transaction_isolation' || name === 'default_transaction_isolation') {
+    const iso = name === 'transaction_isolation' && session.txn ? session.txn.isolation : session.defaultIsolation;
+    value = iso === 'snapshot' ? 'repeatable read' : iso;
+  }
+  if (value === undefined) throw new DuetError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
+  return { columns: [{ name, type: { id: 'varchar' } }], rows: [[value]], command: 'SHOW', rowCount: 1 };
+}
+
+/** Runs in the session's open transaction (an error aborts it: 25P02 until ROLLBACK) or in autocommit. */
+async function inTxn(session: Session, fn: (txn: Txn) => Promise<QueryResult>): Promise<QueryResult> {
+  const open = session.txn;
+  if (open) {
+    open.beginStatement();
+    try {
+      return await fn(open);
+    } catch (e) {
+      session.failed = true;
+      throw e;
+    }
+  }
+  const txn = session.db.store.begin({ isolation: session.defaultIsolation });
+  try {
+    const result = await fn(txn);
+    await txn.commit();
+    return result;
+  } catch (e) {
+    if (txn.state === 'active') txn.rollback();
+    throw e;
+  }
+}
+
+async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[]): Promise<QueryResult> {
+  if (stmt.kind === 'copy') return toPublic(await runCopy(txn, stmt));
+  if (stmt.kind === 'explain') return explain(txn, stmt, params);
+  if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
+  const ast = stmt.ast;
+  const ctx = newBindCtx(txn, stmt.text, stmt.offset);
+  switch (ast.type) {
+    case 'select': return toPublic(await runSelect(txn, stmt, params));
+    case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params }));
+    case 'update': return toPublic(await runUpdate({ txn, ctx, ast, params }));
+    case 'delete': return toPublic(await runDelete({ txn, ctx, ast, params }));
+    case 'create': {
+      const kw = String(ast.keyword).toLowerCase();
+      if (kw === 'table') return done((await runCreateTable(txn, ast)).command);
+      if (kw === 'index') return done((await runCreateIndex(txn, ast)).command);
+      if (kw === 'view') return done((await runCreateView(txn, ast, stmt.text)).command);
+      break;
+    }
+    case 'drop': return done((await runDrop(txn, ast)).command);
+    case 'alter': return done((await runAlter(txn, ast)).command);
+  }
+  throw new DuetError(SqlState.featureNotSupported, `statement ${String(ast.type).toUpperCase()} is not supported`, { position: stmt.offset + 1 });
+}
+
+export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[]): Promise<RowsResult> {
+  const ctx = newBindCtx(txn, stmt.text, stmt.offset);
+  const bound = bindQuery(ctx, stmt.ast, new Scope(null));
+  const planned = planQuery(ctx, bound.plan, bound.cols);
+  const values = convertParams(params, planned.lowered.paramTypes);
+  const rows = await runPlanned(txn, planned.lowered.root, values);
+  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: bound.cols.map((c) => ({ name: c.name, type: c.type })), rows };
+}
+
+function toPublic(r: RowsResult): QueryResult {
+  return { columns: r.columns, rows: publicRows(r.rows, r.columns.map((c) => c.type)), command: r.command, rowCount: r.rowCount };
+}

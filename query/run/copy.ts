@@ -1,0 +1,101 @@
+// COPY table [(columns)] FROM 'file': bulk load of csv, text (tab) and TPC-H .tbl ('|'-separated with
+// a trailing '|') files, streamed line by line and inserted through the statement's transaction.
+
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Txn } from '../../oltp/api.ts';
+import { DuetError, SqlState } from '../../oltp/errors.ts';
+import type { Row, SqlType, Value } from '../../oltp/types.ts';
+import { castConstant } from '../bind/literals.ts';
+import type { Statement } from '../parse/parse.ts';
+import type { RowsResult } from './dml.ts';
+import { evalDefault } from './defaults.ts';
+
+const TEXT: SqlType = { id: 'varchar' };
+
+export async function runCopy(txn: Txn, stmt: Extract<Statement, { kind: 'copy' }>): Promise<RowsResult> {
+  const table = txn.getTable(stmt.table);
+  if (!table) throw new DuetError(SqlState.undefinedTable, `relation "${stmt.table}" does not exist`);
+  const targets = stmt.columns
+    ? stmt.columns.map((n) => {
+      const i = table.columns.findIndex((c) => c.name === n);
+      if (i < 0) throw new DuetError(SqlState.undefinedColumn, `column "${n}" of relation "${table.name}" does not exist`);
+      return i;
+    })
+    : table.columns.map((_c, i) => i);
+  try {
+    await access(stmt.file);
+  } catch {
+    throw new DuetError(SqlState.ioError, `could not open file "${stmt.file}" for reading: no such file or it is not readable`);
+  }
+  const { format } = stmt.options;
+  const delimiter = stmt.options.delimiter ?? (format === 'csv' ? ',' : format === 'tbl' ? '|' : '\t');
+  const nullString = stmt.options.nullString ?? (format === 'csv' ? '' : format === 'text' ? '\\N' : null);
+  const defaults: Value[] = table.columns.map((c) => (c.defaultSql === undefined ? null : evalDefault(c.defaultSql, c.type)));
+  const lines = createInterface({ input: createReadStream(stmt.file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNo = 0;
+  let count = 0;
+  let pending = '';
+  for await (const raw of lines) {
+    lineNo++;
+    if (lineNo === 1 && stmt.options.header) continue;
+    let line = pending ? `${pending}\n${raw}` : raw;
+    if (format === 'csv' && unbalancedQuotes(line)) { pending = line; continue; }
+    pending = '';
+    if (line === '' || (format === 'text' && line === '\\.')) continue;
+    if (format === 'tbl' && line.endsWith(delimiter)) line = line.slice(0, -delimiter.length);
+    const fields = format === 'csv' ? splitCsv(line, delimiter) : line.split(delimiter).map((f) => ({ text: f, quoted: false }));
+    if (fields.length !== targets.length) {
+      throw new DuetError(SqlState.invalidTextRepresentation, `COPY ${table.name}, line ${lineNo}: expected ${targets.length} columns, found ${fields.length}`);
+    }
+    const row: Row = defaults.slice();
+    fields.forEach((f, k) => {
+      const col = table.columns[targets[k]!]!;
+      if (!f.quoted && nullString !== null && f.text === nullString) { row[targets[k]!] = null; return; }
+      try {
+        row[targets[k]!] = col.type.id === 'varchar' ? f.text : castConstant(f.text, TEXT, col.type);
+      } catch (e) {
+        if (e instanceof DuetError) throw new DuetError(e.code, `COPY ${table.name}, line ${lineNo}, column ${col.name}: ${e.message}`);
+        throw e;
+      }
+    });
+    await txn.insert(table, row);
+    count++;
+  }
+  return { command: `COPY ${count}`, rowCount: count, columns: [], rows: [] };
+}
+
+function unbalancedQuotes(line: string): boolean {
+  let n = 0;
+  for (let i = 0; i < line.length; i++) if (line[i] === '"') n++;
+  return n % 2 === 1;
+}
+
+function splitCsv(line: string, delimiter: string): { text: string; quoted: boolean }[] {
+  const out: { text: string; quoted: boolean }[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let text = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) { text += line.slice(i); i = line.length; break; }
+        text += line.slice(i, q);
+        if (line[q + 1] === '"') { text += '"'; i = q + 2; continue; }
+        i = q + 1;
+        break;
+      }
+      out.push({ text, quoted: true });
+      const d = line.indexOf(delimiter, i);
+      if (d < 0) return out;
+      i = d + delimiter.length;
+    } else {
+      const d = line.indexOf(delimiter, i);
+      if (d < 0) { out.push({ text: line.slice(i), quoted: false }); return out; }
+      out.push({ text: line.slice(i, d), quoted: false });
+      i = d + delimiter.length;
+    }
+  }
+}

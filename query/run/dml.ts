@@ -1,0 +1,220 @@
+// INSERT / UPDATE / DELETE with RETURNING: the rows to write are computed by an ordinary query plan
+// (so WHERE uses the same access paths as SELECT), then written through the transaction.
+
+import type { TableDef, Txn } from '../../oltp/api.ts';
+import { DuetError, SqlState } from '../../oltp/errors.ts';
+import { Types, typeName, type Row, type SqlType, type Value } from '../../oltp/types.ts';
+import { bindExpr, identName, toBool, type ExprEnv } from '../bind/expr.ts';
+import { castConstant } from '../bind/literals.ts';
+import { bindQuery } from '../bind/select.ts';
+import { missingTable, posOpt, Scope, type BindCtx } from '../bind/scope.ts';
+import { coerce, isNumeric } from '../bind/types.ts';
+import { E, type Expr } from '../plan/expr.ts';
+import type { Col, Plan } from '../plan/logical.ts';
+import type { Ast } from '../parse/parse.ts';
+import { convertParams, planQuery, runPlanned } from './context.ts';
+import { evalDefault } from './defaults.ts';
+
+export interface RowsResult {
+  command: string;
+  rowCount: number;
+  columns: { name: string; type: SqlType }[];
+  rows: Value[][];
+}
+
+export interface DmlInput { txn: Txn; ctx: BindCtx; ast: Ast; params: readonly Value[] }
+
+function env(ctx: BindCtx, scope: Scope): ExprEnv {
+  return { ctx, scope, agg: null, bindQuery: (a, s) => bindQuery(ctx, a, s) };
+}
+
+function tableOf(input: DmlInput, tableAst: Ast): TableDef {
+  const name = String(tableAst?.table ?? '').toLowerCase();
+  const t = input.txn.getTable(name);
+  if (!t) {
+    if (input.txn.getView(name)) throw new DuetError(SqlState.featureNotSupported, `cannot change view "${name}"`);
+    throw missingTable(input.ctx, name);
+  }
+  return t;
+}
+
+/** Assignment of a value of one type to a column (PostgreSQL's assignment casts). */
+export function assign(ctx: BindCtx, e: Expr, t: SqlType, column: string): Expr {
+  if (e.type.id === 'null') return coerce(e, t);
+  if (e.type.id === 'varchar' && t.id === 'varchar') return e;
+  if (e.kind === 'const' && e.type.id === 'varchar') return coerce(e, t);
+  if (e.kind === 'param') return e.type.id === t.id ? e : E.param(e.index, t);
+  const ok = (isNumeric(e.type) && isNumeric(t)) || e.type.id === t.id || t.id === 'varchar' ||
+    ((e.type.id === 'date' || e.type.id === 'timestamp') && (t.id === 'date' || t.id === 'timestamp'));
+  if (!ok) {
+    throw new DuetError(SqlState.datatypeMismatch, `column "${column}" is of type ${typeName(t)} but expression is of type ${typeName(e.type)}`, {
+      ...posOpt(ctx, column),
+      hint: 'You will need to rewrite or cast the expression.',
+    });
+  }
+  return coerce(e, t);
+}
+
+function defaultExpr(table: TableDef, i: number): Expr {
+  const c = table.columns[i]!;
+  return E.const(c.defaultSql === undefined ? null : evalDefault(c.defaultSql, c.type), c.type);
+}
+
+export async function runInsert(input: DmlInput): Promise<RowsResult> {
+  const { ctx, ast, txn } = input;
+  const table = tableOf(input, ast.table?.[0]);
+  const targets: number[] = Array.isArray(ast.columns) && ast.columns.length > 0
+    ? (ast.columns as Ast[]).map((c) => {
+      const n = identName(c).toLowerCase();
+      const i = table.columns.findIndex((tc) => tc.name === n);
+      if (i < 0) throw new DuetError(SqlState.undefinedColumn, `column "${n}" of relation "${table.name}" does not exist`, posOpt(ctx, n));
+      return i;
+    })
+    : table.columns.map((_c, i) => i);
+  const source = ast.values;
+  let rows: Row[];
+  if (source?.type === 'values') {
+    const exprRows = (source.values as Ast[]).map((r) => {
+      const cells: Ast[] = r.value ?? [];
+      if (cells.length > targets.length) throw new DuetError(SqlState.syntaxError, 'INSERT has more expressions than target columns');
+      if (cells.length < targets.length) throw new DuetError(SqlState.syntaxError, 'INSERT has more target columns than expressions');
+      const full: Expr[] = table.columns.map((_c, i) => defaultExpr(table, i));
+      cells.forEach((cell, k) => {
+        const col = table.columns[targets[k]!]!;
+        full[targets[k]!] = cell?.type === 'default' && String(cell.value).toUpperCase() === 'DEFAULT'
+          ? defaultExpr(table, targets[k]!)
+          : assign(ctx, bindExpr(env(ctx, new Scope(null)), cell), col.type, col.name);
+      });
+      return full;
+    });
+    rows = await valuesRows(input, exprRows, table);
+  } else {
+    const q = bindQuery(ctx, source?.ast ?? source, new Scope(null));
+    if (q.cols.length > targets.length) throw new DuetError(SqlState.syntaxError, 'INSERT has more expressions than target columns');
+    const exprs = table.columns.map((c, i) => {
+      const k = targets.indexOf(i);
+      if (k < 0 || k >= q.cols.length) return defaultExpr(table, i);
+      const src = q.cols[k]!;
+      return assign(ctx, E.col(src.id, src.type), c.type, c.name);
+    });
+    const cols = table.columns.map((c) => ctx.ids.col(c.name, c.type));
+    rows = await execPlan(input, { kind: 'project', input: q.plan, exprs, cols });
+  }
+  for (const row of rows) await txn.insert(table, row);
+  const returning = await returningRows(input, table, rows);
+  return { command: `INSERT 0 ${rows.length}`, rowCount: rows.length, ...returning };
+}
+
+/** Rows of VALUES: constants and parameters are converted here directly; other cells run through the executor. */
+async function valuesRows(input: DmlInput, exprRows: Expr[][], table: TableDef): Promise<Row[]> {
+  const simple = exprRows.every((r) => r.every((e) => e.kind === 'const' || e.kind === 'param'));
+  if (simple) {
+    return exprRows.map((r) => r.map((e, i) => {
+      if (e.kind === 'const') return e.value;
+      const p = e as Extract<Expr, { kind: 'param' }>;
+      const v = input.params[p.index - 1];
+      if (v === undefined) throw new DuetError(SqlState.syntaxError, `there is no parameter $${p.index}`);
+      return convertParams([v], [table.columns[i]!.type])[0]!;
+    }));
+  }
+  const cols = table.columns.map((c) => input.ctx.ids.col(c.name, c.type));
+  return execPlan(input, { kind: 'values', rows: exprRows, cols });
+}
+
+async function execPlan(input: DmlInput, plan: Plan): Promise<Row[]> {
+  const planned = planQuery(input.ctx, plan, []);
+  const params = convertParams(input.params, planned.lowered.paramTypes);
+  return runPlanned(input.txn, planned.lowered.root, params);
+}
+
+function tableScope(ctx: BindCtx, table: TableDef, withRowId: boolean): { scope: Scope; cols: Col[]; plan: Plan } {
+  const cols = table.columns.map((c) => ctx.ids.col(c.name, c.type));
+  if (withRowId) cols.push(ctx.ids.col('?rowid', Types.bigint));
+  const scope = new Scope(null);
+  scope.add(table.columns.map((c, i) => ({ table: table.name, name: c.name, col: cols[i]! })));
+  return { scope, cols, plan: { kind: 'scan', table, cols, access: null, ...(withRowId ? { withRowId: true } : {}) } };
+}
+
+async function targetRows(input: DmlInput, table: TableDef, extra: (scope: Scope) => Expr[]): Promise<{ rows: Row[]; width: number }> {
+  const { ctx, ast } = input;
+  const ts = tableScope(ctx, table, table.hiddenRowId);
+  const alias = ast.table?.[0]?.as ? String(ast.table[0].as).toLowerCase() : null;
+  if (alias) ts.scope.items = ts.scope.items.map((i) => ({ ...i, table: alias }));
+  let plan: Plan = ts.plan;
+  if (ast.where) {
+    const e = env(ctx, ts.scope);
+    plan = { kind: 'filter', input: plan, pred: toBool(e, bindExpr(e, ast.where), ast.where) };
+  }
+  const more = extra(ts.scope);
+  const exprs = [...ts.cols.map((c) => E.col(c.id, c.type)), ...more];
+  const cols = exprs.map((x, i) => ctx.ids.col(`c${i}`, x.type));
+  const rows = await execPlan(input, { kind: 'project', input: plan, exprs, cols });
+  return { rows, width: ts.cols.length };
+}
+
+function pkOf(table: TableDef, old: Row): Value[] {
+  if (table.hiddenRowId) return [old[table.columns.length]!];
+  return table.primaryKey.map((i) => old[i]!);
+}
+
+export async function runUpdate(input: DmlInput): Promise<RowsResult> {
+  const { ctx, ast, txn } = input;
+  const table = tableOf(input, ast.table?.[0]);
+  const sets: { index: number; ast: Ast }[] = (ast.set as Ast[]).map((s) => {
+    const n = identName(s.column).toLowerCase();
+    const i = table.columns.findIndex((c) => c.name === n);
+    if (i < 0) throw new DuetError(SqlState.undefinedColumn, `column "${n}" of relation "${table.name}" does not exist`, posOpt(ctx, n));
+    return { index: i, ast: s.value };
+  });
+  const { rows, width } = await targetRows(input, table, (scope) =>
+    table.columns.map((c, i) => {
+      const s = [...sets].reverse().find((x) => x.index === i);
+      const col = scope.items[i]!.col;
+      if (!s) return E.col(col.id, col.type);
+      if (s.ast?.type === 'default' && String(s.ast.value).toUpperCase() === 'DEFAULT') return defaultExpr(table, i);
+      return assign(ctx, bindExpr(env(ctx, scope), s.ast), c.type, c.name);
+    }));
+  const written: Row[] = [];
+  for (const r of rows) {
+    const next = r.slice(width);
+    await txn.update(table, pkOf(table, r), next);
+    written.push(next);
+  }
+  const returning = await returningRows(input, table, written);
+  return { command: `UPDATE ${rows.length}`, rowCount: rows.length, ...returning };
+}
+
+export async function runDelete(input: DmlInput): Promise<RowsResult> {
+  const { ast, txn } = input;
+  const tableAst = ast.from?.[0] ?? ast.table?.[0];
+  const table = tableOf(input, tableAst);
+  const { rows } = await targetRows({ ...input, ast: { ...ast, table: [tableAst] } }, table, () => []);
+  for (const r of rows) await txn.delete(table, pkOf(table, r));
+  const returning = await returningRows(input, table, rows.map((r) => r.slice(0, table.columns.length)));
+  return { command: `DELETE ${rows.length}`, rowCount: rows.length, ...returning };
+}
+
+async function returningRows(input: DmlInput, table: TableDef, rows: Row[]): Promise<{ columns: { name: string; type: SqlType }[]; rows: Value[][] }> {
+  const items: Ast[] | undefined = input.ast.returning?.columns;
+  if (!items || items.length === 0) return { columns: [], rows: [] };
+  const { ctx } = input;
+  const cols = table.columns.map((c) => ctx.ids.col(c.name, c.type));
+  const scope = new Scope(null);
+  scope.add(table.columns.map((c, i) => ({ table: table.name, name: c.name, col: cols[i]! })));
+  const exprs: Expr[] = [];
+  const names: string[] = [];
+  for (const it of items) {
+    if (it.expr?.type === 'column_ref' && identName(it.expr.column) === '*') {
+      cols.forEach((c) => { exprs.push(E.col(c.id, c.type)); names.push(c.name); });
+      continue;
+    }
+    exprs.push(bindExpr(env(ctx, scope), it.expr));
+    names.push(it.as ? identName(it.as).toLowerCase() : it.expr?.type === 'column_ref' ? identName(it.expr.column).toLowerCase() : '?column?');
+  }
+  const outCols = exprs.map((e, i) => ctx.ids.col(names[i]!, e.type.id === 'null' ? Types.text : e.type));
+  const values: Plan = { kind: 'values', rows: rows.map((r) => r.map((v, i) => E.const(v, table.columns[i]!.type))), cols };
+  const out = rows.length === 0 ? [] : await execPlan(input, { kind: 'project', input: values, exprs: exprs.map((e, i) => (e.type.id === 'null' ? coerce(e, outCols[i]!.type) : e)), cols: outCols });
+  return { columns: outCols.map((c) => ({ name: c.name, type: c.type })), rows: out };
+}
+
+export { castConstant };

@@ -1,0 +1,80 @@
+// End-to-end SQL through Database.query: DDL, DML with RETURNING, queries, parameters, result formats.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../query/database.ts';
+import { openTempDb } from './helpers.ts';
+
+let db: Database;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, cleanup } = await openTempDb());
+  await db.query(`CREATE TABLE t (a INTEGER PRIMARY KEY, b VARCHAR(10) NOT NULL DEFAULT 'x', c DECIMAL(15,2), d DATE, e DOUBLE PRECISION)`);
+  await db.query(`INSERT INTO t VALUES (1, 'one', 1.50, DATE '2024-01-31', 0.5), (2, 'two', 2.25, '2024-02-29', NULL), (3, 'three', NULL, NULL, 1e3)`);
+});
+afterAll(async () => cleanup());
+
+describe('basic SQL', () => {
+  it('selects expressions without a table', async () => {
+    const r = await db.query(`SELECT 1 + 2 AS x, 'a' || 'b' AS s, 7 / 2 AS q, 7.0 / 2 AS d`);
+    expect(r.columns.map((c) => c.name)).toEqual(['x', 's', 'q', 'd']);
+    expect(r.rows[0]!.slice(0, 3)).toEqual([3, 'ab', 3]);
+    expect(Number(r.rows[0]![3])).toBe(3.5);
+  });
+
+  it('formats decimals, dates and doubles', async () => {
+    const r = await db.query('SELECT a, c, d, e FROM t ORDER BY a');
+    expect(r.rows).toEqual([
+      [1, '1.50', '2024-01-31', 0.5],
+      [2, '2.25', '2024-02-29', null],
+      [3, null, null, 1000],
+    ]);
+  });
+
+  it('applies DEFAULT and RETURNING on insert', async () => {
+    const r = await db.query('INSERT INTO t (a) VALUES (10) RETURNING a, b');
+    expect(r.command).toBe('INSERT 0 1');
+    expect(r.rows).toEqual([[10, 'x']]);
+    await db.query('DELETE FROM t WHERE a = 10');
+  });
+
+  it('keeps decimal arithmetic exact', async () => {
+    const r = await db.query('SELECT sum(c), c * 2, c + 0.005 FROM t WHERE a = 1 GROUP BY c');
+    expect(r.rows).toEqual([['1.50', '3.00', '1.505']]);
+  });
+
+  it('aggregates with GROUP BY, HAVING and ORDER BY', async () => {
+    const r = await db.query('SELECT a % 2 AS k, count(*) AS n FROM t GROUP BY a % 2 HAVING count(*) >= 1 ORDER BY k DESC');
+    expect(r.rows).toEqual([[1, 2], [0, 1]]);
+  });
+
+  it('updates and deletes with WHERE and RETURNING', async () => {
+    const u = await db.query('UPDATE t SET c = c + 1 WHERE a = 1 RETURNING a, c');
+    expect(u.rows).toEqual([[1, '2.50']]);
+    const d = await db.query(`INSERT INTO t (a, b) VALUES (20, 'tmp')`);
+    expect(d.rowCount).toBe(1);
+    const del = await db.query('DELETE FROM t WHERE b = $1 RETURNING a', ['tmp']);
+    expect(del.rows).toEqual([[20]]);
+    await db.query('UPDATE t SET c = c - 1 WHERE a = 1');
+  });
+
+  it('binds $n parameters by the type they meet', async () => {
+    expect((await db.query('SELECT b FROM t WHERE a = $1', [2])).rows).toEqual([['two']]);
+    expect((await db.query('SELECT a FROM t WHERE d = $1', ['2024-01-31'])).rows).toEqual([[1]]);
+    expect((await db.query('SELECT a FROM t WHERE c > $1 ORDER BY a', [2])).rows).toEqual([[2]]);
+  });
+
+  it('handles NULL with three-valued logic', async () => {
+    const r = await db.query('SELECT a FROM t WHERE NOT (c > 2) ORDER BY a');
+    expect(r.rows).toEqual([[1]]);
+    const n = await db.query('SELECT count(c), count(*) FROM t');
+    expect(n.rows).toEqual([[2, 3]]);
+  });
+
+  it('joins tables', async () => {
+    const r = await db.query('SELECT x.a, y.a FROM t x JOIN t y ON x.a = y.a + 1 ORDER BY 1');
+    expect(r.rows).toEqual([[2, 1], [3, 2]]);
+    const l = await db.query('SELECT x.a, y.a FROM t x LEFT JOIN t y ON x.a = y.a - 1 ORDER BY 1');
+    expect(l.rows).toEqual([[1, 2], [2, 3], [3, null]]);
+  });
+});
