@@ -79,8 +79,7 @@ async function ordersAndLines(ctx: RowContext, seed: number, orders: TableWriter
       if (lineitem.full) await lineitem.flush();
     }
     lineRows += blockLines;
-    progress?.add('orders', last - first + 1);
-    progress?.add('lineitem', blockLines);
+    progress?.add('orders+lineitem', last - first + 1 + blockLines);
   }
   await Promise.all([orders.close(), lineitem.close()]);
   return lineRows;

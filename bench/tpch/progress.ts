@@ -19,7 +19,7 @@ export function stderrProgress(rowsExpected: number, intervalMs = 1000, now = ()
       const rate = done / ((t - startMs) / 1000);
       const etaS = Math.max(0, (rowsExpected - done) / rate);
       process.stderr.write(
-        `\r${table.padEnd(9)} ${fmt(done)} / ~${fmt(rowsExpected)} rows  ${fmt(rate)} rows/s  ETA ${etaS.toFixed(0)} s   `,
+        `\r${table.padEnd(15)} ${fmt(done)} / ~${fmt(rowsExpected)} rows  ${fmt(rate)} rows/s  ETA ${etaS.toFixed(0)} s   `,
       );
     },
     finish() {

@@ -87,8 +87,7 @@ export function customerRow(rng: Rng, ctx: RowContext, key: number): string {
 export function orderRows(rng: Rng, ctx: RowContext, orderIndex1: number): { order: string; lines: string; lineCount: number } {
   const { scale } = ctx;
   const key = orderKey(orderIndex1);
-  const customers = scale.customers - Math.floor(scale.customers / 3);
-  const customer = orderCustomerKey(rng.int(0, customers - 1));
+  const customer = orderCustomerKey(rng.int(1, scale.customers), scale.customers);
   const orderDay = rng.int(0, lastOrderDay);
   const lineCount = rng.int(1, 7);
   let lines = '';

@@ -67,7 +67,7 @@ export const grammarWords = {
       'bold:20,silent:10',
   ),
   adverbs: weighted(
-    'sometimes,always,never,furiously:50,slyly:50,carefully:50,blithely:40,quickly:30,fluffily:20,slowly,quietly,' +
+    'sometimes,always,never,furiously:150,slyly:150,carefully:150,blithely:125,quickly:90,fluffily:60,slowly,quietly,' +
       'ruthlessly,thinly,closely,doggedly,daringly,bravely,stealthily,permanently,enticingly,idly,busily,' +
       'regularly,finally,ironically,evenly,boldly,silently',
   ),
@@ -78,8 +78,8 @@ export const grammarWords = {
       'toward,under,until,up,upon,without,with,within',
   ),
   auxiliaries: weighted(
-    'do,may,might,shall,will,would,can,could,should,ought to,must,will have to,shall have to,could have to,' +
-      'should have to,must have to,need to,try to',
+    'do:6,may:6,might:6,shall:6,will:6,would:6,can:6,could:6,should:6,ought to,must:6,will have to,shall have to,' +
+      'could have to,should have to,must have to,need to,try to',
   ),
   // Written out: ':' is itself a terminator, so the 'word:weight' form cannot express it.
   terminators: [...new Array<string>(20).fill('.'), ';', ':', '?', '!', '--'],
