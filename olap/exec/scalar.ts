@@ -196,7 +196,7 @@ export const SCALARS: Readonly<Record<string, ScalarFn>> = {
   '/': arithFn('/'),
   '%': arithFn('%'),
   mod: arithFn('%'),
-  neg: strict(1, 1, (a, ta, t) => negate(castValue(a[0]!, ta[0]!, t), t)),
+  neg: strict(1, 1, (a, ta, t) => negate(ta[0]!.id === t.id && scaleOf(ta[0]!) === scaleOf(t) ? a[0]! : castValue(a[0]!, ta[0]!, t), t)),
   '=': compareFn((c) => c === 0),
   '<>': compareFn((c) => c !== 0),
   '!=': compareFn((c) => c !== 0),

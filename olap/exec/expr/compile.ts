@@ -266,7 +266,7 @@ function emit(g: Gen, out: string[], e: Expr): Emitted {
       if (repr === 'dec') {
         const big = e.value as bigint;
         if (big > 9007199254740991n || big < -9007199254740991n) throw FALLBACK;
-        return { v: String(Number(big)), n: 'false' };
+        return { v: `(${String(Number(big))})`, n: 'false' };
       }
       if (repr === 'num' && typeof e.value === 'number' && Number.isFinite(e.value)) return { v: `(${String(e.value)})`, n: 'false' };
       return { v: g.konst(e.value), n: 'false' };

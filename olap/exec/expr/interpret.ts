@@ -62,9 +62,8 @@ export function evalRow(e: Expr, cols: readonly Vector[], i: number, params: rea
     }
     case 'like': {
       const s = evalRow(e.arg, cols, i, params);
-      if (s === null) return null;
       const p = evalRow(e.pattern, cols, i, params);
-      if (p === null) return null;
+      if (s === null || p === null) return null;
       const text = typeof s === 'string' ? s : valueToText(s, e.arg.type);
       const matched = likeMatch(text, typeof p === 'string' ? p : valueToText(p, e.pattern.type), e.escape, e.caseInsensitive);
       return matched !== e.negated;
@@ -95,12 +94,15 @@ function evalCall(e: Extract<Expr, { kind: 'call' }>, cols: readonly Vector[], i
     return null;
   }
   const fn = resolveScalar(e.fn, e.args.map((a) => a.type));
+  // every argument is evaluated before the NULL check, like the compiled kernels (errors agree)
   const args: Value[] = new Array(e.args.length);
+  let anyNull = false;
   for (let k = 0; k < e.args.length; k++) {
     const v = evalRow(e.args[k]!, cols, i, params);
-    if (v === null && fn.strict) return null;
+    if (v === null) anyNull = true;
     args[k] = v;
   }
+  if (anyNull && fn.strict) return null;
   return fn.impl(args, e.args.map((a) => a.type), e.type);
 }
 

@@ -30,7 +30,7 @@ export function likeRegex(pattern: string, escape: string | undefined, caseInsen
 }
 
 function quote(ch: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? '\\' + ch : ch;
+  return /[\\^$.*+?()[\]{}|]/.test(ch) ? '\\' + ch : ch;
 }
 
 export function likeMatch(s: string, pattern: string, escape: string | undefined, caseInsensitive: boolean): boolean {
