@@ -103,6 +103,8 @@ export class Session {
   /** Session settings (SET name = value), keyed by lower-case name. */
   readonly settings = new Map<string, string>();
   private closed = false;
+  /** Per statement: cancel() aborts it (wire-protocol CancelRequest, Ctrl-C in the REPL). */
+  private cancelController = new AbortController();
 
   constructor(db: Database) {
     this.db = db;
@@ -140,12 +142,31 @@ export class Session {
 
   query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
     if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
+    this.cancelController = new AbortController();
     return executeSql(this, sql, params);
   }
 
   execute(statement: PreparedStatement, params: readonly Value[] = []): Promise<QueryResult> {
     if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
+    this.cancelController = new AbortController();
     return statement.run(this, params);
+  }
+
+  /** Asks the running statement to stop: it fails with 57014 at its next checkCancelled(). */
+  cancel(): void {
+    this.cancelController.abort();
+  }
+
+  /** Aborted when the running statement is cancelled (for waits that can take an AbortSignal). */
+  get cancelSignal(): AbortSignal {
+    return this.cancelController.signal;
+  }
+
+  /** The executor calls this between batches (and lock waits): throws 57014 once cancel() was called. */
+  checkCancelled(): void {
+    if (this.cancelController.signal.aborted) {
+      throw new DuetError(SqlState.queryCanceled, 'canceling statement due to user request');
+    }
   }
 
   /** Ends the session; an open transaction is rolled back (like a dropped connection). */
