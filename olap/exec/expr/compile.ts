@@ -120,7 +120,9 @@ function unbox(r: Repr, v: string): string {
 }
 
 function sameType(a: SqlType, b: SqlType): boolean {
-  return a.id === b.id && (a.id !== 'decimal' || scaleOf(a) === scaleOf(b)) && (a.id !== 'varchar' || (a.length === b.length && a.fixed === b.fixed));
+  // a cast to a narrower DECIMAL(p,s) must still check the precision, so precision counts too
+  return a.id === b.id && (a.id !== 'decimal' || (scaleOf(a) === scaleOf(b) && (b.precision === undefined || a.precision === b.precision)))
+    && (a.id !== 'varchar' || (a.length === b.length && a.fixed === b.fixed));
 }
 
 /** Emits code converting `src` (type from) into a fresh local of type to. */
