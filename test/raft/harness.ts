@@ -101,6 +101,14 @@ export class Cluster {
     this.settle();
   }
 
+  /** Snapshots node `id`'s applied state (its applied payloads) and compacts its log through applied. */
+  compact(id: NodeId): number {
+    const member = this.get(id);
+    const applied = member.node.status().applied;
+    member.storage.createSnapshot({ meta: member.node.snapshotMeta(applied), data: text(JSON.stringify(appliedData(member))) });
+    return applied;
+  }
+
   isolate(id: NodeId): void {
     this.filter = (m) => m.from !== id && m.to !== id;
   }
