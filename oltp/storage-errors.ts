@@ -36,9 +36,11 @@ export function storageError(dir: string, e: unknown): DuetError {
   if (/lock/i.test(text) && /(held|resource temporarily unavailable|already)/i.test(text)) {
     return new DuetError(SqlState.objectInUse, `the data directory ${dir} is in use by another process`, { cause: e });
   }
-  if (/corrupt|truncated|checksum|bad magic|not an sstable|too short|missing files|does not exist/i.test(text)) {
-    const file = mentionedFile(dir, text) ?? (/CURRENT|MANIFEST/.test(text) ? join(dir, 'CURRENT') : undefined);
-    const err = corruptionError(dir, text, file);
+  const file = mentionedFile(dir, text);
+  // A table file shorter than its index says reads past its end: LevelDB reports EINVAL, which is damage, not I/O.
+  const truncatedFile = file !== undefined && /IO error/.test(text) && /Invalid argument/.test(text);
+  if (/Corruption|checksum|bad magic|not an sstable|too short/i.test(text) || truncatedFile) {
+    const err = corruptionError(dir, text, file ?? (/CURRENT/.test(text) ? join(dir, 'CURRENT') : undefined));
     (err as { cause?: unknown }).cause = e;
     return err;
   }
