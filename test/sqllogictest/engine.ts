@@ -37,6 +37,9 @@ export async function openDuetEngine(): Promise<SltEngine> {
   };
 }
 
+/** The name the isolated runner's worker looks for. */
+export const openEngine = openDuetEngine;
+
 /** Why the engine cannot run yet (module missing, or it cannot answer SELECT 1), or undefined when it can. */
 export async function engineUnavailableReason(): Promise<string | undefined> {
   let engine: SltEngine | undefined;

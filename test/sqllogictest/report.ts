@@ -24,7 +24,7 @@ export function failuresReport(stats: readonly ScriptStats[], failures: readonly
   const failed = sum(stats.map((s) => s.failed));
   const out: string[] = [];
   out.push('# sqllogictest failures', '');
-  out.push(`Generated ${generatedAt.toISOString()} by \`npx tsx test/sqllogictest/run.ts --update-expectations\` (do not edit by hand).`, '');
+  out.push(`Generated ${generatedAt.toISOString()} by \`npx tsx test/sqllogictest/run.ts\` over the whole suite (do not edit by hand).`, '');
   out.push(`**${applied - failed} of ${applied} records that apply pass (${percent(applied - failed, applied)}); ${failed} fail.** Records guarded out for PostgreSQL or after a \`halt\` are skipped.`, '');
   out.push('| script | apply | pass | fail | skipped | seconds |', '|---|---:|---:|---:|---:|---:|');
   for (const s of stats) out.push(`| ${s.file} | ${s.applied} | ${s.applied - s.failed} | ${s.failed} | ${s.skipped} | ${(s.elapsedMs / 1000).toFixed(1)} |`);

@@ -2,7 +2,8 @@
 // semantics (with a scripted fake engine), the expectations check, and SQLite reproducing the scripts.
 
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appliesTo, parseSlt, SltParseError } from './parse.ts';
@@ -14,6 +15,7 @@ import { causeKey, classify } from './classify.ts';
 import { failuresReport } from './report.ts';
 import { loadScript } from './suite.ts';
 import { openSqliteEngine } from './sqlite-engine.ts';
+import { runScriptIsolated } from './isolated.ts';
 import { Types } from '../../oltp/types.ts';
 import { DuetError } from '../../oltp/errors.ts';
 
@@ -209,4 +211,16 @@ describe('reference engine (SQLite) reproduces the scripts', () => {
       }
     });
   }
+});
+
+describe('runScriptIsolated', () => {
+  it('kills a record stuck in a synchronous loop, rebuilds the database and continues after it', async () => {
+    const file = fileURLToPath(new URL('./fixtures/hang.test.slt', import.meta.url));
+    const records = parseSlt(readFileSync(file, 'utf8'), file);
+    let ticks = 0;
+    const r = await runScriptIsolated(file, records, 1500, () => ticks++, new URL('./fixtures/hang-engine.ts', import.meta.url).href);
+    // Line 14 passes only if the CREATE TABLE of line 1 was replayed in the new worker.
+    expect(r.outcomes.map((o) => [o.line, o.failure?.kind ?? 'pass'])).toEqual([[1, 'pass'], [4, 'pass'], [9, 'timeout'], [14, 'pass']]);
+    expect(ticks).toBe(4);
+  });
 });

@@ -40,6 +40,14 @@ export interface RunOptions {
   readonly recordTimeoutMs: number;
   /** Called after every record (applied or skipped), for progress reporting. */
   readonly onRecord?: () => void;
+  /** Called before an applying statement or query runs (the worker isolation times records by it). */
+  readonly onStart?: (line: number) => void;
+  readonly onOutcome?: (outcome: Outcome) => void;
+  /**
+   * Resume after a record that had to be killed: records up to this line only rebuild the database
+   * (their statements run, their outcomes are not reported, queries are not run).
+   */
+  readonly resumeAfterLine?: number;
 }
 
 export async function runScript(records: readonly SltRecord[], engine: SltEngine, options: RunOptions): Promise<ScriptResult> {
@@ -48,7 +56,12 @@ export async function runScript(records: readonly SltRecord[], engine: SltEngine
   const labelHashes = new Map<string, string>();
   let skipped = 0;
   let haltedAtLine: number | undefined;
+  const resumeAfterLine = options.resumeAfterLine ?? 0;
   for (const record of records) {
+    if (record.line <= resumeAfterLine) {
+      if (record.kind === 'statement' && appliesTo(record.conditions, options.dbms)) await attempt(engine, record.sql, options.recordTimeoutMs);
+      continue;
+    }
     options.onRecord?.();
     if (haltedAtLine !== undefined || !appliesTo(record.conditions, options.dbms)) {
       if (record.kind === 'statement' || record.kind === 'query') skipped++;
@@ -60,10 +73,13 @@ export async function runScript(records: readonly SltRecord[], engine: SltEngine
     }
     // hash-threshold only steers how results were written down; we compare in whichever form the file uses.
     if (record.kind === 'hash-threshold') continue;
+    options.onStart?.(record.line);
     const failure = record.kind === 'statement'
       ? await runStatement(record, engine, options.recordTimeoutMs)
       : await runQuery(record, engine, options.recordTimeoutMs, labelHashes);
-    outcomes.push({ line: record.line, kind: record.kind, sql: record.sql, failure });
+    const outcome: Outcome = { line: record.line, kind: record.kind, sql: record.sql, failure };
+    outcomes.push(outcome);
+    options.onOutcome?.(outcome);
   }
   return { outcomes, skipped, haltedAtLine, elapsedMs: performance.now() - started };
 }

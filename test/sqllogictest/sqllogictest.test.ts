@@ -13,7 +13,7 @@ const SCRIPT_TIMEOUT_MS = 600_000;
 describe.skipIf(!expectations.generatedWithEngine)('sqllogictest suite matches expected-failures.json', () => {
   for (const file of suiteFiles()) {
     it(file, async () => {
-      const result = await runSuiteScript(loadScript(file));
+      const result = await runSuiteScript(file, loadScript(file));
       const { newFailures, newPasses } = checkScript(file, result.outcomes, expectations);
       expect(newFailures.map((f) => `${f.file}:${f.line} ${f.reason} | ${f.sql}`), 'failing records not in expected-failures.json').toEqual([]);
       expect(newPasses.map((f) => `${f.file}:${f.line} (listed as ${f.reason})`), 'records listed as failing now pass: run npx tsx test/sqllogictest/run.ts --update-expectations').toEqual([]);

@@ -1,0 +1,93 @@
+// Runs a script in a worker thread so that a record stuck in a synchronous loop can be killed: the
+// record fails with a timeout, and a fresh worker rebuilds the database (replaying the statements
+// before it) and continues after it.
+
+import { Worker } from 'node:worker_threads';
+import type { Outcome, ScriptResult } from './runscript.ts';
+import type { SltRecord } from './parse.ts';
+
+export interface WorkerTask {
+  /** Script path relative to the data folder (or absolute). */
+  readonly file: string;
+  /** URL of a module whose `openEngine()` gives the engine (tests swap in stand-ins). */
+  readonly engineModule: string;
+  readonly recordTimeoutMs: number;
+  readonly resumeAfterLine: number | undefined;
+}
+
+export type WorkerEvent =
+  | { readonly kind: 'record' }
+  | { readonly kind: 'start'; readonly line: number }
+  | { readonly kind: 'outcome'; readonly outcome: Outcome }
+  | { readonly kind: 'done'; readonly skipped: number; readonly haltedAtLine: number | undefined };
+
+const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
+/** A script whose records keep getting killed is abandoned rather than restarted forever. */
+const RESTARTS_MAX = 20;
+
+export const DUET_ENGINE_MODULE = new URL('./engine.ts', import.meta.url).href;
+
+export async function runScriptIsolated(file: string, records: readonly SltRecord[], recordTimeoutMs: number, onRecord?: () => void, engineModule = DUET_ENGINE_MODULE): Promise<ScriptResult> {
+  const started = performance.now();
+  const outcomes: Outcome[] = [];
+  let skipped = 0;
+  let resumeAfterLine: number | undefined;
+  for (let restarts = 0; ; restarts++) {
+    const run = await runWorker({ file, engineModule, recordTimeoutMs, resumeAfterLine }, (event) => {
+      if (event.kind === 'record') onRecord?.();
+      else if (event.kind === 'outcome') outcomes.push(event.outcome);
+    });
+    if (run.kind === 'done') {
+      skipped += run.skipped;
+      return { outcomes, skipped, haltedAtLine: run.haltedAtLine, elapsedMs: performance.now() - started };
+    }
+    const record = records.find((r) => r.line === run.line);
+    outcomes.push({ line: run.line, kind: record?.kind === 'query' ? 'query' : 'statement', sql: record && 'sql' in record ? record.sql : '', failure: { kind: 'timeout', timeoutMs: recordTimeoutMs } });
+    resumeAfterLine = run.line;
+    if (restarts >= RESTARTS_MAX) throw new Error(`${file}: more than ${RESTARTS_MAX} records timed out; giving up on this script`);
+  }
+}
+
+type WorkerRun = { kind: 'done'; skipped: number; haltedAtLine: number | undefined } | { kind: 'killed'; line: number };
+
+function runWorker(task: WorkerTask, onEvent: (event: WorkerEvent) => void): Promise<WorkerRun> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(BOOT_URL, { workerData: task });
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = (run: WorkerRun) => {
+      settled = true;
+      clearTimeout(timer);
+      resolve(run);
+    };
+    worker.on('message', (event: WorkerEvent) => {
+      if (settled) return;
+      onEvent(event);
+      if (event.kind === 'start') {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          settle({ kind: 'killed', line: event.line });
+          void worker.terminate();
+        }, task.recordTimeoutMs);
+      } else if (event.kind === 'outcome') {
+        clearTimeout(timer);
+      } else if (event.kind === 'done') {
+        settle({ kind: 'done', skipped: event.skipped, haltedAtLine: event.haltedAtLine });
+      }
+    });
+    worker.on('error', (e) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(e);
+      }
+    });
+    worker.on('exit', (code) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(new Error(`${task.file}: worker exited with code ${code} before finishing`));
+      }
+    });
+  });
+}
