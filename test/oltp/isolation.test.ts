@@ -173,14 +173,14 @@ const cases: Record<string, (c: Ctx) => Promise<Verdict>> = {
     const first = await select(t1, (r) => r[1] === 30);
     await stmt(t2).insert(c.t, [3, 30]);
     await t2.commit();
-    const second = await select(t1, (r) => r[1]! % 3 === 0);
+    const second = await select(t1, (r) => (r[1] as number) % 3 === 0);
     await t1.commit();
     const readAllowed = first.length !== second.length;
     // write variant: delete by predicate while another transaction changes which rows match
     const c2 = await setup(t1.isolation);
     const w1 = c2.begin();
     const w2 = c2.begin();
-    await updateWhere(w1, c2.t, () => true, (r) => r[1]! + 10);
+    await updateWhere(w1, c2.t, () => true, (r) => (r[1] as number) + 10);
     const del = deleteWhere(w2, c2.t, (r) => r[1] === 20);
     expect(await state(del)).toBe('pending');
     await w1.commit();
@@ -225,7 +225,7 @@ const cases: Record<string, (c: Ctx) => Promise<Verdict>> = {
     await set(t2, c.t, 2, 18);
     await t2.commit();
     const y = stmt(t1).get(c.t, [2])![1] as number;
-    const pred = await select(t1, (r) => r[1]! % 3 === 0);
+    const pred = await select(t1, (r) => (r[1] as number) % 3 === 0);
     let writeAllowed = true;
     if (await fails40001(deleteWhere(t1, c.t, (r) => r[1] === 20))) writeAllowed = false;
     if (t1.state === 'active') await t1.commit();
@@ -251,8 +251,8 @@ const cases: Record<string, (c: Ctx) => Promise<Verdict>> = {
   async G2(c) {
     const t1 = c.begin();
     const t2 = c.begin();
-    expect(await select(t1, (r) => r[1]! % 3 === 0)).toEqual([]);
-    expect(await select(t2, (r) => r[1]! % 3 === 0)).toEqual([]);
+    expect(await select(t1, (r) => (r[1] as number) % 3 === 0)).toEqual([]);
+    expect(await select(t2, (r) => (r[1] as number) % 3 === 0)).toEqual([]);
     await stmt(t1).insert(c.t, [3, 30]);
     await stmt(t2).insert(c.t, [4, 42]);
     await t1.commit();
