@@ -85,19 +85,6 @@ function unquote(value: string): string {
   return v;
 }
 
-/**
- * Storage parameters (`WITH (fillfactor=100)`, which pgbench sends) have no meaning for duetdb's row
- * store: CREATE TABLE goes to the engine without them, and the client gets a NOTICE saying so.
- */
-export function withoutStorageParameters(sql: string): { sql: string; notice: Report } | undefined {
-  const m = /^(\s*create\s+(?:unlogged\s+)?table\b[\s\S]*\))\s*with\s*\(\s*((?:fillfactor|autovacuum_\w+|toast\.\w+)\s*=\s*[\w.]+(?:\s*,\s*(?:fillfactor|autovacuum_\w+|toast\.\w+)\s*=\s*[\w.]+)*)\s*\)\s*;?\s*$/i.exec(sql);
-  if (!m) return undefined;
-  return {
-    sql: m[1]!,
-    notice: { severity: 'NOTICE', code: '00000', message: `storage parameters (${m[2]}) have no effect in duetdb and were ignored` },
-  };
-}
-
 /** Answers `sql` if it is a connection-level statement; undefined means: give it to the engine. */
 export function runBuiltin(sql: string, settings: ClientSettings): BuiltinOutcome | undefined {
   const s = sql.replace(/;\s*$/, '').trim();

@@ -75,7 +75,7 @@ export function answerCatalogQuery(sql: string, _params: readonly Value[], sessi
     if (verbose) columns.push(text('attstorage'), text('attcompression'), text('attstattarget'), text('col_description'));
     const data = (t?.columns ?? []).map((c, i) => {
       const inKey = !t!.hiddenRowId && t!.primaryKey.includes(i);
-      const row: Value[] = [c.name, typeName(c.type), c.defaultSql ?? null, c.notNull || inKey, null, '', ''];
+      const row: Value[] = [c.name, formatType(c.type), c.defaultSql ?? null, c.notNull || inKey, null, '', ''];
       if (verbose) row.push(c.type.id === 'varchar' || c.type.id === 'decimal' ? 'x' : 'p', '', null, null);
       return row;
     });
@@ -94,6 +94,11 @@ export function answerCatalogQuery(sql: string, _params: readonly Value[], sessi
 
   // Anything else on the catalog: "nothing of that kind here".
   return { columns: [], rows: [], command: 'SELECT 0', rowCount: 0 };
+}
+
+/** pg_catalog.format_type's spelling (psql shows it in \\d). */
+function formatType(t: SqlType): string {
+  return t.id === 'timestamp' ? 'timestamp without time zone' : typeName(t);
 }
 
 function indexRows(t: TableDef): Value[][] {

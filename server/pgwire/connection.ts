@@ -6,13 +6,14 @@ import type { Socket } from 'node:net';
 import { DuetError, SqlState } from '../../oltp/errors.ts';
 import type { Value } from '../../oltp/types.ts';
 import type { QueryResult, WireEngine, WireSession } from '../engine.ts';
-import { ClientSettings, reportedDefaults, runBuiltin, withoutStorageParameters, type BuiltinOutcome } from './builtins.ts';
+import { ClientSettings, reportedDefaults, runBuiltin, type BuiltinOutcome } from './builtins.ts';
 import { answerCatalogQuery } from './catalog.ts';
 import { CopyParser, formatCopyLine, parseCopy, type CopyStatement } from './copy.ts';
 import { BodyReader, FrameReader, MessageWriter, protocolError, protocolViolation, type Frame } from './framing.ts';
 import * as msg from './messages.ts';
 import { ScramExchange, type ScramSecret } from './scram.ts';
 import { splitStatements } from './split.ts';
+import { runStopgap } from './stopgaps.ts';
 import { formatBinary, formatText, Oid, parseBinaryParam, parseTextParam } from './values.ts';
 
 export interface ConnectionLimits {
@@ -315,31 +316,10 @@ export class Connection {
     if (builtin) return this.applyBuiltin(builtin);
     const catalog = answerCatalogQuery(sql, params, session, this.settings);
     if (catalog) return catalog;
-    const truncate = /^truncate\s+(?:table\s+)?((?:"(?:[^"]|"")+"|[\w.]+)(?:\s*,\s*(?:"(?:[^"]|"")+"|[\w.]+))*)\s*;?\s*$/i.exec(sql);
-    if (truncate) {
-      // Until the SQL layer has TRUNCATE: the same effect as DELETE of every row, in the same transaction.
-      for (const table of truncate[1]!.split(',')) await session.query(`DELETE FROM ${table.trim()}`, []);
-      return { columns: [], rows: [], command: 'TRUNCATE TABLE', rowCount: 0 };
-    }
-    const addKey = /^alter\s+table\s+(?:only\s+)?("(?:[^"]|"")+"|[\w.]+)\s+add\s+primary\s+key\s*\(([^)]*)\)\s*;?\s*$/i.exec(sql);
-    if (addKey) {
-      // Until the SQL layer has ALTER TABLE ... ADD PRIMARY KEY: a unique index on the key columns
-      // (uniqueness enforced, lookups indexed); the table keeps its hidden row id as storage key.
-      const table = addKey[1]!;
-      const name = `${table.replaceAll('"', '')}_pkey`;
-      await session.query(`CREATE UNIQUE INDEX "${name}" ON ${table} (${addKey[2]})`, []);
-      msg.writeReport(this.out, 'N', {
-        severity: 'NOTICE',
-        code: '00000',
-        message: `ALTER TABLE ... ADD PRIMARY KEY is served as a unique index "${name}" on (${addKey[2]!.trim()})`,
-      });
-      return { columns: [], rows: [], command: 'ALTER TABLE', rowCount: 0 };
-    }
-    const rewritten = withoutStorageParameters(sql);
-    if (rewritten) {
-      const result = await session.query(rewritten.sql, params);
-      msg.writeReport(this.out, 'N', rewritten.notice);
-      return result;
+    const stopgap = await runStopgap(sql, params, session);
+    if (stopgap) {
+      if (stopgap.notice) msg.writeReport(this.out, 'N', stopgap.notice);
+      return stopgap.result;
     }
     return session.query(sql, params);
   }
