@@ -136,7 +136,7 @@ const arbHistory = fc
       info: fc.boolean(),
       lands: fc.boolean(),
     }),
-    { minLength: 1, maxLength: 7 },
+    { minLength: 1, maxLength: 8 },
   )
   .chain((specs) => fc.tuple(fc.constant(specs), fc.integer({ min: -1, max: specs.length - 1 }), fc.integer({ min: 0, max: 2 })));
 
@@ -151,10 +151,11 @@ function simulate([specs, corruptIndex, corruptValue]: [
   let state: number | null = null;
   for (const { i } of points) {
     const s = specs[i]!;
-    const info = s.info && s.kind !== 'read';
+    const info = s.info;
     const span = { clientId: i, call: s.call, return: info ? Infinity : s.call + s.lengthTicks };
     if (s.kind === 'read') {
-      ops[i] = { ...span, input: { kind: 'read' }, output: { status: 'ok', value: i === corruptIndex ? corruptValue : state } };
+      const value = i === corruptIndex ? corruptValue : state;
+      ops[i] = { ...span, input: { kind: 'read' }, output: info ? { status: 'info' } : { status: 'ok', value } };
     } else if (s.kind === 'write') {
       if (!info || s.lands) state = s.a;
       ops[i] = { ...span, input: { kind: 'write', value: s.a }, output: info ? { status: 'info' } : { status: 'ok' } };
@@ -180,5 +181,38 @@ describe('checkRegisterHistory against brute force', () => {
       }),
       { numRuns: 400, seed: 4242 },
     );
+  });
+});
+
+/** A long history from a seeded simulated register: clients run one operation at a time. */
+function longHistory(seed: number, clients: number, total: number, infoShare: number): Operation[] {
+  let x = seed;
+  const random = (): number => ((x = (Math.imul(x, 1103515245) + 12345) | 0) >>> 0) / 2 ** 32;
+  const freeAt = new Array<number>(clients).fill(0);
+  const planned = Array.from({ length: total }, (_, i) => {
+    const client = i % clients;
+    const call = freeAt[client]! + random() * 5;
+    const lengthTicks = 1 + random() * 20;
+    freeAt[client] = call + lengthTicks;
+    const r = random();
+    const kind = r < 0.4 ? 'read' : r < 0.7 ? 'write' : 'cas';
+    return { client, call, lengthTicks, kind, a: Math.floor(random() * 5), b: Math.floor(random() * 5), info: kind !== 'read' && random() < infoShare, lands: random() < 0.5 };
+  });
+  return simulate([planned, -1, 0]).map((op, i) => ({ ...op, clientId: planned[i]!.info ? clients + i : planned[i]!.client }));
+}
+
+describe('checkRegisterHistory on long histories', () => {
+  // Not timed: the budget is generous; what matters is a definite answer (no 'unknown').
+  it.each([
+    [10, 2000, 0],
+    [5, 1000, 0.01],
+  ])('decides %i clients x %i operations (%f info) and a corrupted copy', (clients, total, infoShare) => {
+    const history = longHistory(99, clients, total, infoShare);
+    expect(checkRegisterHistory(history, { timeoutMs: 60_000 }).linearizable).toBe(true);
+    const readAt = history.findIndex((op, i) => i > total / 2 && op.input.kind === 'read' && op.output.status === 'ok');
+    const corrupted = history.map((op, i) => (i === readAt ? { ...op, output: { status: 'ok' as const, value: 42 } } : op));
+    const result = checkRegisterHistory(corrupted, { timeoutMs: 60_000 });
+    expect(result.linearizable).toBe(false);
+    if (result.linearizable === false) expect(result.longestPrefix).not.toContain(readAt);
   });
 });

@@ -12,12 +12,15 @@ export interface Model<State, Op> {
   step(state: State, op: Op): State | typeof REJECTED;
   /** A primitive that identifies the state exactly: the search memoizes on it. */
   key(state: State): string | number | boolean | null;
+  /** True if `op` never changes the state when legal (a read): lets the search skip alternatives. */
+  observesOnly?(op: Op): boolean;
 }
 
 /** One register, initially `null` (never written). */
 export const registerModel: Model<RegisterValue, Operation> = {
   init: () => null,
   key: (state) => state,
+  observesOnly: (op) => op.input.kind === 'read' || (op.input.kind === 'cas' && op.output.status === 'fail'),
   step(state, op) {
     const { input, output } = op;
     switch (input.kind) {

@@ -12,6 +12,9 @@ export interface SearchOptions {
   now?: () => number;
 }
 
+/** `after[i]` is an operation that must be linearized before operation i, or -1. */
+export type OrderHints = Int32Array;
+
 export interface TimedEvent {
   call: number;
   /** `Infinity` for an operation that never returned. */
@@ -30,7 +33,14 @@ const clockCheckSteps = 4096;
  * Searches for a linearization of `ops` (indices into the array) under `model`.
  * Nodes: `2i` is the call of op i, `2i + 1` its return, `2n` the list head.
  */
-export function searchLinearization<S, Op>(model: Model<S, Op>, ops: readonly Op[], times: readonly TimedEvent[], options: SearchOptions = {}): SearchResult {
+export function searchLinearization<S, Op>(
+  model: Model<S, Op>,
+  ops: readonly Op[],
+  times: readonly TimedEvent[],
+  options: SearchOptions = {},
+  after: OrderHints = new Int32Array(ops.length).fill(NONE),
+): SearchResult {
+  assert(after.length === ops.length, 'one order hint per operation');
   assert(ops.length === times.length, 'one time span per operation');
   const n = ops.length;
   const now = options.now ?? (() => performance.now());
@@ -45,64 +55,115 @@ export function searchLinearization<S, Op>(model: Model<S, Op>, ops: readonly Op
   let hash = 0;
   const cache = new Map<unknown, Map<number, Uint32Array[]>>();
   let cacheEntries = 0;
+  const observer = Uint8Array.from(ops, (op) => (model.observesOnly?.(op) ? 1 : 0));
 
-  // The stack of linearized calls and the state before each, for backtracking.
+  // The stack of linearized calls, the state before each, and whether it was forced (see settle).
   const stackNodes = new Int32Array(n);
   const stackStates: S[] = [];
+  const stackForced = new Uint8Array(n);
   let depth = 0;
   let best: number[] = [];
   let blockedOp = NONE;
   let state = model.init();
-  let entry = next[head]!;
+  let entry = NONE;
   let steps = 0;
 
+  /** The state after linearizing `op` next, or REJECTED (illegal output, or an order hint unmet). */
+  const stepIfAllowed = (op: number): S | typeof REJECTED => {
+    const predecessor = after[op]!;
+    if (predecessor !== NONE && (linearized[predecessor >>> 5]! & (1 << (predecessor & 31))) === 0) return REJECTED;
+    return model.step(state, ops[op]!);
+  };
+
+  /** Linearizes call node `node` next, reaching `nextState`; false if that configuration was seen. */
+  const push = (node: number, nextState: S, forced: boolean): boolean => {
+    const op = node >> 1;
+    toggle(linearized, op);
+    hash ^= zobrist[op]!;
+    if (!remember(cache, model.key(nextState), hash, linearized)) {
+      toggle(linearized, op);
+      hash ^= zobrist[op]!;
+      return false;
+    }
+    cacheEntries++;
+    stackNodes[depth] = node;
+    stackStates[depth] = state;
+    stackForced[depth] = forced ? 1 : 0;
+    depth++;
+    state = nextState;
+    list.lift(node);
+    return true;
+  };
+
+  /**
+   * An operation that never changes the state (a read, a failed cas) and is legal now can be
+   * linearized now without loss: any completion that places it later stays legal with it moved
+   * here, since everything that returned before its call is already linearized. So the current
+   * configuration is linearizable iff it is with that operation added, and there is nothing else to
+   * try here: such pushes are "forced", and backtracking passes over them. False when the
+   * configuration turns out dead (the forced successor was already explored and failed).
+   */
+  const settle = (): boolean => {
+    for (let node = next[head]!; node !== NONE && (node & 1) === 0; node = next[node]!) {
+      if (observer[node >> 1] === 0) continue;
+      const nextState = stepIfAllowed(node >> 1);
+      if (nextState === REJECTED) continue;
+      if (!push(node, nextState, true)) return false;
+      node = head;
+    }
+    return true;
+  };
+
+  /** Undoes pushes up to and including the latest unforced one; false when none is left. */
+  const backtrack = (): boolean => {
+    while (depth > 0) {
+      depth--;
+      const node = stackNodes[depth]!;
+      state = stackStates[depth]!;
+      toggle(linearized, node >> 1);
+      hash ^= zobrist[node >> 1]!;
+      list.unlift(node);
+      if (stackForced[depth] === 0) {
+        entry = next[node]!;
+        return true;
+      }
+    }
+    return false;
+  };
+
+  const prefix = (): number[] => Array.from(stackNodes.subarray(0, depth), (node) => node >> 1);
+  const notLinearizable = (): SearchResult => ({ linearizable: false, longestPrefix: best, blockedOp, steps });
+
+  if (settle()) entry = next[head]!;
+  else if (!backtrack()) return notLinearizable();
   while (next[head] !== NONE) {
     steps++;
     if (steps % clockCheckSteps === 0 && now() > deadlineMs) {
+      if (depth > best.length) best = prefix();
       return { linearizable: 'unknown', reason: `timed out after ${options.timeoutMs ?? 10_000} ms`, longestPrefix: best, steps };
     }
-    if ((entry & 1) === 0) {
-      const op = entry >> 1;
-      const after = model.step(state, ops[op]!);
-      if (after !== REJECTED) {
-        toggle(linearized, op);
-        hash ^= zobrist[op]!;
-        if (remember(cache, model.key(after), hash, linearized)) {
-          cacheEntries++;
-          if (cacheEntries > cacheEntriesMax) {
-            return { linearizable: 'unknown', reason: `memo exceeded ${cacheEntriesMax} configurations`, longestPrefix: best, steps };
-          }
-          stackNodes[depth] = entry;
-          stackStates[depth] = state;
-          depth++;
-          if (depth > best.length) {
-            best = Array.from(stackNodes.subarray(0, depth), (node) => node >> 1);
-            blockedOp = NONE;
-          }
-          state = after;
-          list.lift(entry);
-          entry = next[head]!;
-          continue;
-        }
-        toggle(linearized, op);
-        hash ^= zobrist[op]!;
-      }
-      entry = next[entry]!;
-    } else {
-      // A return reached before its call was linearized: this branch is dead.
-      if (depth === best.length && blockedOp === NONE) blockedOp = entry >> 1;
-      if (depth === 0) return { linearizable: false, longestPrefix: best, blockedOp, steps };
-      depth--;
-      entry = stackNodes[depth]!;
-      state = stackStates[depth]!;
-      const op = entry >> 1;
-      toggle(linearized, op);
-      hash ^= zobrist[op]!;
-      list.unlift(entry);
-      entry = next[entry]!;
+    if (cacheEntries > cacheEntriesMax) {
+      return { linearizable: 'unknown', reason: `memo exceeded ${cacheEntriesMax} configurations`, longestPrefix: best, steps };
     }
+    if ((entry & 1) === 0) {
+      const nextState = stepIfAllowed(entry >> 1);
+      if (nextState === REJECTED || !push(entry, nextState, false)) {
+        entry = next[entry]!;
+        continue;
+      }
+      if (settle()) {
+        entry = next[head]!;
+        continue;
+      }
+    } else if (depth > best.length) {
+      // A return reached before its call was linearized: a dead end. Remember the deepest one
+      // (copied only here, not on every push, which would cost O(n^2) on long histories).
+      best = prefix();
+      blockedOp = entry >> 1;
+    }
+    if (!backtrack()) return notLinearizable();
   }
-  return { linearizable: true, order: Array.from(stackNodes.subarray(0, depth), (node) => node >> 1), steps };
+  return { linearizable: true, order: prefix(), steps };
 }
 
 function toggle(bits: Uint32Array, index: number): void {
