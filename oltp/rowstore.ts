@@ -16,6 +16,7 @@ import type { Value } from './types.ts';
 import { Types } from './types.ts';
 import { encodeVersion, versionTs } from './version.ts';
 import { GarbageCollector } from './gc.ts';
+import { findDamagedFile } from './file-check.ts';
 
 export interface RowStoreOpenOptions extends RowStoreOptions {
   /** Most commits written by one synced batch (bounds batch size and latency). Default 1024. */
@@ -78,6 +79,10 @@ export class RowStore implements RowStoreApi, TxnHost {
 
   static async open(dir: string, options: RowStoreOpenOptions = {}): Promise<RowStore> {
     await mkdir(dir, { recursive: true });
+    // LevelDB skips damaged write-ahead-log records on recovery without failing (and then deletes the log):
+    // check them first, so damage is reported instead of acknowledged commits silently disappearing.
+    const damagedWal = findDamagedFile(dir, { walsOnly: true });
+    if (damagedWal) throw corruptionError(dir, damagedWal.reason, damagedWal.file);
     const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();

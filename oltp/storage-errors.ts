@@ -2,6 +2,7 @@
 // a data directory locked by another process is 55006, anything else is an I/O error (58030).
 import { join } from 'node:path';
 import { DuetError, SqlState } from './errors.ts';
+import { findDamagedFile } from './file-check.ts';
 
 /** The innermost message of an error chain (classic-level wraps the LevelDB status in `cause`). */
 function messages(e: unknown): string {
@@ -40,7 +41,9 @@ export function storageError(dir: string, e: unknown): DuetError {
   // A table file shorter than its index says reads past its end: LevelDB reports EINVAL, which is damage, not I/O.
   const truncatedFile = file !== undefined && /IO error/.test(text) && /Invalid argument/.test(text);
   if (/Corruption|checksum|bad magic|not an sstable|too short/i.test(text) || truncatedFile) {
-    const err = corruptionError(dir, text, file ?? (/CURRENT/.test(text) ? join(dir, 'CURRENT') : undefined));
+    // LevelDB often does not say which file is damaged: find it by checking the files' own checksums.
+    const found = file === undefined ? findDamagedFile(dir) : undefined;
+    const err = corruptionError(dir, found ? `${text} (${found.reason})` : text, file ?? found?.file);
     (err as { cause?: unknown }).cause = e;
     return err;
   }

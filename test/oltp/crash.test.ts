@@ -99,8 +99,7 @@ describe('damaged data files', () => {
     expect(err.message).toContain('CURRENT');
   });
 
-  // Skipped until oltp/ can locate a damaged file when LevelDB's message names none (file checker in progress).
-  it.skip('a truncated MANIFEST gives XX001 naming it', async () => {
+  it('a truncated MANIFEST gives XX001 naming it', async () => {
     const dir = await damagedDir();
     const [manifest] = files(dir, /^MANIFEST-/);
     truncateSync(join(dir, manifest!), 10);
@@ -108,8 +107,7 @@ describe('damaged data files', () => {
     expect(err.message).toContain(manifest!);
   });
 
-  // Skipped until oltp/ can locate a damaged file when LevelDB's message names none (file checker in progress).
-  it.skip('flipped bytes inside a table file give XX001 naming the file', async () => {
+  it('flipped bytes inside a table file give XX001 naming the file', async () => {
     const dir = await damagedDir();
     const [ldb] = files(dir, /\.ldb$/);
     const bytes = readFileSync(join(dir, ldb!));
@@ -117,6 +115,21 @@ describe('damaged data files', () => {
     writeFileSync(join(dir, ldb!), bytes);
     const err = await rejectsWith(openAndScan(dir), 'XX001');
     expect(err.message).toContain(ldb!);
+  });
+});
+
+describe('damaged write-ahead log', () => {
+  it('a flipped byte in the middle of the write-ahead log gives XX001 naming it (LevelDB alone would drop the commits)', async () => {
+    const dir = tempDir();
+    const store = await openStore(dir);
+    for (let i = 0; i < 50; i++) await createKv(store, `t${i}`, [[i, i]]);
+    await store.close();
+    const [wal] = readdirSync(dir).filter((f) => /\.log$/.test(f) && statSync(join(dir, f)).size > 0);
+    const bytes = readFileSync(join(dir, wal!));
+    bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0xff;
+    writeFileSync(join(dir, wal!), bytes);
+    const err = await rejectsWith(RowStore.open(dir), 'XX001');
+    expect(err.message).toContain(wal!);
   });
 });
 
