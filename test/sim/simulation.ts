@@ -60,6 +60,7 @@ interface Weather {
   readRate: number;
   /** Crashing the leader in particular forces elections among diverged logs (Figure 8 territory). */
   leaderCrashRate: number;
+  downUnitsMax: number;
   entriesPerMessageMax: number;
 }
 
@@ -82,17 +83,21 @@ export class Simulation {
   constructor(private readonly options: SimOptions) {
     this.rng = new SeededRandom(options.seed);
     this.voterCount = this.rng.nextInt(2) === 0 ? 3 : 5;
+    // One seed in four is stormy: leaders crash often and come back fast, so logs diverge over many short
+    // terms (the ground of the Figure 8 scenario).
+    const stormy = this.rng.nextInt(4) === 0;
     this.weather = {
       dropRate: this.rng.nextFloat() * 0.25,
       duplicateRate: this.rng.nextFloat() * 0.1,
       delayUnitsMax: 1 + this.rng.nextInt(3 * TICK_UNITS),
       crashRate: this.rng.nextFloat() * 0.002,
-      partitionRate: this.rng.nextFloat() * 0.003,
+      partitionRate: this.rng.nextFloat() * 0.005,
       proposeRate: 0.02 + this.rng.nextFloat() * 0.1,
-      confChangeRate: this.rng.nextFloat() * 0.004,
+      confChangeRate: this.rng.nextFloat() * 0.01,
       snapshotRate: this.rng.nextFloat() * 0.01,
-      readRate: this.rng.nextFloat() * 0.02,
-      leaderCrashRate: this.rng.nextFloat() * 0.004,
+      readRate: this.rng.nextFloat() * 0.05,
+      leaderCrashRate: this.rng.nextFloat() * (stormy ? 0.03 : 0.004),
+      downUnitsMax: (stormy ? 6 : 60) * TICK_UNITS,
       entriesPerMessageMax: [1, 2, 8][this.rng.nextInt(3)]!,
     };
     const voters = Array.from({ length: this.voterCount }, (_, i) => i + 1);
@@ -142,16 +147,19 @@ export class Simulation {
   private injectFaults(): void {
     const w = this.weather;
     for (const n of this.nodes.values()) {
-      if (n.up && this.rng.nextFloat() < w.crashRate) this.crash(n, 5 + this.rng.nextInt(60 * TICK_UNITS));
-      else if (n.up && n.role === 'leader' && this.rng.nextFloat() < w.leaderCrashRate) this.crash(n, 5 + this.rng.nextInt(30 * TICK_UNITS));
+      if (n.up && this.rng.nextFloat() < w.crashRate) this.crash(n, 5 + this.rng.nextInt(w.downUnitsMax));
+      else if (n.up && n.role === 'leader' && this.rng.nextFloat() < w.leaderCrashRate) this.crash(n, 5 + this.rng.nextInt(w.downUnitsMax));
     }
     if (this.rng.nextFloat() < w.partitionRate) {
       if (this.groupOf.size > 0 && this.rng.nextInt(2) === 0) {
         this.groupOf = new Map();
         this.note('partition healed');
       } else {
+        // Half the time cut the leader off alone: the stale-leader case for reads and check-quorum.
+        const leader = [...this.nodes.values()].find((n) => n.up && n.role === 'leader');
+        const isolateLeader = leader !== undefined && this.rng.nextInt(2) === 0;
         const groups = new Map<NodeId, number>();
-        for (const id of this.nodes.keys()) groups.set(id, this.rng.nextInt(2));
+        for (const id of this.nodes.keys()) groups.set(id, isolateLeader ? Number(id === leader.id) : this.rng.nextInt(2));
         this.groupOf = groups;
         this.note(`partition ${[...groups].map(([id, g]) => `${id}:${g}`).join(' ')}`);
       }
@@ -160,28 +168,35 @@ export class Simulation {
 
   private clientActions(): void {
     const w = this.weather;
-    const up = [...this.nodes.values()].filter((n) => n.up);
-    if (up.length === 0) return;
     if (this.rng.nextFloat() < w.proposeRate) {
-      const n = up[this.rng.nextInt(up.length)]!;
+      const n = this.pickUpNode();
+      if (n === undefined) return;
       const result = n.node!.propose(new TextEncoder().encode(`p${++this.proposals}`));
       if (result.ok) this.note(`node ${n.id} accepted proposal p${this.proposals} at ${result.index}`);
       this.process(n);
     }
     if (this.rng.nextFloat() < w.readRate) {
-      const n = up[this.rng.nextInt(up.length)]!;
+      const n = this.pickUpNode();
+      if (n === undefined) return;
       const ctx = `r${this.now}`;
       if (n.node!.readIndex(ctx)) this.pendingReads.set(`${n.id}/${ctx}`, this.checker.committedMax);
       this.process(n);
     }
     if (this.rng.nextFloat() < w.snapshotRate) {
-      const n = up[this.rng.nextInt(up.length)]!;
+      const n = this.pickUpNode();
+      if (n === undefined) return;
       this.takeSnapshot(n);
     }
     if (this.rng.nextFloat() < w.confChangeRate) {
-      const leader = up.find((n) => n.node!.status().role === 'leader');
+      const leader = [...this.nodes.values()].find((n) => n.up && n.role === 'leader');
       if (leader !== undefined) this.proposeConfChange(leader);
     }
+  }
+
+  /** A random running node (a node can crash in the middle of any client action). */
+  private pickUpNode(): SimNode | undefined {
+    const up = [...this.nodes.values()].filter((n) => n.up);
+    return up[this.rng.nextInt(up.length)];
   }
 
   // ---- nodes ---------------------------------------------------------------------------------------
@@ -233,7 +248,7 @@ export class Simulation {
       this.persist(n, rd);
       // A crash between persisting and sending loses the messages, never what was persisted.
       if (this.faultsOn && this.rng.nextFloat() < this.weather.crashRate / 4) {
-        this.crash(n, 5 + this.rng.nextInt(20 * TICK_UNITS));
+        this.crash(n, 5 + this.rng.nextInt(this.weather.downUnitsMax));
         return;
       }
       for (const m of rd.messages) this.send(m);
