@@ -321,7 +321,28 @@ export class Connection {
       if (stopgap.notice) msg.writeReport(this.out, 'N', stopgap.notice);
       return stopgap.result;
     }
-    return session.query(sql, params);
+    return this.withStatementTimeout(() => session.query(sql, params));
+  }
+
+  /** SET statement_timeout: a statement running longer is cancelled (57014), as PostgreSQL does. */
+  private async withStatementTimeout(run: () => Promise<QueryResult>): Promise<QueryResult> {
+    const timeoutMs = durationMs(this.settings.values.get('statement_timeout') ?? '0');
+    if (timeoutMs <= 0) return run();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.session!.cancel();
+    }, timeoutMs);
+    try {
+      return await run();
+    } catch (error) {
+      if (timedOut && error instanceof DuetError && error.code === SqlState.queryCanceled) {
+        throw new DuetError(SqlState.queryCanceled, 'canceling statement due to statement timeout');
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private applyBuiltin(outcome: BuiltinOutcome): QueryResult {
@@ -589,6 +610,14 @@ export class Connection {
     });
     if (this.socket.destroyed) throw new DuetError('08006', 'the client disconnected');
   }
+}
+
+/** A PostgreSQL duration setting ('250', '250ms', '5s', '1min', '1h'; a bare number is milliseconds). */
+function durationMs(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$/i.exec(text);
+  if (!m) return 0;
+  const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms'] ?? 1;
+  return Number(m[1]) * unit;
 }
 
 const emptyResult: QueryResult = { columns: [], rows: [], command: '', rowCount: 0 };

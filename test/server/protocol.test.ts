@@ -125,6 +125,20 @@ describe('node-postgres', () => {
     }
   });
 
+  it('cancels a statement that runs past statement_timeout', async () => {
+    const c = await client();
+    try {
+      await c.query("SET statement_timeout = '100ms'");
+      const started = Date.now();
+      await expect(c.query('sleep 20000')).rejects.toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      await c.query('SET statement_timeout = 0');
+      expect((await c.query('sleep 150')).command).toBe('SLEEP');
+    } finally {
+      await c.end();
+    }
+  });
+
   it('serves a pool of 32 connections under load', async () => {
     const pool = new pg.Pool({ host: '127.0.0.1', port: server.port, max: 32 });
     try {
