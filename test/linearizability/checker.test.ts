@@ -124,6 +124,22 @@ function bruteForce(history: readonly Operation[]): boolean {
   return go(null, 0);
 }
 
+/** `order` is a legal sequential history that respects real time. */
+function expectValidOrder(history: readonly Operation[], order: readonly number[]): void {
+  expect([...order].sort((a, b) => a - b)).toEqual(history.map((_, i) => i));
+  const end = (index: number): number => (history[index]!.output.status === 'info' ? Infinity : history[index]!.return);
+  // Nothing placed later may have returned before an earlier-placed one was called.
+  const laterEndMin = new Array<number>(order.length + 1).fill(Infinity);
+  for (let position = order.length - 1; position >= 0; position--) laterEndMin[position] = Math.min(laterEndMin[position + 1]!, end(order[position]!));
+  let state = registerModel.init();
+  order.forEach((index, position) => {
+    const after = registerModel.step(state, history[index]!);
+    if (after === REJECTED) expect.fail(`operation ${index} is illegal at position ${position}`);
+    state = after;
+    if (laterEndMin[position + 1]! < history[index]!.call) expect.fail(`operation ${index} placed after one that returned before its call`);
+  });
+}
+
 /** Random histories from a simulated register, sometimes with one observed value corrupted. */
 const arbHistory = fc
   .array(
@@ -175,9 +191,10 @@ describe('checkRegisterHistory against brute force', () => {
       fc.property(arbHistory, (input) => {
         const history = simulate(input);
         const uncorrupted = input[1] === -1;
-        const verdict = checkRegisterHistory(history).linearizable;
-        if (uncorrupted) expect(verdict).toBe(true);
-        expect(verdict).toBe(bruteForce(history));
+        const result = checkRegisterHistory(history);
+        if (uncorrupted) expect(result.linearizable).toBe(true);
+        expect(result.linearizable).toBe(bruteForce(history));
+        if (result.linearizable === true) expectValidOrder(history, result.order);
       }),
       { numRuns: 400, seed: 4242 },
     );
@@ -208,7 +225,9 @@ describe('checkRegisterHistory on long histories', () => {
     [5, 1000, 0.01],
   ])('decides %i clients x %i operations (%f info) and a corrupted copy', (clients, total, infoShare) => {
     const history = longHistory(99, clients, total, infoShare);
-    expect(checkRegisterHistory(history, { timeoutMs: 60_000 }).linearizable).toBe(true);
+    const verdict = checkRegisterHistory(history, { timeoutMs: 60_000 });
+    expect(verdict.linearizable).toBe(true);
+    if (verdict.linearizable === true) expectValidOrder(history, verdict.order);
     const readAt = history.findIndex((op, i) => i > total / 2 && op.input.kind === 'read' && op.output.status === 'ok');
     const corrupted = history.map((op, i) => (i === readAt ? { ...op, output: { status: 'ok' as const, value: 42 } } : op));
     const result = checkRegisterHistory(corrupted, { timeoutMs: 60_000 });

@@ -56,6 +56,9 @@ export function searchLinearization<S, Op>(
   const cache = new Map<unknown, Map<number, Uint32Array[]>>();
   let cacheEntries = 0;
   const observer = Uint8Array.from(ops, (op) => (model.observesOnly?.(op) ? 1 : 0));
+  // Operations that never returned (outcome unknown), and how many returned ones are left to place.
+  const open = Uint8Array.from(times, (t) => (t.return === Infinity ? 1 : 0));
+  let returnedLeft = open.reduce((left, isOpen) => left - isOpen, n);
 
   // The stack of linearized calls, the state before each, and whether it was forced (see settle).
   const stackNodes = new Int32Array(n);
@@ -72,7 +75,11 @@ export function searchLinearization<S, Op>(
   const stepIfAllowed = (op: number): S | typeof REJECTED => {
     const predecessor = after[op]!;
     if (predecessor !== NONE && (linearized[predecessor >>> 5]! & (1 << (predecessor & 31))) === 0) return REJECTED;
-    return model.step(state, ops[op]!);
+    const nextState = model.step(state, ops[op]!);
+    // An operation that never returned and would change nothing here can as well go at the very
+    // end, after every returned one (nothing has to follow it): trying it here is wasted work.
+    if (open[op] === 1 && nextState !== REJECTED && model.key(nextState) === model.key(state)) return REJECTED;
+    return nextState;
   };
 
   /** Linearizes call node `node` next, reaching `nextState`; false if that configuration was seen. */
@@ -86,6 +93,7 @@ export function searchLinearization<S, Op>(
       return false;
     }
     cacheEntries++;
+    returnedLeft -= 1 - open[op]!;
     stackNodes[depth] = node;
     stackStates[depth] = state;
     stackForced[depth] = forced ? 1 : 0;
@@ -122,6 +130,7 @@ export function searchLinearization<S, Op>(
       state = stackStates[depth]!;
       toggle(linearized, node >> 1);
       hash ^= zobrist[node >> 1]!;
+      returnedLeft += 1 - open[node >> 1]!;
       list.unlift(node);
       if (stackForced[depth] === 0) {
         entry = next[node]!;
@@ -132,11 +141,19 @@ export function searchLinearization<S, Op>(
   };
 
   const prefix = (): number[] => Array.from(stackNodes.subarray(0, depth), (node) => node >> 1);
+  /** Once every returned operation is placed, the open ones follow in call order (hints hold). */
+  const withOpenTail = (): number[] => {
+    const placed = prefix();
+    const placedSet = new Set(placed);
+    const tail = placed.length === n ? [] : ops.map((_, i) => i).filter((i) => !placedSet.has(i));
+    tail.sort((a, b) => times[a]!.call - times[b]!.call || a - b);
+    return placed.concat(tail);
+  };
   const notLinearizable = (): SearchResult => ({ linearizable: false, longestPrefix: best, blockedOp, steps });
 
   if (settle()) entry = next[head]!;
   else if (!backtrack()) return notLinearizable();
-  while (next[head] !== NONE) {
+  while (returnedLeft > 0) {
     steps++;
     if (steps % clockCheckSteps === 0 && now() > deadlineMs) {
       if (depth > best.length) best = prefix();
@@ -163,7 +180,7 @@ export function searchLinearization<S, Op>(
     }
     if (!backtrack()) return notLinearizable();
   }
-  return { linearizable: true, order: prefix(), steps };
+  return { linearizable: true, order: withOpenTail(), steps };
 }
 
 function toggle(bits: Uint32Array, index: number): void {
