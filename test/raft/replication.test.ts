@@ -74,7 +74,7 @@ describe('Raft §5.3 Figure 7: the leader brings every possible follower log in 
     });
   }
 
-  it('fast backtracking: case (f) needs one rejection where decrementing would need eight', () => {
+  it('fast backtracking: case (f) needs one rejection where decrementing one by one would need seven', () => {
     const config = makeConfig([1, 2, 3]);
     const c = new Cluster([1, 2, 3]);
     c.add(1, storageWithLog(FIGURE_7_LEADER, config, 7));
