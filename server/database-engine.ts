@@ -3,7 +3,7 @@
 // session's transaction or in one of its own).
 
 import type { Database, Session } from '../query/database.ts';
-import type { TableDef } from '../oltp/api.ts';
+import type { TableDef, Txn, ViewDef } from '../oltp/api.ts';
 import { DuetError, SqlState } from '../oltp/errors.ts';
 import type { Value } from '../oltp/types.ts';
 import type { QueryResult, WireEngine, WireSession } from './engine.ts';
@@ -45,10 +45,19 @@ class DatabaseWireSession implements WireSession {
   }
 
   listTables(): readonly TableDef[] {
-    if (this.session.txn) return this.session.txn.listTables();
+    return this.readCatalog((txn) => txn.listTables());
+  }
+
+  listViews(): readonly ViewDef[] {
+    return this.readCatalog((txn) => txn.listViews());
+  }
+
+  /** Reads the catalog in the open transaction (seeing its own DDL), else in a short read-only one. */
+  private readCatalog<T>(read: (txn: Txn) => T): T {
+    if (this.session.txn) return read(this.session.txn);
     const txn = this.db.store.begin();
     try {
-      return txn.listTables();
+      return read(txn);
     } finally {
       txn.rollback();
     }

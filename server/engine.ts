@@ -2,7 +2,7 @@
 // tested against a stand-in and the server never reaches into query/ or oltp/ beyond these calls.
 
 import type { QueryResult } from '../query/database.ts';
-import type { TableDef } from '../oltp/api.ts';
+import type { TableDef, ViewDef } from '../oltp/api.ts';
 import type { Value } from '../oltp/types.ts';
 
 export type { QueryResult };
@@ -20,6 +20,8 @@ export interface WireSession {
   cancel(): void;
   /** Tables visible to this session, for the pg_catalog emulation. */
   listTables(): readonly TableDef[];
+  /** Views visible to this session, for the pg_catalog emulation. */
+  listViews(): readonly ViewDef[];
   /**
    * COPY ... FROM STDIN: inserts rows given as text fields (null = SQL NULL) in batches, inside the open
    * transaction or in one transaction of its own. Returns the number of rows inserted.

@@ -314,7 +314,7 @@ export class Connection {
     const session = this.session!;
     const builtin = runBuiltin(sql, this.settings);
     if (builtin) return this.applyBuiltin(builtin);
-    const catalog = answerCatalogQuery(sql, params, session, this.settings);
+    const catalog = await answerCatalogQuery(sql, params, session, this.settings);
     if (catalog) return catalog;
     const stopgap = await runStopgap(sql, params, session);
     if (stopgap) {

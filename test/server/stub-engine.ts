@@ -9,7 +9,7 @@
 //   sleep MS                           waits, stopping with 57014 when cancelled
 //   fail CODE                          a DuetError with that SQLSTATE, position 6, a hint and a detail
 
-import type { TableDef } from '../../oltp/api.ts';
+import type { TableDef, ViewDef } from '../../oltp/api.ts';
 import { DuetError, SqlState } from '../../oltp/errors.ts';
 import { Types, type SqlType, type Value } from '../../oltp/types.ts';
 import type { QueryResult, WireEngine, WireSession } from '../../server/engine.ts';
@@ -69,6 +69,10 @@ class StubSession implements WireSession {
       indexes: [],
       schemaVersion: 1,
     }));
+  }
+
+  listViews(): readonly ViewDef[] {
+    return [];
   }
 
   async copyFrom(table: string, columns: readonly string[] | undefined, batches: AsyncIterable<(string | null)[][]>): Promise<number> {
