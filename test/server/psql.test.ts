@@ -64,6 +64,8 @@ describe.skipIf(!hasPsql)('psql', () => {
         "copy items to stdout with (format csv, header true);",
         '\\dt',
         '\\d items',
+        '\\di',
+        '\\l',
         'fail 22012;',
         'select series 1;',
       ].join('\n'),
@@ -78,6 +80,8 @@ describe.skipIf(!hasPsql)('psql', () => {
     expect(r.stdout).toContain('Table "public.items"');
     expect(r.stdout).toMatch(/ a\s+\| integer\s+\|\s+\| not null \|/);
     expect(r.stdout).toContain('"items_pkey" PRIMARY KEY, btree (a)');
+    expect(r.stdout).toMatch(/public \| items_pkey \| index \| tester \| items/);
+    expect(r.stdout).toMatch(/ duet \| tester \| UTF8/);
     expect(r.stderr).toMatch(/script\.sql:\d+: ERROR:  the stub failed on purpose/);
     expect(r.stdout).toMatch(/ 1 \| row 1\n\(1 row\)/);
     const stopped = await psql('-v', 'ON_ERROR_STOP=1', '-f', script);
