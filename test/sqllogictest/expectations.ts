@@ -39,7 +39,7 @@ export function saveExpectations(path: string, expectations: Expectations): void
 export function toExpectedFailure(file: string, outcome: Outcome): ExpectedFailure {
   if (outcome.failure === undefined) throw new Error(`record ${file}:${outcome.line} passed; only failures are listed`);
   const detail = failureDetail(outcome.failure);
-  const base = { file, line: outcome.line, sql: oneLine(outcome.sql, 160), reason: classify(outcome) };
+  const base = { file, line: outcome.line, sql: oneLine(outcome.sql, 160), reason: classify(outcome, file) };
   return detail === undefined ? base : { ...base, detail };
 }
 

@@ -36,7 +36,8 @@ export function failuresReport(stats: readonly ScriptStats[], failures: readonly
     if (example === undefined) continue;
     out.push(`### ${members.length} × ${cause}`, '');
     out.push(`Example \`${example.file}:${example.line}\`:`, '', '```sql', example.sql, '```', '');
-    if (example.detail !== undefined) out.push(`> ${example.reason}: ${example.detail}`, '');
+    out.push(`> ${example.reason}`, '');
+    if (example.detail !== undefined && !example.reason.includes(example.detail)) out.push(`> ${example.detail}`, '');
     const more = members.slice(1, LOCATIONS_SHOWN_MAX + 1).map((f) => `${f.file}:${f.line}`);
     if (more.length > 0) out.push(`Also: ${more.join(', ')}${members.length > LOCATIONS_SHOWN_MAX + 1 ? `, and ${members.length - LOCATIONS_SHOWN_MAX - 1} more` : ''}.`, '');
   }

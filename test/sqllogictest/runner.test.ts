@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appliesTo, parseSlt, SltParseError } from './parse.ts';
 import { canonicalValues, compareResult, formatValue, hashValues, realText } from './format.ts';
-import { runScript } from './runscript.ts';
+import { runScript, type Failure } from './runscript.ts';
 import type { EngineResult, SltEngine } from './engine.ts';
 import { checkScript, loadExpectations, replaceScript, saveExpectations } from './expectations.ts';
 import { causeKey, classify } from './classify.ts';
@@ -194,6 +194,18 @@ describe('expectations', () => {
     const md = failuresReport([{ file: 'f.test', applied: 3, failed: 2, skipped: 0, elapsedMs: 5 }], back.failures, new Date(0));
     expect(md).toContain('**1 of 3 records that apply pass (33.33%); 2 fail.**');
     expect(md).toContain('### 2 × engine: 42703 column "…" does not exist');
+  });
+});
+
+describe('classify', () => {
+  const outcome = (sql: string, failure: Failure) => ({ line: 1, kind: 'statement' as const, sql, failure });
+  it('calls a failure dialect only when PostgreSQL was seen failing the same way', () => {
+    const syntax: Failure = { kind: 'error', name: 'DuetError', code: '42601', message: 'syntax error' };
+    expect(classify(outcome('SELECT 1 FROM t1 WHERE 1 IN ()', syntax))).toMatch(/^dialect: an empty IN \(\) list/);
+    // Same SQL, but a wrong answer instead of an error: that is the engine's fault.
+    expect(classify(outcome('SELECT 1 FROM t1 WHERE 1 IN ()', { kind: 'mismatch', detail: 'x' }))).toBe('engine: wrong result (values differ)');
+    expect(classify(outcome('SELECT x, y FROM t1 WHERE x=2', { kind: 'mismatch', detail: 'x' }), 'evidence/slt_lang_replace.test')).toMatch(/^dialect \(follow-on\)/);
+    expect(classify(outcome('SELECT x, y FROM t1 WHERE x=2', { kind: 'mismatch', detail: 'x' }), 'select1.test')).toBe('engine: wrong result (values differ)');
   });
 });
 
