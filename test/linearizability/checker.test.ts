@@ -235,3 +235,32 @@ describe('checkRegisterHistory on long histories', () => {
     if (result.linearizable === false) expect(result.longestPrefix).not.toContain(readAt);
   });
 });
+
+describe('checkRegisterHistory against brute force, arbitrary outputs', () => {
+  // Histories with random observed values and outcomes: mostly nonsense, which is the point.
+  const arbOp = fc.record({
+    call: fc.integer({ min: 0, max: 12 }),
+    lengthTicks: fc.integer({ min: 0, max: 6 }),
+    kind: fc.constantFrom('read', 'write', 'cas'),
+    a: fc.constantFrom(null, 0, 1),
+    b: fc.constantFrom(0, 1),
+    status: fc.constantFrom('ok', 'ok', 'fail', 'info'),
+  });
+  it('agrees on random histories', () => {
+    fc.assert(
+      fc.property(fc.array(arbOp, { minLength: 1, maxLength: 8 }), (specs) => {
+        const history = specs.map((s, i): Operation => {
+          const span = { clientId: i, call: s.call, return: s.status === 'info' ? Infinity : s.call + s.lengthTicks };
+          const info = s.status === 'info';
+          if (s.kind === 'read') return { ...span, input: { kind: 'read' }, output: info ? { status: 'info' } : { status: 'ok', value: s.a } };
+          if (s.kind === 'write') return { ...span, input: { kind: 'write', value: s.b }, output: info ? { status: 'info' } : { status: 'ok' } };
+          return { ...span, input: { kind: 'cas', expected: s.a, next: s.b }, output: { status: s.status as 'ok' | 'fail' | 'info' } };
+        });
+        const result = checkRegisterHistory(history);
+        expect(result.linearizable).toBe(bruteForce(history));
+        if (result.linearizable === true) expectValidOrder(history, result.order);
+      }),
+      { numRuns: 600, seed: 77 },
+    );
+  });
+});

@@ -14,6 +14,8 @@ export interface Model<State, Op> {
   key(state: State): string | number | boolean | null;
   /** True if `op` never changes the state when legal (a read): lets the search skip alternatives. */
   observesOnly?(op: Op): boolean;
+  /** True if `op` is always legal and its resulting state does not depend on the state before it. */
+  overwrites?(op: Op): boolean;
 }
 
 /** One register, initially `null` (never written). */
@@ -21,6 +23,7 @@ export const registerModel: Model<RegisterValue, Operation> = {
   init: () => null,
   key: (state) => state,
   observesOnly: (op) => op.input.kind === 'read' || (op.input.kind === 'cas' && op.output.status === 'fail'),
+  overwrites: (op) => op.input.kind === 'write',
   step(state, op) {
     const { input, output } = op;
     switch (input.kind) {

@@ -53,17 +53,22 @@ export function searchLinearization<S, Op>(
   const linearized = new Uint32Array(Math.ceil(n / 32) + 1);
   const zobrist = zobristKeys(n);
   let hash = 0;
-  const cache = new Map<unknown, Map<number, Uint32Array[]>>();
+  // One memo per value of `unseenEffect`: it changes what may come next, so it is part of the key.
+  const caches = [new Map<unknown, Map<number, Uint32Array[]>>(), new Map<unknown, Map<number, Uint32Array[]>>()] as const;
   let cacheEntries = 0;
   const observer = Uint8Array.from(ops, (op) => (model.observesOnly?.(op) ? 1 : 0));
   // Operations that never returned (outcome unknown), and how many returned ones are left to place.
   const open = Uint8Array.from(times, (t) => (t.return === Infinity ? 1 : 0));
   let returnedLeft = open.reduce((left, isOpen) => left - isOpen, n);
+  const blind = Uint8Array.from(ops, (op) => (model.overwrites?.(op) ? 1 : 0));
+  // The last placed operation is an open one whose effect nothing has looked at yet.
+  let unseenEffect = 0;
 
   // The stack of linearized calls, the state before each, and whether it was forced (see settle).
   const stackNodes = new Int32Array(n);
   const stackStates: S[] = [];
   const stackForced = new Uint8Array(n);
+  const stackUnseen = new Uint8Array(n);
   let depth = 0;
   let best: number[] = [];
   let blockedOp = NONE;
@@ -79,6 +84,8 @@ export function searchLinearization<S, Op>(
     // An operation that never returned and would change nothing here can as well go at the very
     // end, after every returned one (nothing has to follow it): trying it here is wasted work.
     if (open[op] === 1 && nextState !== REJECTED && model.key(nextState) === model.key(state)) return REJECTED;
+    // Likewise an open operation whose effect is overwritten at once, unseen, could have gone last.
+    if (unseenEffect === 1 && blind[op] === 1) return REJECTED;
     return nextState;
   };
 
@@ -87,7 +94,9 @@ export function searchLinearization<S, Op>(
     const op = node >> 1;
     toggle(linearized, op);
     hash ^= zobrist[op]!;
-    if (!remember(cache, model.key(nextState), hash, linearized)) {
+    // Open operations are only placed where they change the state (see stepIfAllowed).
+    const unseenAfter = open[op]!;
+    if (!remember(unseenAfter === 1 ? caches[1] : caches[0], model.key(nextState), hash, linearized)) {
       toggle(linearized, op);
       hash ^= zobrist[op]!;
       return false;
@@ -97,6 +106,8 @@ export function searchLinearization<S, Op>(
     stackNodes[depth] = node;
     stackStates[depth] = state;
     stackForced[depth] = forced ? 1 : 0;
+    stackUnseen[depth] = unseenEffect;
+    unseenEffect = unseenAfter;
     depth++;
     state = nextState;
     list.lift(node);
@@ -128,6 +139,7 @@ export function searchLinearization<S, Op>(
       depth--;
       const node = stackNodes[depth]!;
       state = stackStates[depth]!;
+      unseenEffect = stackUnseen[depth]!;
       toggle(linearized, node >> 1);
       hash ^= zobrist[node >> 1]!;
       returnedLeft += 1 - open[node >> 1]!;
