@@ -22,6 +22,7 @@ interface Subcommand {
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   help: { summary: 'show this help', run: async () => printHelp() },
   serve: { summary: 'serve the database over the PostgreSQL wire protocol', run: async (args) => (await import('../server/cli.ts')).serveMain(args) },
+  changes: { summary: 'print committed changes as JSON lines (--from N, --follow)', run: async (args) => (await import('../cdc/cli.ts')).changesMain(args) },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -13,6 +13,8 @@ export interface GcHost {
   readonly db: ClassicLevel<Buffer, Buffer>;
   readonly catalog: Catalog;
   readonly stats: { appliedIndex: number };
+  /** CDC consumers' lowest needed log index (entries from it on are kept); undefined = none registered. */
+  readonly logHold?: (() => number | undefined) | undefined;
   oldestActiveTs(): number;
   readLatest(key: Buffer): Buffer | undefined;
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -213,7 +215,7 @@ export class GarbageCollector {
   }
 
   private async collectLog(batch: Batch, result: GcPassResult): Promise<void> {
-    const below = this.host.stats.appliedIndex - this.logRetainEntries;
+    const below = Math.min(this.host.stats.appliedIndex - this.logRetainEntries, this.host.logHold?.() ?? Infinity);
     if (below <= 1) return;
     const keys = await this.host.db.keys({ gte: Buffer.from([KS_LOG]), lt: logKey(below), limit: this.keysPerPass }).all();
     for (const k of keys) batch.del(k);

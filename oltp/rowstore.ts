@@ -68,6 +68,10 @@ export class RowStore implements RowStoreApi, TxnHost {
   private maxTxnId = 0;
   private failure: unknown;
   private closed = false;
+  /** CDC: called after every applied commit group with the new applied index (must be cheap: it runs on the commit path). */
+  private readonly commitListeners = new Set<(appliedIndex: number) => void>();
+  /** CDC: the lowest log index a registered consumer still needs (GC keeps entries from it on); undefined = none. */
+  logHold: (() => number | undefined) | undefined = undefined;
 
   private constructor(
     readonly dir: string,
@@ -182,6 +186,12 @@ export class RowStore implements RowStoreApi, TxnHost {
     return { appliedIndex: this.appliedIndex, appliedTs: this.lastApplied, activeTxns: this.active.size, locks: this.locks.lockCount };
   }
 
+  /** CDC: `fn` runs after each applied commit group; returns the unsubscribe function. */
+  onCommit(fn: (appliedIndex: number) => void): () => void {
+    this.commitListeners.add(fn);
+    return () => void this.commitListeners.delete(fn);
+  }
+
   // ---- RowStoreApi ----
 
   begin(options: { isolation?: Isolation } = {}): Transaction {
@@ -293,6 +303,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     this.lastApplied = this.seqTs;
     this.pruneRecent();
     for (const a of accepted) a.p.resolve(a.ts);
+    for (const fn of this.commitListeners) fn(this.appliedIndex);
   }
 
   private encodeMeta(): Buffer {

@@ -6,6 +6,7 @@ import type { Isolation, Txn } from '../oltp/api.ts';
 import { RowStore, type RowStoreOpenOptions } from '../oltp/rowstore.ts';
 import type { SqlType, Value } from '../oltp/types.ts';
 import { executeSql, prepareSql, type PreparedStatement } from './execute.ts';
+import { storeChanges, type ChangeEvent, type ChangesOptions } from '../cdc/index.ts';
 
 export interface QueryResult {
   columns: { name: string; type: SqlType }[];
@@ -57,6 +58,12 @@ export class Database {
   prepare(sql: string): PreparedQuery {
     this.assertOpen();
     return new PreparedQuery(this, prepareSql(this, sql));
+  }
+
+  /** CDC: committed changes in commit order from `options.from` on (cdc/README.md). */
+  changes(options: ChangesOptions = {}): AsyncGenerator<ChangeEvent> {
+    this.assertOpen();
+    return storeChanges(this.store, options);
   }
 
   async close(): Promise<void> {
