@@ -24,8 +24,8 @@ describe('raft simulator', () => {
     expect(c).not.toEqual(a);
   });
 
-  it('exercises the faults it claims to (crashes, elections, snapshots, membership, reads)', () => {
-    const totals = { crashes: 0, leaderTerms: 0, snapshots: 0, confChanges: 0, reads: 0, commits: 0 };
+  it('exercises the faults it claims to (crashes, elections, snapshots, membership, reads, transfers)', () => {
+    const totals = { crashes: 0, leaderTerms: 0, snapshots: 0, confChanges: 0, reads: 0, commits: 0, transfers: 0 };
     for (let seed = 1; seed <= 50; seed++) {
       const r = new Simulation({ seed }).run();
       for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += r[key];

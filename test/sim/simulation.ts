@@ -29,6 +29,7 @@ export interface SimResult {
   readonly confChanges: number;
   readonly snapshots: number;
   readonly reads: number;
+  readonly transfers: number;
   readonly healUnits: number;
 }
 
@@ -61,6 +62,7 @@ interface Weather {
   /** Crashing the leader in particular forces elections among diverged logs (Figure 8 territory). */
   leaderCrashRate: number;
   downUnitsMax: number;
+  transferRate: number;
   entriesPerMessageMax: number;
 }
 
@@ -76,7 +78,7 @@ export class Simulation {
   private now = 0;
   private proposals = 0;
   private pendingReads = new Map<string, number>();
-  private readonly stats = { commits: 0, leaderTerms: 0, crashes: 0, confChanges: 0, snapshots: 0, reads: 0 };
+  private readonly stats = { commits: 0, leaderTerms: 0, crashes: 0, confChanges: 0, snapshots: 0, reads: 0, transfers: 0 };
   private faultsOn = true;
   readonly voterCount: number;
 
@@ -98,6 +100,7 @@ export class Simulation {
       readRate: this.rng.nextFloat() * 0.05,
       leaderCrashRate: this.rng.nextFloat() * (stormy ? 0.03 : 0.004),
       downUnitsMax: (stormy ? 6 : 60) * TICK_UNITS,
+      transferRate: this.rng.nextFloat() * 0.003,
       entriesPerMessageMax: [1, 2, 8][this.rng.nextInt(3)]!,
     };
     const voters = Array.from({ length: this.voterCount }, (_, i) => i + 1);
@@ -187,6 +190,16 @@ export class Simulation {
       if (n === undefined) return;
       this.takeSnapshot(n);
     }
+    if (this.rng.nextFloat() < w.transferRate) {
+      const leader = [...this.nodes.values()].find((n) => n.up && n.role === 'leader');
+      const voters = leader?.node!.status().config.voters ?? [];
+      const target = voters[this.rng.nextInt(voters.length)];
+      if (leader !== undefined && target !== undefined && leader.node!.transferLeader(target)) {
+        this.stats.transfers += 1;
+        this.note(`node ${leader.id} transfers leadership to ${target}`);
+        this.process(leader);
+      }
+    }
     if (this.rng.nextFloat() < w.confChangeRate) {
       const leader = [...this.nodes.values()].find((n) => n.up && n.role === 'leader');
       if (leader !== undefined) this.proposeConfChange(leader);
@@ -256,6 +269,7 @@ export class Simulation {
       node.advance(rd);
       if (rd.softState !== undefined) n.role = rd.softState.role;
       if (rd.softState?.role === 'leader') {
+        this.checker.checkLeader(n.id, node.status().term);
         this.stats.leaderTerms += 1;
         this.note(`node ${n.id} leads term ${node.status().term}`);
         this.checker.checkNewLeader(n.id, node);
@@ -321,7 +335,11 @@ export class Simulation {
 
   private send(m: Message): void {
     const w = this.weather;
-    if (this.faultsOn && this.rng.nextFloat() < w.dropRate) return;
+    if (this.faultsOn && this.rng.nextFloat() < w.dropRate) {
+      // A transport notices a failed snapshot transfer and tells the leader (the retry path).
+      if (m.type === 'snapshot') this.nodes.get(m.from)?.node?.reportSnapshot(m.to, false);
+      return;
+    }
     const copies = this.faultsOn && this.rng.nextFloat() < w.duplicateRate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       // Independent random delays reorder messages.
