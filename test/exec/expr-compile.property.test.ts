@@ -88,8 +88,9 @@ class ExprGen {
     const b = this.pick<Expr>([this.gen('dec', d), this.gen('int', d)]);
     const sa = a.type.scale ?? 0;
     const sb = b.type.scale ?? 0;
-    switch (Math.floor(this.r() * 8)) {
-      case 0: return call(this.pick(['+', '-']), Types.decimal(38, Math.max(sa, sb)), a, b);
+    switch (Math.floor(this.r() * 9)) {
+      case 7: return { kind: 'cast', arg: a, type: Types.decimal(this.pick([4, 6, 9]), 2) };
+      case 0: return call(this.pick(['+', '-']), Types.decimal(this.pick([38, 9]), Math.max(sa, sb)), a, b);
       case 1: return call('*', Types.decimal(38, Math.min(sa + sb, 8)), a, b);
       case 2: return call('/', Types.decimal(38, 6), a, b);
       case 3: return { kind: 'cast', arg: this.gen('int', d), type: Types.decimal(20, 2) };

@@ -2,7 +2,7 @@
 
 import { rowsToBatch } from '../../olap/exec/batch.ts';
 import { collectRows } from '../../olap/exec/execute.ts';
-import type { Batch, ExecContext, Expr, OperatorStats, PlanNode, ScanNode } from '../../olap/exec/spec.ts';
+import type { Batch, ExecContext, Expr, OperatorStats, PlanNode, ScanNode, Vector } from '../../olap/exec/spec.ts';
 import type { Row, SqlType, Value } from '../../oltp/types.ts';
 import { Types } from '../../oltp/types.ts';
 
@@ -12,7 +12,7 @@ export const BOOL = Types.boolean;
 export interface Table { columns: { name: string; type: SqlType }[]; rows: Row[] }
 
 /** A scan source over in-memory tables, yielding batches of `chunkRows` rows. */
-export function memoryContext(tables: Record<string, Table>, options: { chunkRows?: number; batchRowsMax?: number; interpret?: boolean; params?: Value[]; stats?: Map<PlanNode, OperatorStats> } = {}): ExecContext {
+export function memoryContext(tables: Record<string, Table>, options: { chunkRows?: number; batchRowsMax?: number; interpret?: boolean; dict?: boolean; params?: Value[]; stats?: Map<PlanNode, OperatorStats> } = {}): ExecContext {
   const chunk = options.chunkRows ?? 1000;
   return {
     params: options.params ?? [],
@@ -23,10 +23,28 @@ export function memoryContext(tables: Record<string, Table>, options: { chunkRow
       const table = tables[node.table];
       if (table === undefined) throw new Error(`no table ${node.table}`);
       for (let start = 0; start < table.rows.length; start += chunk) {
-        yield rowsToBatch(table.rows.slice(start, start + chunk), table.columns.map((c) => c.type));
+        const batch = rowsToBatch(table.rows.slice(start, start + chunk), table.columns.map((c) => c.type));
+        yield options.dict === true ? dictionaryEncode(batch) : batch;
       }
     },
   };
+}
+
+/** String columns as dictionary vectors (what the columnar learner produces), with a selection too. */
+function dictionaryEncode(batch: Batch): Batch {
+  const columns = batch.columns.map((v): Vector => {
+    if (v.kind !== 'string') return v;
+    const dict: string[] = [];
+    const index = new Map<string, number>();
+    const codes = new Int32Array(v.data.length);
+    v.data.forEach((text, i) => {
+      let code = index.get(text);
+      if (code === undefined) { code = dict.length; dict.push(text); index.set(text, code); }
+      codes[i] = code;
+    });
+    return { kind: 'dict', dict, codes, valid: v.valid };
+  });
+  return { ...batch, columns };
 }
 
 export function scan(name: string, table: Table, filter?: Expr): ScanNode {
@@ -47,6 +65,7 @@ export async function runAll(plan: PlanNode, tables: Record<string, Table>, para
     { chunkRows: 1000 },
     { chunkRows: 3, batchRowsMax: 2 },
     { chunkRows: 7, interpret: true },
+    { chunkRows: 5, dict: true },
   ];
   const results: Value[][][] = [];
   for (const c of configs) results.push(await run(plan, memoryContext(tables, { ...c, params })));

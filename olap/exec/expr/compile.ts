@@ -9,7 +9,7 @@ import { DuetError, SqlState } from '../../../oltp/errors.ts';
 import type { SqlType, Value } from '../../../oltp/types.ts';
 import { castValue, outOfRange } from '../cast.ts';
 import { divisionByZero } from '../arith.ts';
-import { pow10n, rescaleNumber } from '../decimal.ts';
+import { checkPrecision, pow10n, rescaleNumber } from '../decimal.ts';
 import { MICROS_PER_DAY } from '../datetime.ts';
 import { resolveScalar } from '../scalar.ts';
 import type { Batch, Expr, Vector } from '../spec.ts';
@@ -56,6 +56,11 @@ const H = {
     return v;
   },
   rescaleDown(v: number, from: number, to: number): number { return rescaleNumber(v, from, to); },
+  /** Raises the DECIMAL(p,s) overflow error (only called once a value is known not to fit). */
+  precision(v: number, t: SqlType): never {
+    checkPrecision(BigInt(v), t.precision, scaleOf(t));
+    throw FALLBACK;
+  },
   trim: trimBlanks,
   cast: castValue,
   compare: compareValues,
@@ -125,6 +130,13 @@ function sameType(a: SqlType, b: SqlType): boolean {
     && (a.id !== 'varchar' || (a.length === b.length && a.fixed === b.fixed));
 }
 
+/** Code raising 22003 when a scaled value in `v` does not fit DECIMAL(p,s) (nothing when p ≥ 16: 2^53 < 10^16). */
+function precisionCheck(g: Gen, v: string, t: SqlType): string {
+  if (t.id !== 'decimal' || t.precision === undefined || t.precision >= 16) return '';
+  const limit = pow10n(t.precision);
+  return ` if (${v} >= ${limit} || ${v} <= -${limit}) H.precision(${v}, ${g.konst(t)});`;
+}
+
 /** Emits code converting `src` (type from) into a fresh local of type to. */
 function coerce(g: Gen, out: string[], src: Emitted, from: SqlType, to: SqlType): Emitted {
   if (sameType(from, to) || to.id === 'null') return src;
@@ -140,13 +152,13 @@ function coerce(g: Gen, out: string[], src: Emitted, from: SqlType, to: SqlType)
     out.push(`${r.v} = ${src.v};`);
   } else if (from.id === 'integer' && to.id === 'bigint') {
     out.push(`${r.v} = ${src.v};`);
-  } else if ((from.id === 'integer' || from.id === 'bigint') && tr === 'dec' && to.precision === undefined) {
-    out.push(`if (!${r.n}) ${r.v} = H.safe(${src.v} * ${pow10n(scaleOf(to))});`);
-  } else if (fr === 'dec' && tr === 'dec' && to.precision === undefined) {
+  } else if ((from.id === 'integer' || from.id === 'bigint') && tr === 'dec') {
+    out.push(`if (!${r.n}) { ${r.v} = H.safe(${src.v} * ${pow10n(scaleOf(to))});${precisionCheck(g, r.v, to)} }`);
+  } else if (fr === 'dec' && tr === 'dec') {
     const sf = scaleOf(from);
     const st = scaleOf(to);
-    if (st >= sf) out.push(`if (!${r.n}) ${r.v} = H.safe(${src.v} * ${pow10n(st - sf)});`);
-    else out.push(`if (!${r.n}) ${r.v} = H.rescaleDown(${src.v}, ${sf}, ${st});`);
+    if (st >= sf) out.push(`if (!${r.n}) { ${r.v} = H.safe(${src.v} * ${pow10n(st - sf)});${precisionCheck(g, r.v, to)} }`);
+    else out.push(`if (!${r.n}) { ${r.v} = H.rescaleDown(${src.v}, ${sf}, ${st});${precisionCheck(g, r.v, to)} }`);
   } else if (fr === 'dec' && to.id === 'double') {
     out.push(`${r.v} = ${src.v} / ${pow10n(scaleOf(from))};`);
   } else if (from.id === 'date' && to.id === 'timestamp') {
@@ -228,7 +240,7 @@ function arithCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType, b
     else out.push(`${r.v} = ${x} ${op} ${y}; ${finite}`);
     return true;
   }
-  if (t.id === 'decimal' && t.precision === undefined && (op === '+' || op === '-' || op === '*')
+  if (t.id === 'decimal' && (op === '+' || op === '-' || op === '*')
     && (isIntType(ta) || ta.id === 'decimal') && (isIntType(tb) || tb.id === 'decimal')) {
     const sa = ta.id === 'decimal' ? scaleOf(ta) : 0;
     const sb = tb.id === 'decimal' ? scaleOf(tb) : 0;
@@ -245,6 +257,8 @@ function arithCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType, b
     }
     if (s > m) out.push(`${r.v} = H.safe(${r.v} * ${pow10n(s - m)});`);
     else if (s < m) out.push(`${r.v} = H.rescaleDown(${r.v}, ${m}, ${s});`);
+    const check = precisionCheck(g, r.v, t);
+    if (check !== '') out.push(check);
     return true;
   }
   return false;

@@ -12,6 +12,11 @@ import { compareValues, scaleOf } from '../values.ts';
 export interface Accumulator {
   /** Adds row i of v to group g (v is NULL-checked by the caller for all but count_star). */
   add(g: number, v: Vector, i: number): void;
+  /**
+   * Adds rows `rows[0..n)` (physical indexes; undefined = 0..n-1) of v to groups gids[row], skipping NULLs:
+   * one monomorphic loop per accumulator class instead of a call per row.
+   */
+  update(gids: Int32Array, v: Vector | undefined, rows: Uint32Array | undefined, n: number): void;
   /** Makes room for groups [0, groupCount). */
   grow(groupCount: number): void;
   result(g: number): Value;
@@ -27,6 +32,15 @@ function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuf
 class CountAcc implements Accumulator {
   private counts = new Float64Array(16);
   add(g: number): void { this.counts[g]!++; }
+  update(gids: Int32Array, v: Vector | undefined, rows: Uint32Array | undefined, n: number): void {
+    const counts = this.counts;
+    const valid = v?.valid;
+    for (let k = 0; k < n; k++) {
+      const i = rows === undefined ? k : rows[k]!;
+      if (valid !== undefined && valid[i] === 0) continue;
+      counts[gids[i]!]!++;
+    }
+  }
   grow(n: number): void { this.counts = growF64(this.counts, n); }
   result(g: number): Value { return this.counts[g]!; }
 }
@@ -65,12 +79,48 @@ class ExactSumAcc implements Accumulator {
     this.lo[g] = 0;
   }
 
+  update(gids: Int32Array, v: Vector | undefined, rows: Uint32Array | undefined, n: number): void {
+    assert(v !== undefined, 'sum without an argument');
+    if (v.kind !== 'number' && v.kind !== 'decimal') {
+      for (let k = 0; k < n; k++) {
+        const i = rows === undefined ? k : rows[k]!;
+        if (v.valid === undefined || v.valid[i] === 1) this.add(gids[i]!, v, i);
+      }
+      return;
+    }
+    const data = v.data;
+    const valid = v.valid;
+    const lo = this.lo;
+    const counts = this.counts;
+    for (let k = 0; k < n; k++) {
+      const i = rows === undefined ? k : rows[k]!;
+      if (valid !== undefined && valid[i] === 0) continue;
+      const g = gids[i]!;
+      counts[g]!++;
+      const x = data[i]!;
+      const sum = lo[g]! + x;
+      if (sum <= 9007199254740991 && sum >= -9007199254740991) { lo[g] = sum; continue; }
+      this.hi[g] = (this.hi[g] ?? 0n) + BigInt(lo[g]!) + BigInt(x);
+      lo[g] = 0;
+    }
+  }
+
   result(g: number): Value {
     const count = this.counts[g]!;
     if (count === 0) return null;
     const total = (this.hi[g] ?? 0n) + BigInt(this.lo[g]!);
     const unit = pow10(this.argScale);
     return rationalToType(total, this.avg ? unit * BigInt(count) : unit, this.type);
+  }
+}
+
+/** The per-row fallback loop for accumulators without a specialised one. */
+function updateEach(acc: Accumulator, gids: Int32Array, v: Vector | undefined, rows: Uint32Array | undefined, n: number): void {
+  assert(v !== undefined, 'aggregate without an argument');
+  const valid = v.valid;
+  for (let k = 0; k < n; k++) {
+    const i = rows === undefined ? k : rows[k]!;
+    if (valid === undefined || valid[i] === 1) acc.add(gids[i]!, v, i);
   }
 }
 
@@ -91,6 +141,8 @@ class DoubleSumAcc implements Accumulator {
     this.sums = growF64(this.sums, n);
     this.counts = growF64(this.counts, n);
   }
+
+  update(gids: Int32Array, v: Vector | undefined, rows: Uint32Array | undefined, n: number): void { updateEach(this, gids, v, rows, n); }
 
   add(g: number, v: Vector, i: number): void {
     this.counts[g]!++;
@@ -120,6 +172,8 @@ class MinMaxAcc implements Accumulator {
 
   grow(): void {}
 
+  update(gids: Int32Array, v: Vector | undefined, rows: Uint32Array | undefined, n: number): void { updateEach(this, gids, v, rows, n); }
+
   add(g: number, v: Vector, i: number): void {
     const cur = this.values[g];
     if (v.kind === 'number') {
@@ -142,6 +196,8 @@ class BoolAcc implements Accumulator {
   private readonly isAnd: boolean;
   constructor(isAnd: boolean) { this.isAnd = isAnd; }
   grow(n: number): void { this.state = growF64(this.state, n); }
+  update(gids: Int32Array, v: Vector | undefined, rows: Uint32Array | undefined, n: number): void { updateEach(this, gids, v, rows, n); }
+
   add(g: number, v: Vector, i: number): void {
     const b = getValue(v, i) === true;
     const cur = this.state[g]!;

@@ -4,7 +4,8 @@
 import type { SqlType } from '../../../oltp/types.ts';
 import { liveCount, RowBuffer, VectorBuilder, sliceBatch } from '../batch.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
-import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
+import { keyReader } from '../keys.ts';
+import { GroupTable } from './groups.ts';
 import type { Runtime } from '../runtime.ts';
 import type { AggregateNode, Batch, Vector } from '../spec.ts';
 import { makeAccumulator, type Accumulator } from './accumulators.ts';
@@ -27,7 +28,7 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
     distinct: spec.distinct ? new Set<string>() : undefined,
     argType: spec.arg?.type,
   }));
-  const groups = new Map<Key, number>();
+  const groups = new GroupTable(keyTypes);
   const groupKeys = new RowBuffer(keyTypes);
   let groupCount = 0;
   if (node.groupBy.length === 0) {
@@ -43,20 +44,12 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
     const sel = batch.selection;
     if (node.groupBy.length > 0) {
       const keyVectors = keyEvals.map((e) => e.vector(batch));
-      const readers: KeyReader[] = keyVectors.map((v, c) => keyReader(v, keyTypes[c]!, false));
-      const before = groupCount;
-      for (let k = 0; k < n; k++) {
-        const i = sel === undefined ? k : sel[k]!;
-        const key = rowKey(readers, i, true)!;
-        let g = groups.get(key);
-        if (g === undefined) {
-          g = groupCount++;
-          groups.set(key, g);
-          for (let c = 0; c < keyVectors.length; c++) groupKeys.appendCell(c, keyVectors[c]!, i);
-          groupKeys.endRow();
-        }
-        gids[i] = g;
-      }
+      const before = groups.count;
+      groups.assign(batch, keyVectors, gids, (i) => {
+        for (let c = 0; c < keyVectors.length; c++) groupKeys.appendCell(c, keyVectors[c]!, i);
+        groupKeys.endRow();
+      });
+      groupCount = groups.count;
       if (groupCount > before) for (const a of aggs) a.acc.grow(groupCount);
     } else {
       for (let k = 0; k < n; k++) gids[sel === undefined ? k : sel[k]!] = 0;
@@ -80,26 +73,29 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
 }
 
 function accumulate(a: AggState, batch: Batch, gids: Int32Array): void {
-  const n = liveCount(batch);
-  const sel = batch.selection;
-  const arg = a.arg === undefined ? undefined : a.arg.vector(batch);
-  let filterSel: Uint8Array | undefined;
+  let rows = batch.selection;
+  let n = liveCount(batch);
   if (a.filter !== undefined) {
-    filterSel = new Uint8Array(batch.length);
-    for (const i of a.filter.select(batch)) filterSel[i] = 1;
+    rows = a.filter.select(batch);
+    n = rows.length;
   }
-  const valid = arg?.valid;
-  const distinctReader = a.distinct !== undefined && arg !== undefined ? keyReader(arg, a.argType!, false) : undefined;
-  for (let k = 0; k < n; k++) {
-    const i = sel === undefined ? k : sel[k]!;
-    if (filterSel !== undefined && filterSel[i] === 0) continue;
-    if (arg === undefined) { a.acc.add(gids[i]!, undefined as unknown as Vector, i); continue; }
-    if (valid !== undefined && valid[i] === 0) continue;
-    if (distinctReader !== undefined) {
-      const key = `${gids[i]}|${String(distinctReader(i))}`;
-      if (a.distinct!.has(key)) continue;
-      a.distinct!.add(key);
+  const arg = a.arg === undefined ? undefined : a.arg.vector(batch);
+  if (a.distinct !== undefined && arg !== undefined) {
+    // keep only the first occurrence of each (group, value) pair
+    const reader = keyReader(arg, a.argType!, false);
+    const kept = new Uint32Array(n);
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const i = rows === undefined ? k : rows[k]!;
+      const value = reader(i);
+      if (value === null) continue;
+      const key = `${gids[i]}|${String(value)}`;
+      if (a.distinct.has(key)) continue;
+      a.distinct.add(key);
+      kept[m++] = i;
     }
-    a.acc.add(gids[i]!, arg, i);
+    rows = kept;
+    n = m;
   }
+  a.acc.update(gids, arg, rows, n);
 }

@@ -1,0 +1,129 @@
+// Group ids for hash aggregation: each key column maps its values to small integer codes (dictionary
+// columns through their codes, without touching the strings), and the codes of all key columns combine
+// into one number (or, when they no longer fit, a short string) that maps to the group id.
+
+import type { SqlType } from '../../../oltp/types.ts';
+import { keyReader, type Key } from '../keys.ts';
+import { trimBlanks } from '../values.ts';
+import type { Batch, Vector } from '../spec.ts';
+
+const NULL_KEY = '\u0000null';
+
+class ColumnCodes {
+  private readonly codes = new Map<Key, number>();
+  private dict: readonly string[] | undefined;
+  private dictCodes = new Int32Array(0);
+  private readonly fixed: boolean;
+  constructor(private readonly type: SqlType) { this.fixed = type.fixed === true; }
+
+  /** Writes the code of each live row into out[i]. */
+  encode(v: Vector, rows: Uint32Array | undefined, n: number, out: Int32Array): void {
+    const valid = v.valid;
+    if (v.kind === 'dict') {
+      if (v.dict !== this.dict) {
+        this.dict = v.dict;
+        this.dictCodes = new Int32Array(v.dict.length).fill(-1);
+      }
+      const remap = this.dictCodes;
+      const codes = v.codes;
+      for (let k = 0; k < n; k++) {
+        const i = rows === undefined ? k : rows[k]!;
+        if (valid !== undefined && valid[i] === 0) { out[i] = this.codeOf(NULL_KEY); continue; }
+        let c = remap[codes[i]!]!;
+        if (c < 0) {
+          const text = v.dict[codes[i]!]!;
+          c = this.codeOf('s' + (this.fixed ? trimBlanks(text) : text));
+          remap[codes[i]!] = c;
+        }
+        out[i] = c;
+      }
+      return;
+    }
+    if (v.kind === 'number' || (v.kind === 'decimal')) {
+      const data = v.data;
+      for (let k = 0; k < n; k++) {
+        const i = rows === undefined ? k : rows[k]!;
+        out[i] = valid !== undefined && valid[i] === 0 ? this.codeOf(NULL_KEY) : this.codeOf(data[i]! + 0);
+      }
+      return;
+    }
+    const read = keyReader(v, this.type, false);
+    for (let k = 0; k < n; k++) {
+      const i = rows === undefined ? k : rows[k]!;
+      const key = read(i);
+      out[i] = this.codeOf(key === null ? NULL_KEY : typeof key === 'string' ? 's' + key : key);
+    }
+  }
+
+  private codeOf(key: Key): number {
+    let c = this.codes.get(key);
+    if (c === undefined) {
+      c = this.codes.size;
+      this.codes.set(key, c);
+    }
+    return c;
+  }
+}
+
+export class GroupTable {
+  private readonly columns: ColumnCodes[];
+  private readonly combined = new Map<number | string, number>();
+  private single = new Int32Array(64).fill(-1);
+  private codes: Int32Array[] = [];
+  /** Number of groups so far; ids are 0..count-1 in first-seen order. */
+  count = 0;
+
+  constructor(types: readonly SqlType[]) {
+    this.columns = types.map((t) => new ColumnCodes(t));
+  }
+
+  /**
+   * Fills gids[i] for the live rows; calls onNew(i) for the first row of each new group (in order), so
+   * the caller can record the group's key values.
+   */
+  assign(batch: Batch, vectors: readonly Vector[], gids: Int32Array, onNew: (i: number) => void): void {
+    const rows = batch.selection;
+    const n = rows === undefined ? batch.length : rows.length;
+    while (this.codes.length < vectors.length) this.codes.push(new Int32Array(0));
+    for (let c = 0; c < vectors.length; c++) {
+      if (this.codes[c]!.length < batch.length) this.codes[c] = new Int32Array(Math.max(batch.length, 1024));
+      this.columns[c]!.encode(vectors[c]!, rows, n, this.codes[c]!);
+    }
+    if (vectors.length === 1) {
+      const codes = this.codes[0]!;
+      for (let k = 0; k < n; k++) {
+        const i = rows === undefined ? k : rows[k]!;
+        const code = codes[i]!;
+        if (code >= this.single.length) {
+          const grown = new Int32Array(Math.max(code + 1, this.single.length * 2)).fill(-1);
+          grown.set(this.single);
+          this.single = grown;
+        }
+        let g = this.single[code]!;
+        if (g < 0) { g = this.count++; this.single[code] = g; onNew(i); }
+        gids[i] = g;
+      }
+      return;
+    }
+    const bits = Math.floor(52 / vectors.length);
+    const radix = 2 ** bits;
+    for (let k = 0; k < n; k++) {
+      const i = rows === undefined ? k : rows[k]!;
+      let key: number | string = 0;
+      for (let c = 0; c < vectors.length; c++) {
+        const code = this.codes[c]![i]!;
+        if (code >= radix) { key = this.stringKey(i); break; }
+        key = (key as number) * radix + code;
+      }
+      let g = this.combined.get(key);
+      if (g === undefined) { g = this.count++; this.combined.set(key, g); onNew(i); }
+      gids[i] = g;
+    }
+  }
+
+  private stringKey(i: number): string {
+    let s = '';
+    for (let c = 0; c < this.columns.length; c++) s += this.codes[c]![i] + ',';
+    return s;
+  }
+}
