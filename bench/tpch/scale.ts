@@ -14,8 +14,9 @@ export interface Scale {
 
 export function scaleFor(sf: number): Scale {
   // PS_SUPPKEY's formula needs at least 4 suppliers to give a part 4 distinct suppliers.
-  if (!(sf >= 0.0004) || !Number.isFinite(sf)) {
-    throw new DuetError(SqlState.invalidParameterValue, `scale factor must be at least 0.0004, got ${sf}`);
+  // Up to SF 5000 every block of orders gets its own random stream (see generate.ts).
+  if (!(sf >= 0.0004 && sf <= 5000)) {
+    throw new DuetError(SqlState.invalidParameterValue, `scale factor must be between 0.0004 and 5000, got ${sf}`);
   }
   const rows = (base: number): number => Math.round(sf * base);
   return {

@@ -11,7 +11,7 @@ export class TextPool {
 
   constructor(seed: number) {
     // Stream -1: table blocks use streams from 0 upward.
-    this.pool = buildPool(new Rng(seed, -1), poolChars);
+    this.pool = poolFor(seed);
   }
 
   /** A text string of uniform length in [minChars, maxChars] (the spec's TEXT[min, max]). */
@@ -20,6 +20,14 @@ export class TextPool {
     const start = rng.int(0, this.pool.length - length);
     return this.pool.substring(start, start + length);
   }
+}
+
+let lastPool: { seed: number; pool: string } | undefined;
+
+/** The pool for a seed; the last one is kept, as runs in one process usually share the seed. */
+function poolFor(seed: number): string {
+  if (lastPool?.seed !== seed) lastPool = { seed, pool: buildPool(new Rng(seed, -1), poolChars) };
+  return lastPool.pool;
 }
 
 function buildPool(rng: Rng, chars: number): string {

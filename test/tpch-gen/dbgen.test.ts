@@ -164,8 +164,9 @@ describe('TPC-H generator behaviour', () => {
     for (const line of lines) expect(line.split('|')).toHaveLength(4);
   });
 
-  it('rejects a scale factor too small for four suppliers per part', async () => {
+  it('rejects a scale factor too small for four suppliers per part, or too large for its streams', async () => {
     await expect(generateTpch({ sf: 0.0001, outDir: join(workDir, 'tiny') })).rejects.toThrow(DuetError);
+    await expect(generateTpch({ sf: 6000, outDir: join(workDir, 'huge') })).rejects.toThrow(/between 0.0004 and 5000/);
   });
 
   it('runs from the command line', () => {

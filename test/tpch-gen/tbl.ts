@@ -1,6 +1,6 @@
 // Reads a TPC-H .tbl file (with or without dbgen's trailing separator) and the column names and
 // types from the shared schema.sql, for comparing generated data with the reference data.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 export type ColumnKind = 'int' | 'decimal' | 'date' | 'string';
 export interface Column {
@@ -30,8 +30,22 @@ function kindOf(sqlType: string): ColumnKind {
   return 'string';
 }
 
+// Several tests read the same files; parsing lineitem is the slow part, so keep what was read
+// (keyed by path, size and modification time, so a rewritten file is read again).
+const parsed = new Map<string, string[][]>();
+
 /** Rows as arrays of field strings. */
 export function readTbl(path: string, columnCount: number): string[][] {
+  const { size, mtimeMs } = statSync(path);
+  const key = `${path}|${size}|${mtimeMs}|${columnCount}`;
+  const cached = parsed.get(key);
+  if (cached !== undefined) return cached;
+  const rows = parseTbl(path, columnCount);
+  parsed.set(key, rows);
+  return rows;
+}
+
+function parseTbl(path: string, columnCount: number): string[][] {
   const rows: string[][] = [];
   for (const line of readFileSync(path, 'latin1').split('\n')) {
     if (line === '') continue;
@@ -44,7 +58,16 @@ export function readTbl(path: string, columnCount: number): string[][] {
 }
 
 const msPerDay = 86_400_000;
-export const dayOf = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / msPerDay;
+const dayCache = new Map<string, number>();
+/** Days since 1970-01-01; memoized, as a TPC-H database has only a few thousand distinct dates. */
+export function dayOf(iso: string): number {
+  let day = dayCache.get(iso);
+  if (day === undefined) {
+    day = Date.parse(`${iso}T00:00:00Z`) / msPerDay;
+    dayCache.set(iso, day);
+  }
+  return day;
+}
 
 export interface ColumnStats {
   count: number;
