@@ -2,7 +2,8 @@
 // No I/O, clock or global randomness here; RaftNode (node.ts) packages the output as a Ready.
 
 import { assert } from './assert.ts';
-import { changeConfig, decodeConfig, encodeConfig, isQuorum, quorumIndex } from './config.ts';
+import { changeConfig, encodeConfig, isQuorum, quorumIndex } from './config.ts';
+import { ConfigHistory } from './config-history.ts';
 import { RaftLog } from './log.ts';
 import { Progress } from './progress.ts';
 import type { RandomSource } from './rand.ts';
@@ -48,12 +49,6 @@ export interface RaftOptions {
   readonly pendingReadsMax?: number;
 }
 
-interface ConfigAt {
-  readonly index: number;
-  readonly term: number;
-  readonly config: Config;
-}
-
 /** A message before the sender's id is stamped on it. */
 type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from'> : never) : never;
 
@@ -86,7 +81,7 @@ export class Raft {
   private readonly pendingReadsMax: number;
 
   /** Configuration history of the log: the latest applies at once (dissertation §4.1, config on append). */
-  private configs: ConfigAt[] = [];
+  private readonly configs: ConfigHistory;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
@@ -115,16 +110,15 @@ export class Raft {
     this.log = new RaftLog(storage, options.applied ?? snapshotMeta.index);
     this.term = hardState.term;
     this.vote = hardState.vote;
-    this.configs = [{ index: snapshotMeta.index, term: snapshotMeta.term, config: snapshotMeta.config }];
-    const first = storage.firstIndex();
-    for (const entry of storage.entries(first, storage.lastIndex() + 1)) this.noteConfigEntry(entry);
+    this.configs = new ConfigHistory(snapshotMeta);
+    for (const entry of storage.entries(storage.firstIndex(), storage.lastIndex() + 1)) this.configs.note(entry);
     this.becomeFollower(this.term, NONE);
   }
 
   // ---- public inputs -------------------------------------------------------------------------------
 
   get config(): Config {
-    return this.latestConfig().config;
+    return this.configs.latest().config;
   }
 
   /** Voters can campaign; learners and removed nodes never do. */
@@ -157,7 +151,7 @@ export class Raft {
     if (refused !== undefined) return refused;
     // Dissertation §4.1 (and the 2015 correction): no change until an entry of this term is committed,
     // and never two uncommitted changes.
-    if (this.latestConfig().index > this.log.committed || this.log.term(this.log.committed) !== this.term) {
+    if (this.configs.latest().index > this.log.committed || this.log.term(this.log.committed) !== this.term) {
       return { ok: false, reason: 'confChangePending', leaderId: this.leaderId };
     }
     const next = changeConfig(this.config, change);
@@ -238,20 +232,12 @@ export class Raft {
 
   /** The configuration in effect at `index` (needed to build a snapshot at that index). */
   configAt(index: number): Config {
-    let found: ConfigAt | undefined;
-    for (const c of this.configs) if (c.index <= index) found = c;
-    assert(found !== undefined, `configuration at ${index} is no longer known`);
-    return found.config;
+    return this.configs.at(index);
   }
 
   /** Called by RaftNode.advance: drop configuration history the application can no longer ask about. */
   pruneConfigs(): void {
-    const keepFrom = 16;
-    let lastApplied = 0;
-    this.configs.forEach((c, i) => {
-      if (c.index <= this.log.applied) lastApplied = i;
-    });
-    if (lastApplied > keepFrom) this.configs = this.configs.slice(lastApplied - keepFrom);
+    this.configs.prune(this.log.applied);
   }
 
   // ---- roles ---------------------------------------------------------------------------------------
@@ -503,7 +489,7 @@ export class Raft {
     }
     const lastNew = this.log.maybeAppend(m.prevIndex, m.prevTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.syncConfigs(m.entries);
+      if (this.configs.sync(this.log, m.entries)) this.onConfigChanged();
       this.send({ ...reply, reject: false, index: lastNew, hintIndex: 0, hintTerm: 0 });
       return;
     }
@@ -531,7 +517,7 @@ export class Raft {
       return;
     }
     this.log.restore(m.snapshot);
-    this.configs = [{ index: meta.index, term: meta.term, config: meta.config }];
+    this.configs.reset(meta);
     this.send({ ...reply, index: meta.index });
   }
 
@@ -635,7 +621,7 @@ export class Raft {
       this.readsAwaitingCommit = [];
       for (const read of waiting) this.handleReadIndex(read.from, read.ctx);
     }
-    if (!this.isPromotable() && this.latestConfig().index <= this.log.committed) {
+    if (!this.isPromotable() && this.configs.latest().index <= this.log.committed) {
       // Dissertation §4.2.2: a leader removed from the configuration steps down once the removal commits.
       this.becomeFollower(this.term, NONE);
     }
@@ -656,7 +642,7 @@ export class Raft {
     const entries: Entry[] = items.map((item) => ({ term: this.term, index: ++index, type: item.type, data: item.data }));
     this.log.append(entries);
     let configChanged = false;
-    for (const entry of entries) configChanged = this.noteConfigEntry(entry) || configChanged;
+    for (const entry of entries) configChanged = this.configs.note(entry) || configChanged;
     if (configChanged) this.onConfigChanged();
     // A single voter commits on its own.
     if (this.maybeCommit()) this.afterCommit();
@@ -698,41 +684,12 @@ export class Raft {
 
   // ---- configuration (dissertation §4.1: a server uses the latest configuration in its log) -------------
 
-  private latestConfig(): ConfigAt {
-    const last = this.configs[this.configs.length - 1];
-    assert(last !== undefined, 'configuration history is empty');
-    return last;
-  }
-
   private members(): NodeId[] {
     return [...this.config.voters, ...this.config.learners];
   }
 
   private newProgress(id: NodeId): Progress {
     return new Progress(this.log.lastIndex() + 1, this.config.learners.includes(id), this.inflightMessagesMax);
-  }
-
-  /** Records a config entry just added to the log; true when it is new. */
-  private noteConfigEntry(entry: Entry): boolean {
-    if (entry.type !== 'config') return false;
-    const last = this.latestConfig();
-    if (entry.index <= last.index) return false;
-    this.configs.push({ index: entry.index, term: entry.term, config: decodeConfig(entry.data) });
-    return true;
-  }
-
-  /** After a follower append: forget configs whose entries were overwritten, record new ones. */
-  private syncConfigs(appended: readonly Entry[]): void {
-    const before = this.latestConfig();
-    // A config entry survives if the log still holds it (same index and term), or if it is compacted away
-    // (compacted means committed, which never changes). Judge by the log, not by the commit index: the same
-    // append may have overwritten an entry and then advanced the commit index past it.
-    this.configs = this.configs.filter((c) => {
-      const term = this.log.term(c.index);
-      return term === c.term || (term === undefined && c.index < this.log.firstIndex());
-    });
-    for (const entry of appended) this.noteConfigEntry(entry);
-    if (this.latestConfig() !== before) this.onConfigChanged();
   }
 
   private onConfigChanged(): void {
