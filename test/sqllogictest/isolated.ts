@@ -19,9 +19,20 @@ export type WorkerEvent =
   | { readonly kind: 'record' }
   | { readonly kind: 'start'; readonly line: number }
   | { readonly kind: 'outcome'; readonly outcome: Outcome }
-  | { readonly kind: 'done'; readonly skipped: number; readonly haltedAtLine: number | undefined };
+  | { readonly kind: 'done'; readonly skipped: number; readonly haltedAtLine: number | undefined }
+  /** The script could not run at all (engine failed to open, script unreadable). */
+  | { readonly kind: 'failed'; readonly message: string };
 
 const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
+/** One worker, reused from script to script until a record has to be killed. */
+let shared: Worker | undefined;
+
+/** Ends the reused worker; callers run it when they have no more scripts (else the process stays up). */
+export async function closeWorkers(): Promise<void> {
+  const worker = shared;
+  shared = undefined;
+  await worker?.terminate();
+}
 /** A script whose records keep getting killed is abandoned rather than restarted forever. */
 const RESTARTS_MAX = 20;
 
@@ -51,43 +62,50 @@ export async function runScriptIsolated(file: string, records: readonly SltRecor
 type WorkerRun = { kind: 'done'; skipped: number; haltedAtLine: number | undefined } | { kind: 'killed'; line: number };
 
 function runWorker(task: WorkerTask, onEvent: (event: WorkerEvent) => void): Promise<WorkerRun> {
+  const worker = shared ?? new Worker(BOOT_URL);
+  shared = worker;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(BOOT_URL, { workerData: task });
     let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const settle = (run: WorkerRun) => {
-      settled = true;
+    const finish = (outcome: () => void) => {
       clearTimeout(timer);
-      resolve(run);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      outcome();
     };
-    worker.on('message', (event: WorkerEvent) => {
-      if (settled) return;
+    const discard = () => {
+      if (shared === worker) shared = undefined;
+      void worker.terminate();
+    };
+    const onMessage = (event: WorkerEvent) => {
+      if (event.kind === 'failed') {
+        finish(() => reject(new Error(`${task.file}: ${event.message}`)));
+        return;
+      }
       onEvent(event);
       if (event.kind === 'start') {
         clearTimeout(timer);
-        timer = setTimeout(() => {
-          settle({ kind: 'killed', line: event.line });
-          void worker.terminate();
-        }, task.recordTimeoutMs);
+        timer = setTimeout(() => finish(() => {
+          discard();
+          resolve({ kind: 'killed', line: event.line });
+        }), task.recordTimeoutMs);
       } else if (event.kind === 'outcome') {
         clearTimeout(timer);
       } else if (event.kind === 'done') {
-        settle({ kind: 'done', skipped: event.skipped, haltedAtLine: event.haltedAtLine });
+        finish(() => resolve({ kind: 'done', skipped: event.skipped, haltedAtLine: event.haltedAtLine }));
       }
+    };
+    const onError = (e: Error) => finish(() => {
+      discard();
+      reject(e);
     });
-    worker.on('error', (e) => {
-      if (!settled) {
-        settled = true;
-        clearTimeout(timer);
-        reject(e);
-      }
+    const onExit = (code: number) => finish(() => {
+      if (shared === worker) shared = undefined;
+      reject(new Error(`${task.file}: worker exited with code ${code} before finishing`));
     });
-    worker.on('exit', (code) => {
-      if (!settled) {
-        settled = true;
-        clearTimeout(timer);
-        reject(new Error(`${task.file}: worker exited with code ${code} before finishing`));
-      }
-    });
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage(task);
   });
 }

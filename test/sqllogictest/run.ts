@@ -9,6 +9,7 @@ import { checkScript, loadExpectations, replaceScript, saveExpectations, toExpec
 import { DATA_DIR, EXPECTATIONS_PATH, FAILURES_MD_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
 import { writeFailuresReport, type ScriptStats } from './report.ts';
 import { Progress } from './progress.ts';
+import { closeWorkers } from './isolated.ts';
 
 const USAGE = 'usage: npx tsx test/sqllogictest/run.ts [--update-expectations] [files...]\n  files: paths relative to the data folder (e.g. select1.test evidence/in1.test) or to the current directory';
 
@@ -86,4 +87,8 @@ function toSuiteName(arg: string): string {
   return inData.startsWith('..') ? arg : inData;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} finally {
+  await closeWorkers();
+}

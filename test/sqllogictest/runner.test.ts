@@ -15,7 +15,7 @@ import { causeKey, classify } from './classify.ts';
 import { failuresReport } from './report.ts';
 import { loadScript } from './suite.ts';
 import { openSqliteEngine } from './sqlite-engine.ts';
-import { runScriptIsolated } from './isolated.ts';
+import { closeWorkers, runScriptIsolated } from './isolated.ts';
 import { Types } from '../../oltp/types.ts';
 import { DuetError } from '../../oltp/errors.ts';
 
@@ -183,6 +183,8 @@ describe('expectations', () => {
     expect(d.newFailures[0]?.reason).toBe('engine: 42703 column "b" does not exist');
     expect(d.newPasses.map((f) => f.line)).toEqual([7]);
     expect(checkScript('g.test', r.outcomes, listed).newPasses).toEqual([]);
+    const slow = { generatedWithEngine: true, failures: [...listed.failures, { file: 'f.test', line: 4, sql: 'B', reason: 'r' }].map((f) => (f.line === 7 ? { ...f, reason: 'engine: too slow, no answer within 10000 ms' } : f)) };
+    expect(checkScript('f.test', r.outcomes, slow)).toEqual({ newFailures: [], newPasses: [] });
 
     const updated = replaceScript(listed, 'f.test', r.outcomes);
     const path = join(mkdtempSync(join(tmpdir(), 'slt-exp-')), 'e.json');
@@ -234,5 +236,9 @@ describe('runScriptIsolated', () => {
     // Line 14 passes only if the CREATE TABLE of line 1 was replayed in the new worker.
     expect(r.outcomes.map((o) => [o.line, o.failure?.kind ?? 'pass'])).toEqual([[1, 'pass'], [4, 'pass'], [9, 'timeout'], [14, 'pass']]);
     expect(ticks).toBe(4);
+    // The worker is reused for the next script (and replaced after a kill): a second run gives the same.
+    const again = await runScriptIsolated(file, records, 1500, undefined, new URL('./fixtures/hang-engine.ts', import.meta.url).href);
+    expect(again.outcomes.map((o) => o.failure?.kind ?? 'pass')).toEqual(['pass', 'pass', 'timeout', 'pass']);
+    await closeWorkers();
   });
 });

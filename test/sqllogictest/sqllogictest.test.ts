@@ -1,7 +1,8 @@
 // Runs every sqllogictest script on duetdb and enforces expected-failures.json: an unlisted failure
 // or a listed record that now passes fails the check (update with run.ts --update-expectations).
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeWorkers } from './isolated.ts';
 import { checkScript, loadExpectations } from './expectations.ts';
 import { EXPECTATIONS_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
 
@@ -11,6 +12,7 @@ const SCRIPT_TIMEOUT_MS = 600_000;
 // Skipped only while the list has never been generated against a running engine (the SQL engine was
 // still being written): then every record would "newly fail" and block every commit for no information.
 describe.skipIf(!expectations.generatedWithEngine)('sqllogictest suite matches expected-failures.json', () => {
+  afterAll(closeWorkers);
   for (const file of suiteFiles()) {
     it(file, async () => {
       const result = await runSuiteScript(file, loadScript(file));

@@ -1,30 +1,37 @@
-// Worker side of the isolated runner: runs one script (optionally resuming after a killed record) and
-// posts every event to the parent, which alone decides when a record has taken too long.
+// Worker side of the isolated runner: runs scripts as the parent sends them (one at a time, each on a
+// fresh engine; optionally resuming after a killed record) and posts every event to the parent, which
+// alone decides when a record has taken too long. Reused across scripts to pay the start-up once.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { loadScript, DBMS } from './suite.ts';
 import type { SltEngine } from './engine.ts';
 import { runScript } from './runscript.ts';
 import type { WorkerEvent, WorkerTask } from './isolated.ts';
 
-const task = workerData as WorkerTask;
 const port = parentPort;
 if (port === null) throw new Error('worker.ts must run in a worker thread');
 const post = (event: WorkerEvent) => port.postMessage(event);
 
-const { openEngine } = (await import(task.engineModule)) as { openEngine: () => Promise<SltEngine> };
-const engine = await openEngine();
-try {
-  const result = await runScript(loadScript(task.file), engine, {
-    dbms: DBMS,
-    // The parent enforces the real limit (it can kill a synchronous loop); this one only stops async stalls.
-    recordTimeoutMs: task.recordTimeoutMs * 2,
-    ...(task.resumeAfterLine === undefined ? {} : { resumeAfterLine: task.resumeAfterLine }),
-    onRecord: () => post({ kind: 'record' }),
-    onStart: (line) => post({ kind: 'start', line }),
-    onOutcome: (outcome) => post({ kind: 'outcome', outcome }),
-  });
-  post({ kind: 'done', skipped: result.skipped, haltedAtLine: result.haltedAtLine });
-} finally {
-  await engine.close();
+async function runTask(task: WorkerTask): Promise<void> {
+  const { openEngine } = (await import(task.engineModule)) as { openEngine: () => Promise<SltEngine> };
+  const engine = await openEngine();
+  try {
+    const result = await runScript(loadScript(task.file), engine, {
+      dbms: DBMS,
+      // The parent enforces the real limit (it can kill a synchronous loop); this one only stops async stalls.
+      recordTimeoutMs: task.recordTimeoutMs * 2,
+      ...(task.resumeAfterLine === undefined ? {} : { resumeAfterLine: task.resumeAfterLine }),
+      onRecord: () => post({ kind: 'record' }),
+      onStart: (line) => post({ kind: 'start', line }),
+      onOutcome: (outcome) => post({ kind: 'outcome', outcome }),
+    });
+    post({ kind: 'done', skipped: result.skipped, haltedAtLine: result.haltedAtLine });
+  } finally {
+    await engine.close();
+  }
 }
+
+// The parent sends the next task only after 'done', so tasks never overlap.
+port.on('message', (task: WorkerTask) => {
+  runTask(task).catch((e: unknown) => post({ kind: 'failed', message: e instanceof Error ? e.stack ?? e.message : String(e) }));
+});
