@@ -1,7 +1,7 @@
 // Entry points of the executor: opens a plan tree as a pull-based stream of batches, with optional
 // per-operator counters for EXPLAIN ANALYZE, and collects results into rows for the row path.
 
-import { assert } from '../../oltp/errors.ts';
+import { assert, DuetError, SqlState } from '../../oltp/errors.ts';
 import type { Value } from '../../oltp/types.ts';
 import { batchToRows } from './batch.ts';
 import { checkExpr } from './expr/interpret.ts';
@@ -90,12 +90,22 @@ function checkPlan(node: PlanNode): void {
   if (node.kind === 'hashJoin') assert(node.leftKeys.length === node.rightKeys.length && node.leftKeys.length > 0, 'hash join needs matching key lists');
 }
 
+/** Fails with 57014 at the first batch after the signal is aborted. */
+async function* cancellable(source: AsyncIterable<Batch>, signal: AbortSignal): AsyncGenerator<Batch> {
+  for await (const batch of source) {
+    if (signal.aborted) throw new DuetError(SqlState.queryCanceled, 'canceling statement due to user request');
+    yield batch;
+  }
+}
+
 /** Runs a plan: a stream of batches (read each batch's live rows through its selection). */
 export function execute(plan: PlanNode, ctx: ExecContext): AsyncIterable<Batch> {
   const stats = ctx.stats;
+  const signal = ctx.signal;
   const rt: Runtime = new Runtime(ctx, (node) => {
     checkPlan(node);
-    const stream = open(node, rt);
+    const opened = open(node, rt);
+    const stream = signal === undefined ? opened : cancellable(opened, signal);
     if (stats === undefined) return stream;
     let entry = stats.get(node);
     if (entry === undefined) {

@@ -339,6 +339,8 @@ export interface ExecContext {
   readonly batchRowsMax?: number;
   /** Force the expression interpreter instead of compiled kernels (tests, debugging). */
   readonly interpret?: boolean;
+  /** Cancellation: checked between batches; once aborted, the stream fails with 57014 (query_canceled). */
+  readonly signal?: AbortSignal;
 }
 
 /**

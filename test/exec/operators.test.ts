@@ -265,6 +265,20 @@ describe('values, single row, project, filter, stats', () => {
     await expect(run(unfiltered, memoryContext({ t }))).rejects.toMatchObject({ code: '22012' });
   });
 
+  it('an aborted signal cancels the query with 57014', async () => {
+    const t: Table = { columns: COLS, rows: Array.from({ length: 30 }, (_, i) => [i, 'x', 1n]) };
+    const controller = new AbortController();
+    const ctx = { ...memoryContext({ t }, { chunkRows: 5 }), signal: controller.signal };
+    const seen: number[] = [];
+    await expect((async () => {
+      for await (const b of execute(scan('t', t), ctx)) {
+        seen.push(b.length);
+        controller.abort();
+      }
+    })()).rejects.toMatchObject({ code: '57014' });
+    expect(seen).toHaveLength(1);
+  });
+
   it('EXPLAIN ANALYZE counters: rows and batches per operator', async () => {
     const t: Table = { columns: COLS, rows: Array.from({ length: 50 }, (_, i) => [i, 'x', BigInt(i)]) };
     const filter: PlanNode = { kind: 'filter', input: scan('t', t), predicate: call('<', BOOL, col(0, T.integer), lit(20, T.integer)) };
