@@ -291,6 +291,12 @@ export class Connection {
     this.host.logStatement?.(sql);
     const statements = splitStatements(sql);
     if (statements.length === 0) this.out.empty('I');
+    // Like PostgreSQL, several statements in one Query run in one implicit transaction, unless they
+    // manage transactions themselves or one is already open.
+    const session = this.session!;
+    const implicit = statements.length > 1 && !session.inTransaction && !statements.some((s) => transactionControl.test(s.text));
+    if (implicit) await session.query('BEGIN', []);
+    let failed = false;
     for (const statement of statements) {
       try {
         const copy = parseCopy(statement.text);
@@ -302,12 +308,24 @@ export class Connection {
       } catch (error) {
         if (error instanceof DuetError && error.code === protocolViolation) throw error;
         this.reportError(error, statement.offset);
+        failed = true;
         break;
+      }
+    }
+    if (implicit && session.inTransaction) {
+      if (failed || session.failed) await session.query('ROLLBACK', []);
+      else {
+        try {
+          await session.query('COMMIT', []);
+        } catch (error) {
+          this.reportError(error, 0);
+        }
       }
     }
     this.writeReady();
     await this.flush();
   }
+
 
   /** Runs one statement: connection-level builtins, then the catalog emulation, then the engine. */
   private async runStatement(sql: string, params: readonly Value[]): Promise<QueryResult> {
@@ -619,6 +637,9 @@ function durationMs(text: string): number {
   const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms'] ?? 1;
   return Number(m[1]) * unit;
 }
+
+/** Statements that begin or end transactions themselves (no implicit transaction around them). */
+const transactionControl = /^\s*(begin|start|commit|end|rollback|abort|savepoint|release|prepare\s+transaction|vacuum)\b/i;
 
 const emptyResult: QueryResult = { columns: [], rows: [], command: '', rowCount: 0 };
 

@@ -91,6 +91,23 @@ describe('node-postgres', () => {
     }
   });
 
+  it('runs a multi-statement query in one implicit transaction (rolled back on error)', async () => {
+    const c = await client();
+    try {
+      engine.log.length = 0;
+      await c.query('select series 1; select series 2');
+      await expect(c.query('select series 1; fail 22012; select series 3')).rejects.toMatchObject({ code: '22012' });
+      await c.query('begin; select series 1; commit');
+      expect(engine.log).toEqual([
+        'begin', 'select series 1', 'select series 2', 'commit',
+        'begin', 'select series 1', 'fail 22012', 'rollback',
+        'begin', 'select series 1', 'commit',
+      ]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('answers version(), SHOW and SET of client parameters', async () => {
     const c = await client();
     try {

@@ -35,6 +35,8 @@ const copyColumns = [
 
 export class StubEngine implements WireEngine {
   readonly tables = new Map<string, Value[][]>();
+  /** Every statement the sessions received, in order. */
+  readonly log: string[] = [];
   openSessions = 0;
   rolledBack = 0;
 
@@ -95,6 +97,7 @@ class StubSession implements WireSession {
 
   async query(sql: string, params: readonly Value[]): Promise<QueryResult> {
     const s = sql.replace(/--.*$/gm, '').trim().replace(/;$/, '').toLowerCase();
+    this.engine.log.push(s);
     if (s === 'begin') {
       this.inTransaction = true;
       return done('BEGIN');
