@@ -1,0 +1,64 @@
+// Encoded primary keys of many versions in two typed arrays (bytes + offsets): no object per row.
+// The byte order of keycodec encodings is SQL order, so sorting and searching compare bytes.
+
+/** Immutable column of encoded keys: key i is bytes[offsets[i] .. offsets[i + 1]). */
+export interface KeyColumn {
+  readonly bytes: Uint8Array;
+  readonly offsets: Uint32Array;
+}
+
+export function keyCount(k: KeyColumn): number {
+  return k.offsets.length - 1;
+}
+
+export function keyAt(k: KeyColumn, i: number): Uint8Array {
+  return k.bytes.subarray(k.offsets[i]!, k.offsets[i + 1]!);
+}
+
+/** memcmp order of two byte strings. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/** Appends keys; grows geometrically. */
+export class KeyColumnBuilder {
+  private bytes: Uint8Array;
+  private offsets: Uint32Array;
+  length = 0;
+  private byteLength = 0;
+
+  constructor(capacity = 64) {
+    this.bytes = new Uint8Array(Math.max(capacity, 8) * 8);
+    this.offsets = new Uint32Array(Math.max(capacity, 8) + 1);
+  }
+
+  append(key: Uint8Array): void {
+    if (this.length + 2 > this.offsets.length) {
+      const o = new Uint32Array(this.offsets.length * 2);
+      o.set(this.offsets);
+      this.offsets = o;
+    }
+    if (this.byteLength + key.length > this.bytes.length) {
+      const b = new Uint8Array(Math.max(this.bytes.length * 2, this.byteLength + key.length));
+      b.set(this.bytes.subarray(0, this.byteLength));
+      this.bytes = b;
+    }
+    this.bytes.set(key, this.byteLength);
+    this.byteLength += key.length;
+    this.length++;
+    this.offsets[this.length] = this.byteLength;
+  }
+
+  /** A view of the keys appended so far (valid until the next append). */
+  view(): KeyColumn {
+    return { bytes: this.bytes.subarray(0, this.byteLength), offsets: this.offsets.subarray(0, this.length + 1) };
+  }
+
+  build(): KeyColumn {
+    return { bytes: this.bytes.slice(0, this.byteLength), offsets: this.offsets.slice(0, this.length + 1) };
+  }
+
+  get bytesUsed(): number {
+    return this.bytes.byteLength + this.offsets.byteLength;
+  }
+}

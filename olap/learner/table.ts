@@ -1,0 +1,257 @@
+// One table on the learner: a stable layer of sorted immutable blocks and an in-memory delta of recent
+// versions; MVCC by begin/end timestamps (an update ends the old version and appends the new one).
+import type { StoredTableDef } from '../../oltp/catalog.ts';
+import { assert, DuetError, SqlState } from '../../oltp/errors.ts';
+import type { Row, SqlType, Value } from '../../oltp/types.ts';
+import { VectorBuilder, constantVector } from '../exec/batch.ts';
+import type { Batch, Vector } from '../exec/spec.ts';
+import { BLOCK_ROWS, BlockBuilder, TS_LIVE, blockBytes, vectorBytes, type Block } from './block.ts';
+import { KeyColumnBuilder, compareBytes, keyAt } from './keys.ts';
+import { zoneMayMatch, type ZonePredicate, zoneOf } from './zonemap.ts';
+
+export interface ScanRequest {
+  /** Table column ordinals to return, in this order (default: every column visible at ts). */
+  readonly columns?: readonly number[];
+  /** Conjuncts checked against zone maps: blocks that cannot match are skipped (rows are not filtered). */
+  readonly zone?: readonly ZonePredicate[];
+}
+
+export interface ScanCounters { blocksScanned: number; blocksPruned: number }
+
+/** Column count per schema version: ADD COLUMN only appends, so a read at ts sees a prefix of the columns. */
+export interface ColumnsAt { readonly ts: number; readonly count: number }
+
+export class ColumnTable {
+  def: StoredTableDef;
+  types: SqlType[];
+  stable: Block[] = [];
+  /** Versions in the stable layer (every block but the last holds BLOCK_ROWS). */
+  stableRows = 0;
+  readonly columnsAt: ColumnsAt[];
+  // ---- delta: append-only columns, mutable end timestamps ----
+  private delta: VectorBuilder[];
+  private deltaKeys = new KeyColumnBuilder();
+  private deltaBegin = new Float64Array(64);
+  private deltaEnd = new Float64Array(64);
+  deltaRows = 0;
+  /** Live delta version per key (latin1 of the key bytes): bounded by the delta's own bound. */
+  private deltaLive = new Map<string, number>();
+  private deltaCache: { rows: number; columns: Vector[] } | undefined;
+
+  constructor(def: StoredTableDef, readonly createdTs: number, columnsAt?: ColumnsAt[]) {
+    this.def = def;
+    this.types = def.columns.map((c) => c.type);
+    this.columnsAt = columnsAt ?? [{ ts: createdTs, count: def.columns.length }];
+    this.delta = this.types.map((t) => new VectorBuilder(t));
+  }
+
+  // ---- applying changes ----
+
+  /** Applies one row change at commitTs: ends the live version of `key` (if any) and appends `row` (if any). */
+  applyChange(key: Uint8Array, row: Row | null, commitTs: number): void {
+    const ks = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const d = this.deltaLive.get(ks);
+    if (d !== undefined) {
+      this.deltaEnd[d] = commitTs;
+      this.deltaLive.delete(ks);
+    } else {
+      const s = this.findLiveStable(key);
+      if (s >= 0) this.stable[s >> BLOCK_SHIFT]!.end[s & BLOCK_MASK] = commitTs;
+    }
+    if (row === null) return;
+    this.growDelta();
+    const i = this.deltaRows++;
+    for (let c = 0; c < this.delta.length; c++) this.delta[c]!.append(row[c] ?? null);
+    this.deltaKeys.append(key);
+    this.deltaBegin[i] = commitTs;
+    this.deltaEnd[i] = TS_LIVE;
+    this.deltaLive.set(ks, i);
+    this.deltaCache = undefined;
+  }
+
+  /** ADD COLUMN: every existing version reads the fill value. */
+  addColumns(def: StoredTableDef, ts: number): void {
+    assert(def.columns.length >= this.types.length, 'columns are only ever added');
+    for (let c = this.types.length; c < def.columns.length; c++) {
+      const type = def.columns[c]!.type;
+      const fill: Value = def.fills[c] ?? null;
+      for (const b of this.stable) {
+        const v = constantVector(type, fill, b.rows);
+        b.columns.push(v);
+        b.zones.push(zoneOf(v, b.rows));
+      }
+      const builder = new VectorBuilder(type, Math.max(this.deltaRows, 8));
+      for (let i = 0; i < this.deltaRows; i++) builder.append(fill);
+      this.delta.push(builder);
+    }
+    if (def.columns.length > this.types.length) this.columnsAt.push({ ts, count: def.columns.length });
+    this.def = def;
+    this.types = def.columns.map((c) => c.type);
+    this.deltaCache = undefined;
+  }
+
+  private growDelta(): void {
+    if (this.deltaRows < this.deltaBegin.length) return;
+    const begin = new Float64Array(this.deltaBegin.length * 2);
+    begin.set(this.deltaBegin);
+    this.deltaBegin = begin;
+    const end = new Float64Array(this.deltaEnd.length * 2);
+    end.set(this.deltaEnd);
+    this.deltaEnd = end;
+  }
+
+  /** Global stable position of the live version of `key`, or -1. Versions of a key are adjacent, oldest first. */
+  private findLiveStable(key: Uint8Array): number {
+    let lo = 0;
+    let hi = this.stableRows;
+    // upper bound: first position whose key is greater than `key`
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(this.stableKey(mid), key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const last = lo - 1;
+    if (last < 0 || compareBytes(this.stableKey(last), key) !== 0) return -1;
+    return this.stable[last >> BLOCK_SHIFT]!.end[last & BLOCK_MASK] === TS_LIVE ? last : -1;
+  }
+
+  private stableKey(pos: number): Uint8Array {
+    return keyAt(this.stable[pos >> BLOCK_SHIFT]!.keys, pos & BLOCK_MASK);
+  }
+
+  // ---- reading ----
+
+  /** Column count a read at ts sees; DuetError 42P01 when the table did not exist yet at ts. */
+  columnCountAt(ts: number): number {
+    let count = -1;
+    for (const c of this.columnsAt) if (c.ts <= ts) count = c.count;
+    if (count < 0) throw new DuetError(SqlState.undefinedTable, `relation "${this.def.name}" does not exist at timestamp ${ts}`);
+    return count;
+  }
+
+  /**
+   * The versions visible at ts (begin <= ts < end) as batches of at most BLOCK_ROWS rows: stable blocks are
+   * handed out as they are (columns by reference) with a selection vector when some rows are not visible.
+   */
+  *scan(ts: number, req: ScanRequest = {}, counters?: ScanCounters): Generator<Batch> {
+    const count = this.columnCountAt(ts);
+    const cols = req.columns ?? Array.from({ length: count }, (_, i) => i);
+    for (const c of cols) if (c >= count) throw new DuetError(SqlState.undefinedColumn, `column ${c} of "${this.def.name}" does not exist at timestamp ${ts}`);
+    const types = cols.map((c) => this.types[c]!);
+    const zone = req.zone ?? [];
+    for (const b of this.stable) {
+      if (zone.length > 0 && !zoneMayMatch(b.zones, zone)) {
+        if (counters) counters.blocksPruned++;
+        continue;
+      }
+      if (counters) counters.blocksScanned++;
+      const batch = visibleBatch(b.rows, b.begin, b.end, ts, cols.map((c) => b.columns[c]!), types, 0, b.rows);
+      if (batch) yield batch;
+    }
+    if (this.deltaRows === 0) return;
+    const delta = this.deltaVectors();
+    const columns = cols.map((c) => delta[c]!);
+    for (let start = 0; start < this.deltaRows; start += BLOCK_ROWS) {
+      const batch = visibleBatch(this.deltaRows, this.deltaBegin, this.deltaEnd, ts, columns, types, start, Math.min(this.deltaRows, start + BLOCK_ROWS));
+      if (batch) yield batch;
+    }
+  }
+
+  private deltaVectors(): Vector[] {
+    if (this.deltaCache?.rows !== this.deltaRows) this.deltaCache = { rows: this.deltaRows, columns: this.delta.map((b) => b.build()) };
+    return this.deltaCache.columns;
+  }
+
+  // ---- compaction ----
+
+  /**
+   * Merges the delta into a new stable layer sorted by (key, begin), dropping versions that ended at or
+   * below horizonTs (no read at or above the horizon can see them). Returns versions dropped.
+   */
+  compact(horizonTs: number): number {
+    const delta = this.deltaVectors();
+    const keys = this.deltaKeys.view();
+    const order = Uint32Array.from({ length: this.deltaRows }, (_, i) => i);
+    const begin = this.deltaBegin;
+    order.sort((a, b) => compareBytes(keyAt(keys, a), keyAt(keys, b)) || begin[a]! - begin[b]!);
+    const out: Block[] = [];
+    let builder = new BlockBuilder(this.types);
+    let dropped = 0;
+    const emit = (columns: readonly Vector[], i: number, key: Uint8Array, b: number, e: number): void => {
+      if (e <= horizonTs) { dropped++; return; }
+      builder.appendFrom(columns, i, key, b, e);
+      if (builder.full) {
+        out.push(builder.finish());
+        builder = new BlockBuilder(this.types);
+      }
+    };
+    let s = 0;
+    let d = 0;
+    while (s < this.stableRows || d < order.length) {
+      const sKey = s < this.stableRows ? this.stableKey(s) : undefined;
+      const di = d < order.length ? order[d]! : -1;
+      const dKey = di >= 0 ? keyAt(keys, di) : undefined;
+      // on equal keys the stable versions are older (they were compacted before these delta versions began)
+      if (sKey !== undefined && (dKey === undefined || compareBytes(sKey, dKey) <= 0)) {
+        const blk = this.stable[s >> BLOCK_SHIFT]!;
+        const i = s & BLOCK_MASK;
+        emit(blk.columns, i, sKey, blk.begin[i]!, blk.end[i]!);
+        s++;
+      } else {
+        emit(delta, di, dKey!, begin[di]!, this.deltaEnd[di]!);
+        d++;
+      }
+    }
+    if (builder.rows > 0) out.push(builder.finish());
+    this.stable = out;
+    this.stableRows = out.reduce((n, b) => n + b.rows, 0);
+    this.resetDelta();
+    return dropped;
+  }
+
+  /** Replaces the stable layer (restart from Parquet, or a snapshot load); the delta must be empty. */
+  setStable(blocks: Block[]): void {
+    assert(this.deltaRows === 0, 'stable layer replaced under a non-empty delta');
+    for (let i = 0; i + 1 < blocks.length; i++) assert(blocks[i]!.rows === BLOCK_ROWS, 'only the last stable block may be short');
+    this.stable = blocks;
+    this.stableRows = blocks.reduce((n, b) => n + b.rows, 0);
+  }
+
+  private resetDelta(): void {
+    this.delta = this.types.map((t) => new VectorBuilder(t));
+    this.deltaKeys = new KeyColumnBuilder();
+    this.deltaBegin = new Float64Array(64);
+    this.deltaEnd = new Float64Array(64);
+    this.deltaRows = 0;
+    this.deltaLive = new Map();
+    this.deltaCache = undefined;
+  }
+
+  // ---- observability ----
+
+  memoryBytes(): number {
+    let bytes = 0;
+    for (const b of this.stable) bytes += blockBytes(b);
+    if (this.deltaRows > 0) {
+      for (const v of this.deltaVectors()) bytes += vectorBytes(v);
+      bytes += this.deltaKeys.bytesUsed + this.deltaBegin.byteLength + this.deltaEnd.byteLength + this.deltaLive.size * 64;
+    }
+    return bytes;
+  }
+}
+
+const BLOCK_SHIFT = Math.log2(BLOCK_ROWS);
+const BLOCK_MASK = BLOCK_ROWS - 1;
+assert(Number.isInteger(BLOCK_SHIFT), 'BLOCK_ROWS must be a power of two');
+
+/** Rows [from, to) visible at ts as one batch (selection vector unless all are visible); undefined if none. */
+function visibleBatch(n: number, begin: Float64Array, end: Float64Array, ts: number, columns: Vector[], types: SqlType[], from: number, to: number): Batch | undefined {
+  let visible = 0;
+  for (let i = from; i < to; i++) if (begin[i]! <= ts && ts < end[i]!) visible++;
+  if (visible === 0) return undefined;
+  if (visible === n && from === 0 && to === n) return { length: n, columns, types, selection: undefined };
+  const sel = new Uint32Array(visible);
+  let k = 0;
+  for (let i = from; i < to; i++) if (begin[i]! <= ts && ts < end[i]!) sel[k++] = i;
+  return { length: n, columns, types, selection: sel };
+}
