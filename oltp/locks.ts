@@ -14,6 +14,21 @@ export class LockManager {
   private readonly waitsFor = new Map<number, number>();
   private readonly releases = new Map<number, Release>();
 
+  /**
+   * Takes the lock if it is free (or already ours) and returns true; false means another transaction holds it.
+   * The synchronous fast path: bulk writers take one lock per row, and most locks are uncontended.
+   */
+  tryAcquire(txnId: number, key: string): boolean {
+    const owner = this.owners.get(key);
+    if (owner === txnId) return true;
+    if (owner !== undefined) return false;
+    this.owners.set(key, txnId);
+    const held = this.heldByTxn.get(txnId);
+    if (held) held.push(key);
+    else this.heldByTxn.set(txnId, [key]);
+    return true;
+  }
+
   /** Lock `key` for `txnId`, waiting while another transaction holds it. Returns true when it had to wait. */
   async acquire(txnId: number, key: string): Promise<boolean> {
     let waited = false;

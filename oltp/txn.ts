@@ -155,8 +155,8 @@ export class Transaction implements Txn {
 
   /** Locks a catalog entry for a DDL change; fails with 40001 when it changed after this snapshot. */
   async lockCatalog(name: string): Promise<void> {
-    await this.host.locks.acquire(this.id, `\u0006${name}`);
-    this.assertActive();
+    const wait = this.lockKey(`\u0006${name}`);
+    if (wait) await wait;
     if (this.host.catalog.latestTs(name) > this.readTs) throw serializationFailure('could not serialize access due to concurrent DDL');
   }
 
@@ -222,7 +222,8 @@ export class Transaction implements Txn {
   private async insertAt(def: StoredTableDef, pk: Buffer, pkValues: Value[], row: Row): Promise<void> {
     const key = latestKey(def.id, pk);
     const keyStr = key.toString('latin1');
-    await this.lockRow(keyStr);
+    const wait = this.lockKey(keyStr);
+    if (wait) await wait;
     const own = this.writes.get(def.id)?.get(keyStr);
     let existed: boolean;
     if (own) {
@@ -234,7 +235,7 @@ export class Transaction implements Txn {
       if (latest !== undefined && !isTombstone(latest)) throw uniqueViolation(`${def.name}_pkey`, def, def.primaryKey, pkValues);
       existed = false;
     }
-    await this.checkUniqueIndexes(def, row, keyStr);
+    if (def.indexes.some((i) => i.unique)) await this.checkUniqueIndexes(def, row, keyStr);
     this.recordWrite(def, pk, keyStr, row, existed);
   }
 
@@ -252,7 +253,8 @@ export class Transaction implements Txn {
   private async lockExisting(def: StoredTableDef, pk: Buffer): Promise<Row | null> {
     const key = latestKey(def.id, pk);
     const keyStr = key.toString('latin1');
-    await this.lockRow(keyStr);
+    const wait = this.lockKey(keyStr);
+    if (wait) await wait;
     const own = this.writes.get(def.id)?.get(keyStr);
     if (own) return own.row === null ? null : complete(def, own.row);
     const latest = this.host.readLatest(key);
@@ -279,7 +281,7 @@ export class Transaction implements Txn {
       const newPk = this.encodePk(def, newPkValues);
       const oldKeyStr = latestKey(def.id, oldPk).toString('latin1');
       if (newPk.equals(oldPk)) {
-        await this.checkUniqueIndexes(def, newRow, oldKeyStr);
+        if (def.indexes.some((i) => i.unique)) await this.checkUniqueIndexes(def, newRow, oldKeyStr);
         this.recordWrite(def, oldPk, oldKeyStr, newRow, this.existedBefore(def.id, oldKeyStr));
         return;
       }
@@ -336,8 +338,8 @@ export class Transaction implements Txn {
       const values = idx.columns.map((c) => row[c]!);
       if (values.some((v) => v === null)) continue; // NULLs are distinct
       const uk = uniqueKey(def, idx, row);
-      await this.host.locks.acquire(this.id, `\u0005${uk}`);
-      this.assertActive();
+      const wait = this.lockKey(`\u0005${uk}`);
+      if (wait) await wait;
       const owner = this.ownUnique.get(uk);
       if (owner !== undefined && owner !== rowKeyStr && this.rowHasValues(def, idx, owner, values)) throw uniqueViolation(idx.name, def, idx.columns, values);
       const prefix = Buffer.concat([idPrefix(KS_INDEX, idx.id), encodeKey(values, indexTypes(def, idx))]);
@@ -365,9 +367,14 @@ export class Transaction implements Txn {
     return encodeKey(idx.columns.map((c) => row[c]!), types).equals(encodeKey(values, types));
   }
 
-  private async lockRow(keyStr: string): Promise<void> {
-    await this.host.locks.acquire(this.id, keyStr);
-    this.assertActive();
+  /** Locks a key; returns a promise only when it has to wait (the uncontended path stays synchronous). */
+  private lockKey(key: string): Promise<void> | undefined {
+    if (this.host.locks.tryAcquire(this.id, key)) return undefined;
+    return this.host.locks.acquire(this.id, key).then(() => {
+      // Rolled back while waiting: the lock was granted to a finished transaction; give it back.
+      if (this.state !== 'active') this.host.locks.releaseAll(this.id);
+      this.assertActive();
+    });
   }
 
   // ---- end ----
