@@ -435,6 +435,7 @@ export class Connection {
     if (name !== '' && this.statements.has(name)) {
       throw new DuetError('42P05', `prepared statement "${name}" already exists`);
     }
+    if (name !== '' && this.statements.size >= namedObjectsMax) throw tooMany('prepared statements');
     const statements = splitStatements(sql);
     if (statements.length > 1) throw new DuetError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
     this.statements.set(name, { sql: statements[0]?.text ?? '', paramOids });
@@ -465,6 +466,7 @@ export class Connection {
     const resultFormats: number[] = [];
     for (let i = 0; i < resultCount; i++) resultFormats.push(r.int16());
     if (portalName !== '' && this.portals.has(portalName)) throw new DuetError('42P03', `cursor "${portalName}" already exists`);
+    if (portalName !== '' && this.portals.size >= namedObjectsMax) throw tooMany('portals');
     this.portals.set(portalName, { statement, params, resultFormats, result: undefined, sentRows: 0 });
     this.out.empty('2');
   }
@@ -636,6 +638,13 @@ function durationMs(text: string): number {
   if (!m) return 0;
   const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms'] ?? 1;
   return Number(m[1]) * unit;
+}
+
+/** Named prepared statements (and portals) one connection may hold: memory per client stays bounded. */
+const namedObjectsMax = 10_000;
+
+function tooMany(what: string): DuetError {
+  return new DuetError('54000', `too many ${what} on this connection (at most ${namedObjectsMax})`, { hint: 'close the ones no longer needed' });
 }
 
 /** Statements that begin or end transactions themselves (no implicit transaction around them). */
