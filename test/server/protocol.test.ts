@@ -1,6 +1,7 @@
 // The wire protocol against a stand-in engine (test/server/stub-engine.ts), driven by node-postgres and
 // by a byte-level client: types, parameters, errors, transaction status, cancel, limits, bad input.
 
+import { networkInterfaces } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgServer } from '../../server/server.ts';
@@ -320,7 +321,24 @@ describe('protocol details (byte level)', () => {
   });
 });
 
+// A non-loopback address of this machine, to connect "from elsewhere" (none on a loopback-only box).
+const externalAddress = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+
 describe('authentication (SCRAM-SHA-256)', () => {
+  it.skipIf(externalAddress === undefined)('lets only loopback clients in when no password is configured (28000)', async () => {
+    const open = await PgServer.listen({ engine, host: '0.0.0.0', port: 0 });
+    try {
+      const remote = new pg.Client({ host: externalAddress, port: open.port, user: 'u' });
+      await expect(remote.connect()).rejects.toMatchObject({ code: '28000' });
+      const local = new pg.Client({ host: '127.0.0.1', port: open.port, user: 'u' });
+      await local.connect();
+      await local.end();
+    } finally {
+      await open.close();
+    }
+  });
+
+
   it('lets the right password in, refuses a wrong one with 28P01, and runs nothing before', async () => {
     const secured = await PgServer.listen({ engine, port: 0, password: 's3cret' });
     try {
