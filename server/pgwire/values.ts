@@ -238,11 +238,35 @@ export function parseBinaryParam(b: Buffer, oid: number): Value {
     case Oid.date: need(4); return formatDate(b.readInt32BE(0) + pgEpochDays);
     case Oid.timestamp: need(8); return formatTimestamp(Number(b.readBigInt64BE(0) + pgEpochUs));
     case Oid.text: case Oid.varchar: case Oid.bpchar: case Oid.unknown: case 0: return b.toString('utf8');
+    case Oid.numeric: return numericFromBinary(b);
     default:
       throw new DuetError(SqlState.featureNotSupported, `binary format for parameters of type OID ${oid} is not supported`, {
         hint: 'send this parameter in text format',
       });
   }
+}
+
+/** numeric's binary form back to its decimal text (passed on like a text parameter). */
+function numericFromBinary(b: Buffer): string {
+  if (b.length < 8) throw new DuetError('08P01', 'binary numeric parameter is too short');
+  const count = b.readInt16BE(0);
+  const weight = b.readInt16BE(2);
+  const sign = b.readUInt16BE(4);
+  const scale = b.readInt16BE(6);
+  if (sign === 0xc000) return 'NaN';
+  if (b.length !== 8 + count * 2) throw new DuetError('08P01', 'binary numeric parameter has the wrong length');
+  let intPart = '';
+  let fracPart = '';
+  for (let i = 0; i < Math.max(count, weight + 1); i++) {
+    const group = i < count ? String(b.readInt16BE(8 + i * 2)).padStart(4, '0') : '0000';
+    if (i <= weight) intPart += group;
+    else fracPart += group;
+  }
+  // Groups before the first one (negative weight) are zeros after the point.
+  if (weight < -1) fracPart = '0000'.repeat(-weight - 1) + fracPart;
+  intPart = intPart.replace(/^0+/, '') || '0';
+  fracPart = fracPart.padEnd(scale, '0').slice(0, scale);
+  return `${sign === 0x4000 ? '-' : ''}${intPart}${scale > 0 ? '.' + fracPart : ''}`;
 }
 
 // ---------------------------------------------------------------- text input by column type (COPY FROM)

@@ -85,6 +85,15 @@ describe('values', () => {
     expect([n.readInt16BE(8), n.readInt16BE(10), n.readInt16BE(12)]).toEqual([1, 2345, 6700]);
   });
 
+  it('decodes binary numeric parameters to the same text the binary encoder started from', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }), fc.integer({ min: 0, max: 12 }), (v, scale) => {
+        const type = Types.decimal(38, scale);
+        expect(parseBinaryParam(formatBinary(v, type)!, Oid.numeric)).toBe(formatText(v, type));
+      }),
+    );
+  });
+
   it('decodes text and binary parameters by type and rejects bad ones with 22P02', () => {
     expect(parseTextParam('42', Oid.int4)).toBe(42);
     expect(parseTextParam('on', Oid.bool)).toBe(true);
