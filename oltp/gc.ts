@@ -17,6 +17,7 @@ export interface GcHost {
   readonly logHold?: (() => number | undefined) | undefined;
   oldestActiveTs(): number;
   readLatest(key: Buffer): Buffer | undefined;
+  checkVersion(key: Buffer, value: Buffer): void;
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
 
@@ -177,6 +178,7 @@ export class GarbageCollector {
     if (latest !== undefined && !isTombstone(latest)) kept.push(versionRow(latest)!);
     // versions are newest first; keep every one newer than the horizon plus the newest at or below it
     for (const [k, v] of versions) {
+      this.host.checkVersion(k, v);
       const ts = versionTs(v);
       const row = versionRow(v);
       if (ts > horizonTs || keepingOne) {

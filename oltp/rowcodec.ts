@@ -199,8 +199,8 @@ const CRC_TABLE = (() => {
 })();
 
 /** CRC-32 (IEEE), for checksums of our own records that LevelDB would not verify for us. */
-export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
-  let c = -1;
+export function crc32(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
+  let c = ~seed;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }

@@ -7,14 +7,14 @@ import { Catalog, parseCatalogValue, tableEntry } from './catalog.ts';
 import { encodeLogEntry, decodeLogEntry, type LogEntry, type LogWrite } from './commitlog.ts';
 import { DuetError, SqlState, assert } from './errors.ts';
 import { decodeKey } from './keycodec.ts';
-import { catalogKey, idPrefix, indexKey, KS_CATALOG, KS_LATEST, latestKey, logKey, META_STATE_KEY, parseCatalogKey, prefixEnd, versionKey } from './keys.ts';
+import { catalogKey, idPrefix, indexKey, KS_CATALOG, KS_LATEST, KS_VERSION, latestKey, logKey, META_STATE_KEY, parseCatalogKey, prefixEnd, versionKey } from './keys.ts';
 import { LockManager } from './locks.ts';
 import { crc32 } from './rowcodec.ts';
 import { corruptionError, storageError } from './storage-errors.ts';
 import { serializationFailure, Transaction, type TxnHost } from './txn.ts';
 import type { Value } from './types.ts';
 import { Types } from './types.ts';
-import { encodeVersion, versionTs } from './version.ts';
+import { encodeVersion, versionIntact, versionTs } from './version.ts';
 import { GarbageCollector } from './gc.ts';
 import { findDamagedFile } from './file-check.ts';
 
@@ -144,11 +144,21 @@ export class RowStore implements RowStoreApi, TxnHost {
   }
 
   readLatest(key: Buffer): Buffer | undefined {
+    let value: Buffer | undefined;
     try {
-      return this.db.getSync(key);
+      value = this.db.getSync(key);
     } catch (e) {
       throw storageError(this.dir, e);
     }
+    if (value !== undefined && (key[0] === KS_LATEST || key[0] === KS_VERSION)) this.checkVersion(key, value);
+    return value;
+  }
+
+  /** Throws XX001 (naming the damaged file when it can be found) if a stored row version fails its checksum. */
+  checkVersion(key: Buffer, value: Buffer): void {
+    if (versionIntact(value)) return;
+    const found = findDamagedFile(this.dir);
+    throw corruptionError(this.dir, `a row version fails its checksum (key ${key.toString('hex')})${found ? `: ${found.reason}` : ''}`, found?.file);
   }
 
   readVersion(key: Buffer): Buffer | undefined {

@@ -77,6 +77,7 @@ export async function* tableScan(txn: Transaction, def: StoredTableDef, options:
             continue;
           }
         }
+        txn.host.checkVersion(k, v);
         const pk = k.subarray(prefix.length);
         const row = visibleRow(txn.host, def.id, pk, v, readTs);
         if (row !== null) out.push(withRowId(def, row, pk, options));

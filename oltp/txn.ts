@@ -22,7 +22,10 @@ export interface TxnHost extends VersionSource {
   readonly db: ClassicLevel<Buffer, Buffer>;
   /** Commit timestamp of the last applied commit: the snapshot a new statement reads. */
   appliedTs(): number;
+  /** getSync of a latest/version key; versions are checked against their CRC. */
   readLatest(key: Buffer): Buffer | undefined;
+  /** Throws XX001 when a version read by an iterator fails its CRC. */
+  checkVersion(key: Buffer, value: Buffer): void;
   allocateObjectId(): number;
   allocateRowId(tableId: number): Promise<number>;
   /** Validates, appends and applies the transaction's writes; resolves with the commit timestamp once durable. */

@@ -1,10 +1,13 @@
-// The stored form of one row version: `flags u8 | commitTs u53 | prevTs u53 | row`.
+// The stored form of one row version: `flags u8 | commitTs u53 | prevTs u53 | crc32 u32 | row`.
 // prevTs links each version to the one it superseded (0 = none), so a reader walks the chain with getSync.
-import { ByteReader, ByteWriter } from './rowcodec.ts';
+// The CRC covers every other byte: LevelDB does not verify block checksums on reads, so a damaged block
+// could otherwise come back as silently wrong data.
+import { ByteReader, ByteWriter, crc32 } from './rowcodec.ts';
 import type { Row } from './types.ts';
 
 const FLAG_TOMBSTONE = 1;
-export const VERSION_HEADER_BYTES = 17;
+const CRC_AT = 17;
+export const VERSION_HEADER_BYTES = 21;
 
 export interface StoredVersion {
   readonly ts: number;
@@ -18,8 +21,21 @@ export function encodeVersion(ts: number, prevTs: number, row: Row | null): Buff
   w.u8(row === null ? FLAG_TOMBSTONE : 0);
   w.u53(ts);
   w.u53(prevTs);
+  w.u32(0);
   if (row !== null) w.row(row);
-  return w.finish();
+  const buf = w.finish();
+  buf.writeUInt32BE(versionChecksum(buf), CRC_AT);
+  return buf;
+}
+
+function versionChecksum(buf: Buffer): number {
+  // CRC of the header before the CRC field, continued over the row bytes after it
+  return crc32(buf, VERSION_HEADER_BYTES, buf.length, crc32(buf, 0, CRC_AT));
+}
+
+/** False when the stored bytes are not what was written (damaged on disk). */
+export function versionIntact(buf: Buffer): boolean {
+  return buf.length >= VERSION_HEADER_BYTES && buf.readUInt32BE(CRC_AT) === versionChecksum(buf);
 }
 
 export function versionTs(buf: Buffer): number {

@@ -118,6 +118,24 @@ describe('damaged data files', () => {
   });
 });
 
+describe('damaged row versions', () => {
+  it('a stored row whose bytes changed (damage LevelDB would not report) gives XX001 on get and scan', async () => {
+    const store = await openStore();
+    await createKv(store, 't', [[1, 100], [2, 200]]);
+    const [key, value] = (await store.db.iterator({ gte: Buffer.from([0x03]), lt: Buffer.from([0x04]), limit: 1 }).all())[0]!;
+    const damaged = Buffer.from(value);
+    damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 0x01; // 100 becomes 101
+    await store.db.put(key, damaged);
+    const txn = store.begin();
+    const t = txn.getTable('t')!;
+    expect(() => txn.get(t, [1])).toThrow(/fails its checksum/);
+    await rejectsWith(scanAll(txn, 't'), 'XX001');
+    expect(txn.get(t, [2])).toEqual([2, 200]);
+    txn.rollback();
+    await store.close();
+  });
+});
+
 describe('damaged write-ahead log', () => {
   it('a flipped byte in the middle of the write-ahead log gives XX001 naming it (LevelDB alone would drop the commits)', async () => {
     const dir = tempDir();
