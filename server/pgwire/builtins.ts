@@ -57,6 +57,11 @@ export class ClientSettings {
     this.values.set('max_connections', String(maxConnections));
   }
 
+  /** Back to the defaults (DISCARD ALL), keeping who the client is. */
+  reset(): void {
+    for (const [name, value] of [...reportedDefaults, ...otherDefaults]) if (name !== 'application_name') this.values.set(name, value);
+  }
+
   static known(name: string): string | undefined {
     return canonical.get(name.toLowerCase()) ?? (name.toLowerCase() === 'timezone' ? 'TimeZone' : undefined);
   }
@@ -67,6 +72,8 @@ export interface BuiltinOutcome {
   notices?: Report[];
   /** Parameters to announce with ParameterStatus after the command. */
   changed?: [string, string][];
+  /** DISCARD ALL: the connection also drops its prepared statements and portals. */
+  discardAll?: boolean;
 }
 
 const textColumn = (name: string) => ({ name, type: Types.text });
@@ -102,7 +109,9 @@ export function runBuiltin(sql: string, settings: ClientSettings): BuiltinOutcom
     };
     return { result: done(command), notices: [notice] };
   }
-  if (/^discard\s+all$/i.test(s)) return { result: done('DISCARD ALL') };
+  if (/^discard\s+all$/i.test(s)) {
+    return { result: done('DISCARD ALL'), discardAll: true };
+  }
   const show = /^show\s+("?[\w.]+"?)$/i.exec(s);
   if (show) {
     const name = ClientSettings.known(unquote(show[1]!));

@@ -367,6 +367,12 @@ export class Connection {
     if (this.session!.failed) {
       throw new DuetError(SqlState.inFailedTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
+    if (outcome.discardAll) {
+      if (this.session!.inTransaction) throw new DuetError(SqlState.activeTransaction, 'DISCARD ALL cannot run inside a transaction block');
+      this.statements.clear();
+      this.portals.clear();
+      this.settings.reset();
+    }
     for (const notice of outcome.notices ?? []) msg.writeReport(this.out, 'N', notice);
     for (const [name, value] of outcome.changed ?? []) msg.writeParameterStatus(this.out, name, value);
     return outcome.result;

@@ -116,6 +116,9 @@ describe('node-postgres', () => {
       expect((await c.query('SHOW standard_conforming_strings')).rows).toEqual([{ standard_conforming_strings: 'on' }]);
       await c.query("SET application_name = 'bench'");
       expect((await c.query('show application_name')).rows).toEqual([{ application_name: 'bench' }]);
+      await c.query('SET statement_timeout = 1000');
+      await c.query('DISCARD ALL');
+      expect((await c.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '0' }]);
       const notices: string[] = [];
       c.on('notice', (n) => notices.push(n.message ?? ''));
       expect((await c.query('VACUUM ANALYZE')).command).toBe('VACUUM');
