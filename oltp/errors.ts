@@ -43,6 +43,7 @@ export const SqlState = {
   ioError: '58030',
   internalError: 'XX000',
   objectInUse: '55006',
+  objectNotInPrerequisiteState: '55000',
   tooManyConnections: '53300',
 } as const;
 

@@ -7,7 +7,7 @@ import { Catalog, parseCatalogValue, tableEntry } from './catalog.ts';
 import { encodeLogEntry, decodeLogEntry, type LogEntry, type LogWrite } from './commitlog.ts';
 import { DuetError, SqlState, assert } from './errors.ts';
 import { decodeKey } from './keycodec.ts';
-import { catalogKey, idPrefix, indexKey, KS_CATALOG, KS_LATEST, KS_VERSION, latestKey, logKey, META_STATE_KEY, parseCatalogKey, prefixEnd, versionKey } from './keys.ts';
+import { catalogKey, idPrefix, indexKey, KS_CATALOG, KS_LATEST, KS_LOG, KS_VERSION, readU53, latestKey, logKey, META_STATE_KEY, parseCatalogKey, prefixEnd, versionKey } from './keys.ts';
 import { LockManager } from './locks.ts';
 import { crc32 } from './rowcodec.ts';
 import { corruptionError, storageError } from './storage-errors.ts';
@@ -67,6 +67,7 @@ export class RowStore implements RowStoreApi, TxnHost {
   private maxObjectId = 0;
   private maxTxnId = 0;
   private failure: unknown;
+  private readonly listeners = new Set<(entries: readonly LogEntry[]) => void>();
   private closed = false;
   /** CDC: called after every applied commit group with the new applied index (must be cheap: it runs on the commit path). */
   private readonly commitListeners = new Set<(appliedIndex: number) => void>();
@@ -202,6 +203,44 @@ export class RowStore implements RowStoreApi, TxnHost {
     return () => void this.commitListeners.delete(fn);
   }
 
+  // ---- commit log (for CDC and replicas) ----
+
+  /** Index of the oldest commit-log entry still kept (older ones were compacted by GC). */
+  async firstLogIndex(): Promise<number> {
+    const first = await this.db.keys({ gte: Buffer.from([KS_LOG]), lt: Buffer.from([KS_LOG + 1]), limit: 1 }).all();
+    return first[0] === undefined ? this.appliedIndex + 1 : readU53(first[0], 1);
+  }
+
+  /**
+   * Up to `maxEntries` applied log entries starting at `fromIndex` (empty when none is newer). A resume
+   * point that was already compacted is an error (55000), never a silent gap: the consumer must take a snapshot.
+   */
+  async readLog(fromIndex: number, maxEntries = 1000): Promise<LogEntry[]> {
+    assert(Number.isSafeInteger(fromIndex) && fromIndex >= 1 && maxEntries > 0, 'bad log range');
+    if (fromIndex > this.appliedIndex) return [];
+    const first = await this.firstLogIndex();
+    if (fromIndex < first) {
+      throw new DuetError(SqlState.objectNotInPrerequisiteState, `commit log entry ${fromIndex} was compacted (oldest kept: ${first})`, {
+        hint: 'Resume from a snapshot of the tables instead of the log.',
+      });
+    }
+    const upTo = Math.min(this.appliedIndex, fromIndex + maxEntries - 1);
+    const values = await this.db.values({ gte: logKey(fromIndex), lte: logKey(upTo) }).all();
+    return values.map((v, i) => {
+      try {
+        return decodeLogEntry(v);
+      } catch (e) {
+        throw corruptionError(this.dir, `commit log entry ${fromIndex + i}: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  /** Calls `listener` with the entries of every commit group right after it is applied (in log order). */
+  subscribe(listener: (entries: readonly LogEntry[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   // ---- RowStoreApi ----
 
   begin(options: { isolation?: Isolation } = {}): Transaction {
@@ -283,7 +322,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     }
     const batch = this.db.batch();
     const overlay = new Map<string, Buffer>();
-    const accepted: { p: PendingCommit; ts: number }[] = [];
+    const accepted: { p: PendingCommit; ts: number; entry: LogEntry }[] = [];
     for (const p of group) {
       const conflict = this.validate(p.txn);
       if (conflict) {
@@ -293,7 +332,7 @@ export class RowStore implements RowStoreApi, TxnHost {
       const entry: LogEntry = { index: ++this.seqIndex, commitTs: ++this.seqTs, txnId: p.txn.id, writes: p.writes };
       batch.put(logKey(entry.index), encodeLogEntry(entry));
       this.applyEntry(entry, batch, overlay);
-      accepted.push({ p, ts: entry.commitTs });
+      accepted.push({ p, ts: entry.commitTs, entry });
     }
     if (accepted.length === 0) {
       await batch.close();
@@ -313,6 +352,18 @@ export class RowStore implements RowStoreApi, TxnHost {
     this.lastApplied = this.seqTs;
     this.pruneRecent();
     for (const a of accepted) a.p.resolve(a.ts);
+    if (this.listeners.size > 0) {
+      const entries = accepted.map((a) => a.entry);
+      for (const l of this.listeners) {
+        try {
+          l(entries);
+        } catch (e) {
+          queueMicrotask(() => {
+            throw e; // a listener bug must surface, but not break the commit path
+          });
+        }
+      }
+    }
     for (const fn of this.commitListeners) fn(this.appliedIndex);
   }
 
