@@ -57,6 +57,20 @@ describe.skipIf(!engineReady)('node-postgres against the engine', () => {
     }
   });
 
+  it('returns the common types in binary format when asked', async () => {
+    const c = await connect();
+    try {
+      // `binary` is a node-postgres query option its type definitions leave out.
+      const r: pg.QueryResult = await c.query({ text: 'SELECT id, b, n, f, t, bo, ts FROM every_type WHERE id = 1', binary: true } as pg.QueryConfig);
+      expect(r.rows[0]).toMatchObject({ id: 1, b: '-9007199254740991', n: '-123456789.012', f: 0.1, t: 'héllo "wörld"\ttab', bo: true });
+      // node-postgres reads a binary timestamp (without time zone) as that wall-clock time in local time.
+      const ts = r.rows[0].ts as Date;
+      expect([ts.getFullYear(), ts.getMonth(), ts.getDate(), ts.getHours(), ts.getMinutes(), ts.getSeconds(), ts.getMilliseconds()]).toEqual([2024, 0, 1, 12, 0, 0, 123]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('runs parameterized queries, in both the extended and the simple protocol', async () => {
     const c = await connect();
     try {
