@@ -34,15 +34,18 @@ export async function generateTpch(options: GenerateOptions): Promise<Record<Tab
   const trailing = options.trailingSeparator ?? true;
   const ctx: RowContext = { scale, text: new TextPool(seed), end: trailing ? (f) => `${f}|\n` : (f) => `${f}\n` };
   const counts = {} as Record<TableName, number>;
-  const open = (table: TableName): TableWriter => new TableWriter(join(options.outDir, `${table}.tbl`));
+  const open = (table: TableName): TableWriter => new TableWriter(join(options.outDir, `${table}.tbl`), trailing);
 
-  const simple = async (table: TableName, tableId: number, n: number, row: (rng: Rng, key: number) => string, rowsPerKey = 1): Promise<void> => {
+  /** `row` either returns its text or writes it to `out` itself (the hot tables). */
+  type RowWriter = (rng: Rng, key: number, out: TableWriter) => string | void;
+  const simple = async (table: TableName, tableId: number, n: number, row: RowWriter, rowsPerKey = 1): Promise<void> => {
     const writer = open(table);
     for (let first = 1; first <= n; first += blockRows) {
       const rng = new Rng(seed, tableId * streamsPerTable + (first - 1) / blockRows);
       const last = Math.min(n, first + blockRows - 1);
       for (let key = first; key <= last; key++) {
-        writer.put(row(rng, key));
+        const text = row(rng, key, writer);
+        if (text !== undefined) writer.put(text);
         if (writer.full) await writer.flush();
       }
       options.progress?.add(table, (last - first + 1) * rowsPerKey);
@@ -55,7 +58,7 @@ export async function generateTpch(options: GenerateOptions): Promise<Record<Tab
   await simple('region', 1, 5, (rng, key) => rows.regionRow(rng, ctx, key - 1));
   await simple('part', 2, scale.parts, (rng, key) => rows.partRow(rng, ctx, key));
   await simple('supplier', 3, scale.suppliers, (rng, key) => rows.supplierRow(rng, ctx, key));
-  await simple('partsupp', 4, scale.parts, (rng, key) => rows.partSuppRows(rng, ctx, key), 4);
+  await simple('partsupp', 4, scale.parts, (rng, key, out) => rows.partSuppRows(rng, ctx, key, out), 4);
   await simple('customer', 5, scale.customers, (rng, key) => rows.customerRow(rng, ctx, key));
   counts.lineitem = await ordersAndLines(ctx, seed, open('orders'), open('lineitem'), options.progress);
   counts.orders = scale.orders;
@@ -71,10 +74,7 @@ async function ordersAndLines(ctx: RowContext, seed: number, orders: TableWriter
     const last = Math.min(n, first + blockRows - 1);
     let blockLines = 0;
     for (let index = first; index <= last; index++) {
-      const generated = rows.orderRows(rng, ctx, index);
-      orders.put(generated.order);
-      lineitem.put(generated.lines);
-      blockLines += generated.lineCount;
+      blockLines += rows.orderRows(rng, ctx, index, orders, lineitem);
       if (orders.full) await orders.flush();
       if (lineitem.full) await lineitem.flush();
     }

@@ -1,15 +1,19 @@
 // Row generators for the eight TPC-H tables (spec 4.2.3), one .tbl line per call. Each takes its
 // random stream explicitly, so a table (or a block of orders) can be generated on its own.
-import { dateTable, dayNumber, hundredths, money, pad9 } from './format.ts';
+import { dateTable, dayNumber, money, pad9 } from './format.ts';
 import { Rng } from './random.ts';
 import { orderCustomerKey, orderKey, partSupplier, retailPriceCents, type Scale } from './scale.ts';
 import { TextPool, phone, vString } from './text.ts';
+import type { TableWriter } from './writer.ts';
 import * as v from './vocabulary.ts';
 
 const currentDay = dayNumber('1995-06-17');
 const lastOrderDay = dayNumber('1998-12-31') - 151;
 // Latest receipt date: order date + 121 (ship) + 30 (receipt).
 const dates = dateTable(lastOrderDay + 152);
+/** The same dates as bytes, 10 per day, for the hot rows. */
+const dateBytes = Buffer.from(dates.join(''), 'latin1');
+const writeDate = (out: TableWriter, day: number): void => out.bytes(dateBytes, day * 10, day * 10 + 10);
 
 export interface RowContext {
   scale: Scale;
@@ -65,14 +69,20 @@ function supplierComment(rng: Rng, ctx: RowContext): string {
   return (comment.slice(0, at) + marker + comment.slice(at + marker.length)).slice(0, 100);
 }
 
-/** The four partsupp rows of one part, as one string. */
-export function partSuppRows(rng: Rng, ctx: RowContext, partKey: number): string {
-  let out = '';
+/** The four partsupp rows of one part. */
+export function partSuppRows(rng: Rng, ctx: RowContext, partKey: number, out: TableWriter): void {
   for (let i = 0; i < 4; i++) {
-    const supplier = partSupplier(partKey, i, ctx.scale.suppliers);
-    out += ctx.end(`${partKey}|${supplier}|${rng.int(1, 9999)}|${money(rng.int(100, 100_000))}|${ctx.text.text(rng, 49, 198)}`);
+    out.int(partKey);
+    out.bar();
+    out.int(partSupplier(partKey, i, ctx.scale.suppliers));
+    out.bar();
+    out.int(rng.int(1, 9999));
+    out.bar();
+    out.money(rng.int(100, 100_000));
+    out.bar();
+    ctx.text.writeText(rng, 49, 198, out);
+    out.endRow();
   }
-  return out;
 }
 
 export function customerRow(rng: Rng, ctx: RowContext, key: number): string {
@@ -83,14 +93,16 @@ export function customerRow(rng: Rng, ctx: RowContext, key: number): string {
   );
 }
 
-/** One order and its 1-7 line items; status and total price follow from the lines. */
-export function orderRows(rng: Rng, ctx: RowContext, orderIndex1: number): { order: string; lines: string; lineCount: number } {
+/**
+ * One order and its 1-7 line items; status and total price follow from the lines, so the order row
+ * is written after them. Returns the number of lines.
+ */
+export function orderRows(rng: Rng, ctx: RowContext, orderIndex1: number, orders: TableWriter, lineitem: TableWriter): number {
   const { scale } = ctx;
   const key = orderKey(orderIndex1);
   const customer = orderCustomerKey(rng.int(1, scale.customers), scale.customers);
   const orderDay = rng.int(0, lastOrderDay);
   const lineCount = rng.int(1, 7);
-  let lines = '';
   let totalCents = 0;
   let shipped = 0;
   for (let line = 1; line <= lineCount; line++) {
@@ -103,21 +115,55 @@ export function orderRows(rng: Rng, ctx: RowContext, orderIndex1: number): { ord
     const shipDay = orderDay + rng.int(1, 121);
     const commitDay = orderDay + rng.int(30, 90);
     const receiptDay = shipDay + rng.int(1, 30);
-    const returnFlag = receiptDay <= currentDay ? (rng.int(0, 1) === 0 ? 'R' : 'A') : 'N';
-    const lineStatus = shipDay > currentDay ? 'O' : 'F';
-    if (lineStatus === 'F') shipped++;
+    const returnFlag = receiptDay <= currentDay ? (rng.int(0, 1) === 0 ? 0x52 /* R */ : 0x41 /* A */) : 0x4e /* N */;
+    const isShipped = shipDay <= currentDay;
+    if (isShipped) shipped++;
     // Integer cents, truncating at each step, so the total is exact and reproducible.
     totalCents += Math.floor((Math.floor((priceCents * (100 - discount)) / 100) * (100 + tax)) / 100);
-    lines += ctx.end(
-      `${key}|${part}|${supplier}|${line}|${quantity}|${money(priceCents)}|${hundredths(discount)}|${hundredths(tax)}|` +
-        `${returnFlag}|${lineStatus}|${dates[shipDay]}|${dates[commitDay]}|${dates[receiptDay]}|` +
-        `${rng.pick(v.shipInstructions)}|${rng.pick(v.shipModes)}|${ctx.text.text(rng, 10, 43)}`,
-    );
+    writeLine(lineitem, key, part, supplier, line, quantity, priceCents, discount, tax);
+    lineitem.bar();
+    lineitem.char(returnFlag);
+    lineitem.bar();
+    lineitem.char(isShipped ? 0x46 /* F */ : 0x4f /* O */);
+    for (const day of [shipDay, commitDay, receiptDay]) {
+      lineitem.bar();
+      writeDate(lineitem, day);
+    }
+    lineitem.bar();
+    lineitem.ascii(rng.pick(v.shipInstructions));
+    lineitem.bar();
+    lineitem.ascii(rng.pick(v.shipModes));
+    lineitem.bar();
+    ctx.text.writeText(rng, 10, 43, lineitem);
+    lineitem.endRow();
   }
   const status = shipped === lineCount ? 'F' : shipped === 0 ? 'O' : 'P';
-  const order = ctx.end(
-    `${key}|${customer}|${status}|${money(totalCents)}|${dates[orderDay]}|${rng.pick(v.priorities)}|` +
-      `Clerk#${pad9(rng.int(1, scale.clerks))}|0|${ctx.text.text(rng, 19, 78)}`,
-  );
-  return { order, lines, lineCount };
+  orders.int(key);
+  orders.bar();
+  orders.int(customer);
+  orders.ascii(`|${status}|`);
+  orders.money(totalCents);
+  orders.ascii(`|${dates[orderDay]}|${rng.pick(v.priorities)}|Clerk#${pad9(rng.int(1, scale.clerks))}|0|`);
+  ctx.text.writeText(rng, 19, 78, orders);
+  orders.endRow();
+  return lineCount;
+}
+
+/** The numeric head of a lineitem row, up to the tax. */
+function writeLine(out: TableWriter, key: number, part: number, supplier: number, line: number, quantity: number, priceCents: number, discount: number, tax: number): void {
+  out.int(key);
+  out.bar();
+  out.int(part);
+  out.bar();
+  out.int(supplier);
+  out.bar();
+  out.int(line);
+  out.bar();
+  out.int(quantity);
+  out.bar();
+  out.money(priceCents);
+  out.bar();
+  out.hundredths(discount);
+  out.bar();
+  out.hundredths(tax);
 }

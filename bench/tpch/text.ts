@@ -2,16 +2,26 @@
 // sentences from the TPC-H grammar, taken at a random offset with a random length, as dbgen does.
 import { Rng } from './random.ts';
 import { grammarWords } from './vocabulary.ts';
+import type { TableWriter } from './writer.ts';
 
 /** Large enough that comments practically never repeat, small enough to build in ~50 ms. */
 const poolChars = 4 << 20;
 
 export class TextPool {
   private readonly pool: string;
+  private readonly poolBytes: Buffer;
 
   constructor(seed: number) {
     // Stream -1: table blocks use streams from 0 upward.
     this.pool = poolFor(seed);
+    this.poolBytes = Buffer.from(this.pool, 'latin1');
+  }
+
+  /** Like `text`, with the same random draws, copied straight into a table's output. */
+  writeText(rng: Rng, minChars: number, maxChars: number, out: TableWriter): void {
+    const length = rng.int(minChars, maxChars);
+    const start = rng.int(0, this.pool.length - length);
+    out.bytes(this.poolBytes, start, start + length);
   }
 
   /** A text string of uniform length in [minChars, maxChars] (the spec's TEXT[min, max]). */
