@@ -80,6 +80,7 @@ export function commonType(a: SqlType, b: SqlType, what: string, position?: numb
 /** Makes `e` of type `t`: constants are converted now, other expressions get an explicit cast. */
 export function coerce(e: Expr, t: SqlType): Expr {
   if (sameType(e.type, t)) return e;
+  if (e.type.id === 'varchar' && t.id === 'varchar' && t.length === undefined) return e; // any string is a text
   if (e.kind === 'const') return E.const(castConstant(e.value, e.type, t), t);
   if (e.kind === 'param') return E.param(e.index, t);
   if (e.type.id === 'null') return E.const(null, t);

@@ -39,7 +39,9 @@ class Decorrelator {
   constructor(private readonly ids: IdGen) {}
 
   plan(p: Plan): Plan {
-    const q = withChildren(p, (c) => this.plan(c));
+    // subqueries nested inside subqueries are unnested first, inside their own query
+    const inner = mapNodeExprs(p, (e) => (hasSub(e) ? mapExpr(e, (x) => (x.kind === 'subquery' ? { ...x, plan: this.plan(x.plan) } : x)) : e));
+    const q = withChildren(inner, (c) => this.plan(c));
     const exprs = nodeExprs(q);
     if (!exprs.some(hasSub)) return q;
     switch (q.kind) {
@@ -76,8 +78,11 @@ class Decorrelator {
       if (semi) { input = semi; continue; }
       rest.push(c);
     }
-    const state = { input };
-    const rewritten = rest.map((c) => (hasSub(c) ? this.replaceScalars(c, state) : c));
+    // plain conjuncts filter the input first: a correlated subquery's magic set is then taken from
+    // the filtered rows only
+    const plain = and(rest.filter((c) => !hasSub(c)));
+    const state = { input: plain ? ({ kind: 'filter', input, pred: plain } as Plan) : input };
+    const rewritten = rest.filter(hasSub).map((c) => this.replaceScalars(c, state));
     const pred = and(rewritten);
     let out: Plan = pred ? { kind: 'filter', input: state.input, pred } : state.input;
     if (outputCols(out).length !== original.length) {
@@ -167,6 +172,8 @@ class Decorrelator {
     const available = new Map(outputCols(state.input).map((c) => [c.id, c]));
     const outerCols = s.outerRefs.map((id) => available.get(id));
     if (outerCols.some((c) => c === undefined)) throw unsupported('it refers to a query more than one level out');
+    const direct = this.equiAggregate(state, s, valueCol);
+    if (direct) return direct;
     const dCols = outerCols.map((c) => this.ids.col(`d_${c!.name}`, c!.type));
     const d: Plan = {
       kind: 'distinct',
@@ -188,6 +195,62 @@ class Decorrelator {
     const v = E.col(valueCol.id, valueCol.type);
     if (empty === null) return v;
     // the subquery's value over no rows (e.g. count(*) = 0) where no group matched
+    return { kind: 'case', whens: [{ when: E.call('is_null', [E.col(matched.id, BOOL)], BOOL), then: E.const(empty, valueCol.type) }], otherwise: v, type: valueCol.type };
+  }
+
+  /**
+   * Fast path for `(SELECT agg(...) FROM ... WHERE inner = outer AND ...)`: group the subquery by the
+   * inner side of its correlated equalities and left-join on them (no magic set, outer side read once).
+   */
+  private equiAggregate(state: { input: Plan }, s: Subquery, valueCol: Col): Expr | null {
+    const projects: Extract<Plan, { kind: 'project' }>[] = [];
+    let top = s.plan;
+    while (top.kind === 'project' || top.kind === 'singlerow') {
+      if (top.kind === 'project') projects.push(top);
+      top = top.input;
+    }
+    if (top.kind !== 'aggregate' || top.groups.length > 0) return null;
+    const outer = new Set(s.outerRefs);
+    if (top.aggs.some((a) => a.arg && [...exprCols(a.arg)].some((id) => outer.has(id)))) return null;
+    if (projects.some((p) => p.exprs.some((e) => [...exprCols(e)].some((id) => outer.has(id))))) return null;
+    const pulled = pullUp(top.input, outer);
+    if (!pulled) return null;
+    const innerKeys: Expr[] = [];
+    const outerKeys: Expr[] = [];
+    for (const pr of pulled.preds) {
+      if (pr.kind !== 'call' || pr.fn !== '=' || pr.args.length !== 2) return null;
+      const [a, b] = pr.args as [Expr, Expr];
+      const aOuter = [...exprCols(a)].every((id) => outer.has(id)) && exprCols(a).size > 0;
+      const bOuter = [...exprCols(b)].every((id) => outer.has(id)) && exprCols(b).size > 0;
+      const aInner = ![...exprCols(a)].some((id) => outer.has(id)) && exprCols(a).size > 0;
+      const bInner = ![...exprCols(b)].some((id) => outer.has(id)) && exprCols(b).size > 0;
+      if (aOuter && bInner) { outerKeys.push(a); innerKeys.push(b); } else if (bOuter && aInner) { outerKeys.push(b); innerKeys.push(a); } else return null;
+    }
+    if (innerKeys.length === 0) return null;
+    const empty = emptyValue(s.plan);
+    const gCols = innerKeys.map((k, i) => this.ids.col(`k${i}`, k.type));
+    const gRefs = gCols.map((c) => E.col(c.id, c.type));
+    const aggCols = top.cols;
+    let plan: Plan = { kind: 'aggregate', input: pulled.plan, groups: innerKeys, aggs: top.aggs, cols: [...gCols, ...aggCols] };
+    for (let i = projects.length - 1; i >= 0; i--) {
+      const pr = projects[i]!;
+      plan = { ...pr, input: plan, exprs: [...pr.exprs, ...gRefs], cols: [...pr.cols, ...gCols] };
+    }
+    const matched = this.ids.col('matched', BOOL);
+    const right: Plan = {
+      kind: 'project',
+      input: plan,
+      exprs: [E.col(valueCol.id, valueCol.type), ...gRefs, E.const(true, BOOL)],
+      cols: [valueCol, ...gCols, matched],
+    };
+    const cond = and(outerKeys.map((o, i) => {
+      const g = gRefs[i]!;
+      const same = o.type.id === g.type.id && (o.type.scale ?? 0) === (g.type.scale ?? 0);
+      return E.call('=', [o, same ? g : E.cast(g, o.type)], BOOL);
+    }))!;
+    state.input = { kind: 'join', joinType: 'left', left: state.input, right, cond, nullAware: false };
+    const v = E.col(valueCol.id, valueCol.type);
+    if (empty === null) return v;
     return { kind: 'case', whens: [{ when: E.call('is_null', [E.col(matched.id, BOOL)], BOOL), then: E.const(empty, valueCol.type) }], otherwise: v, type: valueCol.type };
   }
 

@@ -1,8 +1,10 @@
 // The optimizer pipeline: pure rewrites from plan to plan, applied in a fixed order.
 
 import type { IdGen, Plan } from '../plan/logical.ts';
+import { chooseAccess } from './access.ts';
 import { decorrelate } from './decorrelate.ts';
+import { pushDown } from './pushdown.ts';
 
 export function optimize(plan: Plan, ids: IdGen): Plan {
-  return decorrelate(plan, ids);
+  return chooseAccess(pushDown(decorrelate(plan, ids)));
 }
