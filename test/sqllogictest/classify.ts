@@ -42,6 +42,7 @@ function classifyFailure(failure: Failure): string {
     case 'mismatch': return /^expected \d+ values, got/.test(failure.detail) ? 'engine: wrong result (row count differs)' : 'engine: wrong result (values differ)';
     case 'label': return 'engine: result differs from an equivalent query with the same label';
     case 'timeout': return `engine: too slow, no answer within ${failure.timeoutMs} ms`;
+    case 'abandoned': return `engine: too slow, not run: the script was abandoned after ${failure.kills} records timed out`;
   }
 }
 
@@ -53,7 +54,8 @@ export function failureDetail(failure: Failure): string | undefined {
     case 'mismatch':
     case 'label': return failure.detail;
     case 'no-error':
-    case 'timeout': return undefined;
+    case 'timeout':
+    case 'abandoned': return undefined;
   }
 }
 

@@ -15,11 +15,18 @@ export interface ScriptStats {
 
 const LOCATIONS_SHOWN_MAX = 12;
 
-export function writeFailuresReport(path: string, stats: readonly ScriptStats[], failures: readonly ExpectedFailure[], generatedAt: Date): void {
-  writeFileSync(path, failuresReport(stats, failures, generatedAt));
+export interface SlowRecord {
+  readonly file: string;
+  readonly line: number;
+  readonly sql: string;
+  readonly elapsedMs: number;
 }
 
-export function failuresReport(stats: readonly ScriptStats[], failures: readonly ExpectedFailure[], generatedAt: Date): string {
+export function writeFailuresReport(path: string, stats: readonly ScriptStats[], failures: readonly ExpectedFailure[], generatedAt: Date, slowest: readonly SlowRecord[] = []): void {
+  writeFileSync(path, failuresReport(stats, failures, generatedAt, slowest));
+}
+
+export function failuresReport(stats: readonly ScriptStats[], failures: readonly ExpectedFailure[], generatedAt: Date, slowest: readonly SlowRecord[] = []): string {
   const applied = sum(stats.map((s) => s.applied));
   const failed = sum(stats.map((s) => s.failed));
   const out: string[] = [];
@@ -40,6 +47,11 @@ export function failuresReport(stats: readonly ScriptStats[], failures: readonly
     if (example.detail !== undefined && !example.reason.includes(example.detail)) out.push(`> ${example.detail}`, '');
     const more = members.slice(1, LOCATIONS_SHOWN_MAX + 1).map((f) => `${f.file}:${f.line}`);
     if (more.length > 0) out.push(`Also: ${more.join(', ')}${members.length > LOCATIONS_SHOWN_MAX + 1 ? `, and ${members.length - LOCATIONS_SHOWN_MAX - 1} more` : ''}.`, '');
+  }
+  if (slowest.length > 0) {
+    out.push('## Slowest records', '', '| ms | record | SQL |', '|---:|---|---|');
+    for (const r of slowest) out.push(`| ${r.elapsedMs.toFixed(0)} | ${r.file}:${r.line} | \`${r.sql.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 120)}\` |`);
+    out.push('');
   }
   return `${out.join('\n')}\n`;
 }

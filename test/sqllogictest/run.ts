@@ -7,10 +7,11 @@
 import { relative, resolve } from 'node:path';
 import { checkScript, loadExpectations, replaceScript, saveExpectations, toExpectedFailure, type ExpectedFailure, type Expectations } from './expectations.ts';
 import { DATA_DIR, EXPECTATIONS_PATH, FAILURES_MD_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
-import { writeFailuresReport, type ScriptStats } from './report.ts';
+import { writeFailuresReport, type ScriptStats, type SlowRecord } from './report.ts';
 import { Progress } from './progress.ts';
 import { closeWorkers } from './isolated.ts';
 
+const SLOWEST_SHOWN = 10;
 const USAGE = 'usage: npx tsx test/sqllogictest/run.ts [--update-expectations] [files...]\n  files: paths relative to the data folder (e.g. select1.test evidence/in1.test) or to the current directory';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -29,6 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const newFailures: ExpectedFailure[] = [];
   const newPasses: ExpectedFailure[] = [];
   const allFailures: ExpectedFailure[] = [];
+  let slowest: SlowRecord[] = [];
 
   for (const { file, records } of scripts) {
     progress.startScript(file);
@@ -36,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const failed = result.outcomes.filter((o) => o.failure !== undefined).length;
     stats.push({ file, applied: result.outcomes.length, failed, skipped: result.skipped, elapsedMs: result.elapsedMs });
     for (const o of result.outcomes) if (o.failure !== undefined) allFailures.push(toExpectedFailure(file, o));
+    slowest = [...slowest, ...result.outcomes.map((o) => ({ file, line: o.line, sql: o.sql, elapsedMs: o.elapsedMs }))].sort((a, b) => b.elapsedMs - a.elapsedMs).slice(0, SLOWEST_SHOWN);
     const d = checkScript(file, result.outcomes, expectations);
     newFailures.push(...d.newFailures);
     newPasses.push(...d.newPasses);
@@ -46,9 +49,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   progress.clear();
   printTotals(stats);
+  for (const r of slowest.slice(0, 3)) process.stdout.write(`slow: ${r.elapsedMs.toFixed(0)} ms ${r.file}:${r.line}\n`);
   // The report describes this run, so it is rewritten only when the run covered the whole suite.
   if (named.length === 0) {
-    writeFailuresReport(FAILURES_MD_PATH, stats, allFailures, new Date());
+    writeFailuresReport(FAILURES_MD_PATH, stats, allFailures, new Date(), slowest);
     process.stdout.write(`wrote ${relative(process.cwd(), FAILURES_MD_PATH)}\n`);
   }
   if (update) {

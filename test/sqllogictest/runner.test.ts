@@ -15,7 +15,7 @@ import { causeKey, classify } from './classify.ts';
 import { failuresReport } from './report.ts';
 import { loadScript } from './suite.ts';
 import { openSqliteEngine } from './sqlite-engine.ts';
-import { closeWorkers, runScriptIsolated } from './isolated.ts';
+import { closeWorkers, KILLS_MAX, runScriptIsolated } from './isolated.ts';
 import { Types } from '../../oltp/types.ts';
 import { DuetError } from '../../oltp/errors.ts';
 
@@ -200,7 +200,7 @@ describe('expectations', () => {
 });
 
 describe('classify', () => {
-  const outcome = (sql: string, failure: Failure) => ({ line: 1, kind: 'statement' as const, sql, failure });
+  const outcome = (sql: string, failure: Failure) => ({ line: 1, kind: 'statement' as const, sql, failure, elapsedMs: 1 });
   it('calls a failure dialect only when PostgreSQL was seen failing the same way', () => {
     const syntax: Failure = { kind: 'error', name: 'DuetError', code: '42601', message: 'syntax error' };
     expect(classify(outcome('SELECT 1 FROM t1 WHERE 1 IN ()', syntax))).toMatch(/^dialect: an empty IN \(\) list/);
@@ -240,5 +240,16 @@ describe('runScriptIsolated', () => {
     const again = await runScriptIsolated(file, records, 1500, undefined, new URL('./fixtures/hang-engine.ts', import.meta.url).href);
     expect(again.outcomes.map((o) => o.failure?.kind ?? 'pass')).toEqual(['pass', 'pass', 'timeout', 'pass']);
     await closeWorkers();
+  });
+
+  it(`abandons a script after ${KILLS_MAX} killed records, reporting the rest as not run`, async () => {
+    const file = fileURLToPath(new URL('./fixtures/hang-many.test.slt', import.meta.url));
+    const records = parseSlt(readFileSync(file, 'utf8'), file);
+    const r = await runScriptIsolated(file, records, 300, undefined, new URL('./fixtures/hang-engine.ts', import.meta.url).href);
+    await closeWorkers();
+    expect(r.outcomes.map((o) => [o.line, o.failure?.kind ?? 'pass'])).toEqual([
+      [1, 'pass'], [4, 'timeout'], [9, 'timeout'], [14, 'timeout'], [19, 'timeout'], [24, 'abandoned'], [35, 'abandoned'],
+    ]);
+    expect(classify(r.outcomes[5]!)).toBe(`engine: too slow, not run: the script was abandoned after ${KILLS_MAX} records timed out`);
   });
 });

@@ -16,13 +16,16 @@ export type Failure =
   | { readonly kind: 'mismatch'; readonly detail: string }
   /** Matches its expected result but not an earlier query with the same label. */
   | { readonly kind: 'label'; readonly detail: string }
-  | { readonly kind: 'timeout'; readonly timeoutMs: number };
+  | { readonly kind: 'timeout'; readonly timeoutMs: number }
+  /** Not run: too many earlier records of the script timed out (see isolated.ts). */
+  | { readonly kind: 'abandoned'; readonly kills: number };
 
 export interface Outcome {
   readonly line: number;
   readonly kind: 'statement' | 'query';
   readonly sql: string;
   readonly failure: Failure | undefined;
+  readonly elapsedMs: number;
 }
 
 export interface ScriptResult {
@@ -74,10 +77,11 @@ export async function runScript(records: readonly SltRecord[], engine: SltEngine
     // hash-threshold only steers how results were written down; we compare in whichever form the file uses.
     if (record.kind === 'hash-threshold') continue;
     options.onStart?.(record.line);
+    const recordStartedMs = performance.now();
     const failure = record.kind === 'statement'
       ? await runStatement(record, engine, options.recordTimeoutMs)
       : await runQuery(record, engine, options.recordTimeoutMs, labelHashes);
-    const outcome: Outcome = { line: record.line, kind: record.kind, sql: record.sql, failure };
+    const outcome: Outcome = { line: record.line, kind: record.kind, sql: record.sql, failure, elapsedMs: performance.now() - recordStartedMs };
     outcomes.push(outcome);
     options.onOutcome?.(outcome);
   }
