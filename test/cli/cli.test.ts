@@ -90,10 +90,14 @@ describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipp
     expect(after.stdout).toBe('n\n1\n');
   });
 
-  it('piped standard input runs the statements and exits', async () => {
-    const r = await runDuet([], { cwd, input: 'SELECT a\n  FROM t\n WHERE a = 20;\nSELECT 1 AS x' });
+  it('piped standard input runs statements and backslash commands, then exits', async () => {
+    const r = await runDuet([], { cwd, input: 'SELECT a\n  FROM t\n WHERE a = 20;\n\\d\n\\?\nSELECT 1 AS x' });
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(' a  \n----\n 20\n(1 row)\n\n x \n---\n 1\n(1 row)\n\n');
+    expect(r.stdout).toMatch(/^ a {2}\n----\n 20\n\(1 row\)\n\n/);
+    expect(r.stdout).toMatch(/List of relations\n Name \| Type {2}\n------\+-------\n t {4}\| table\n\(1 row\)\n/);
+    expect(r.stdout).toMatch(/\\timing \[on\|off\]/);
+    expect(r.stdout).toMatch(/ x \n---\n 1\n\(1 row\)\n\n$/);
   });
 
   it.skipIf(!hasScript)('the REPL on a terminal: prompts, multi-line input, caret errors, \\timing, history, Ctrl-C, Ctrl-D', async () => {
