@@ -34,6 +34,8 @@ export class ColumnTable {
   private deltaBegin = new Float64Array(64);
   private deltaEnd = new Float64Array(64);
   deltaRows = 0;
+  /** Changes applied since creation (persist.ts skips rewriting a table whose count did not move). */
+  changeCount = 0;
   /** Live delta version per key (latin1 of the key bytes): bounded by the delta's own bound. */
   private deltaLive = new Map<string, number>();
   private deltaCache: { rows: number; columns: Vector[] } | undefined;
@@ -49,6 +51,7 @@ export class ColumnTable {
 
   /** Applies one row change at commitTs: ends the live version of `key` (if any) and appends `row` (if any). */
   applyChange(key: Uint8Array, row: Row | null, commitTs: number): void {
+    this.changeCount++;
     const ks = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     const d = this.deltaLive.get(ks);
     if (d !== undefined) {
@@ -88,6 +91,7 @@ export class ColumnTable {
     this.def = def;
     this.types = def.columns.map((c) => c.type);
     this.deltaCache = undefined;
+    this.changeCount++;
   }
 
   private growDelta(): void {

@@ -82,6 +82,7 @@ export class Workload {
       const r = this.rand();
       if (tables.length < 2 || r < 0.02) {
         const keyed = this.nextTable % 3 !== 2;
+        while (txn.getTable(`t${this.nextTable}`)) this.nextTable++; // another workload ran on this store before
         const def = await txn.createTable(newTable(`t${this.nextTable++}`, keyed));
         for (let i = 0; i < 20; i++) await txn.insert(def, this.row(def, i));
       } else if (r < 0.035) {

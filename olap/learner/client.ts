@@ -1,0 +1,250 @@
+// The leader side of the embedded columnar learner: starts it (worker thread by default), feeds it the
+// committed log in bounded batches (one batch in flight: a slow learner falls behind and reports lag, it
+// never buffers without bound or slows commits), rebuilds it from a row-store snapshot when needed, and
+// serves consistent (wait for the leader's commit index) and bounded-staleness reads.
+import { Worker } from 'node:worker_threads';
+import type { RowStore } from '../../oltp/rowstore.ts';
+import { DuetError, SqlState, assert } from '../../oltp/errors.ts';
+import { readLogRange, RESUME_POINT_COMPACTED, firstLogIndex } from '../../cdc/log.ts';
+import type { Batch } from '../exec/spec.ts';
+import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
+import { LearnerHost, type LearnerHostOptions } from './host.ts';
+import { snapshotMessages } from './snapshot.ts';
+import type { ZonePredicate } from './zonemap.ts';
+
+export interface LearnerReplicaOptions extends LearnerHostOptions {
+  /** Run in a worker thread (default true); false runs the same host in-process (tests, debugging). */
+  readonly worker?: boolean;
+  /** Most log entries per apply message. Default 1024. */
+  readonly applyEntriesMax?: number;
+}
+
+export interface LearnerReadOptions {
+  /** Read timestamp; default: the leader's last commit (consistent) or the learner's applied one (bounded). */
+  readonly ts?: number;
+  /** 'consistent' waits until the learner applied the leader's commit index; 'bounded' reads at once. */
+  readonly mode?: 'consistent' | 'bounded';
+  readonly columns?: readonly number[];
+  readonly zone?: readonly ZonePredicate[];
+}
+
+export interface LearnerReadResult {
+  readonly batches: readonly Batch[];
+  readonly ts: number;
+  /** How far the learner was behind the leader when it answered (0 for a consistent read). */
+  readonly staleEntries: number;
+  readonly staleMs: number;
+  readonly blocksPruned: number;
+  readonly blocksScanned: number;
+}
+
+export interface ReplicaStatus extends LearnerStatus {
+  readonly leaderIndex: number;
+  readonly lagEntries: number;
+  readonly lagMs: number;
+  readonly rebuilds: number;
+  readonly lastDamage: { readonly file: string; readonly reason: string } | undefined;
+}
+
+/** Commit wall times kept for lag in milliseconds (a ring: bounded). */
+const COMMIT_TIMES_MAX = 8192;
+
+export class LearnerReplica {
+  private sentIndex = 0;
+  private learnerIndex = 0;
+  private inflight = false;
+  private closed = false;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (m: FromLearner) => void; reject: (e: Error) => void }>();
+  private readonly commitIdx = new Float64Array(COMMIT_TIMES_MAX);
+  private readonly commitMs = new Float64Array(COMMIT_TIMES_MAX);
+  private commitAt = 0;
+  private readonly unsubscribe: () => void;
+  private snapshotting: Promise<void> | undefined;
+  private readyResolve!: (m: Extract<FromLearner, { kind: 'ready' }>) => void;
+  private readyReject: ((e: Error) => void) | undefined;
+  private closedResolve: (() => void) | undefined;
+  rebuilds = 0;
+  lastDamage: { file: string; reason: string } | undefined;
+  /** Set when feeding failed for a reason other than compaction (the replica stops; status shows it). */
+  failure: Error | undefined;
+
+  private constructor(private readonly store: RowStore, private readonly options: LearnerReplicaOptions, private readonly post: (m: ToLearner) => void, private readonly stop: () => Promise<void>) {
+    this.unsubscribe = store.onCommit((index) => {
+      const i = this.commitAt++ % COMMIT_TIMES_MAX;
+      this.commitIdx[i] = index;
+      this.commitMs[i] = performance.now();
+      this.pump();
+    });
+  }
+
+  /** Starts the learner of `store`: loads its files (or rebuilds), then follows the log. */
+  static async start(store: RowStore, options: LearnerReplicaOptions = {}): Promise<LearnerReplica> {
+    let replica: LearnerReplica | undefined;
+    const receive = (m: FromLearner): void => replica!.receive(m);
+    let post: (m: ToLearner) => void;
+    let stop: () => Promise<void>;
+    const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}) };
+    if (options.worker ?? true) {
+      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: hostOptions });
+      worker.on('message', receive);
+      worker.on('error', (e) => replica?.fail(e));
+      post = (m) => worker.postMessage(m);
+      stop = async () => void (await worker.terminate());
+    } else {
+      // In-process: the same host, messages delivered asynchronously like a worker's.
+      const host = new LearnerHost(hostOptions, (m) => setImmediate(() => receive(m)));
+      post = (m) => setImmediate(() => host.handle(structuredClone(m)));
+      stop = async () => undefined;
+    }
+    replica = new LearnerReplica(store, options, (m) => post(m), () => stop());
+    const ready = await new Promise<Extract<FromLearner, { kind: 'ready' }>>((resolve, reject) => {
+      replica!.readyResolve = resolve;
+      replica!.readyReject = reject;
+      post({ kind: 'init' });
+    });
+    replica.learnerIndex = replica.sentIndex = ready.appliedIndex;
+    if (ready.damage) replica.lastDamage = ready.damage;
+    const first = await firstLogIndex(store);
+    if (ready.damage || (ready.appliedIndex + 1 < first && store.stats.appliedIndex >= first)) await replica.rebuild();
+    else replica.pump();
+    return replica;
+  }
+
+  private receive(m: FromLearner): void {
+    switch (m.kind) {
+      case 'ready': return this.readyResolve(m);
+      case 'applied':
+        this.learnerIndex = m.appliedIndex;
+        this.inflight = false;
+        this.pump();
+        return;
+      case 'closed':
+        this.closedResolve?.();
+        return;
+      case 'error':
+        if (m.id === undefined) return this.fail(new Error(`columnar learner: ${m.message}`));
+        break;
+      default:
+        break;
+    }
+    if ('id' in m && m.id !== undefined) {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (!w) return;
+      if (m.kind === 'error') w.reject(m.code !== undefined ? new DuetError(m.code, m.message) : new Error(m.message));
+      else w.resolve(m);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure = e;
+    this.readyReject?.(e);
+    this.closedResolve?.();
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+
+  /** Sends the next batch of committed entries if none is in flight. */
+  private pump(): void {
+    if (this.inflight || this.closed || this.snapshotting || this.failure) return;
+    const to = this.store.stats.appliedIndex;
+    if (this.sentIndex >= to) return;
+    this.inflight = true;
+    const from = this.sentIndex + 1;
+    readLogRange(this.store, from, to, this.options.applyEntriesMax ?? 1024).then(
+      (entries) => {
+        if (this.closed) return;
+        this.sentIndex = from + entries.length - 1;
+        this.post({ kind: 'apply', entries });
+      },
+      (e: unknown) => {
+        this.inflight = false;
+        if (e instanceof DuetError && e.code === RESUME_POINT_COMPACTED) void this.rebuild();
+        else this.fail(e as Error);
+      },
+    );
+  }
+
+  /** Rebuilds the learner from a snapshot of the row store, then follows the log from the snapshot's index. */
+  private rebuild(): Promise<void> {
+    if (this.snapshotting) return this.snapshotting;
+    this.rebuilds++;
+    this.snapshotting = (async () => {
+      while (this.inflight) await new Promise((r) => setTimeout(r, 1));
+      const index = await snapshotMessages(this.store, (m) => this.post(m));
+      this.sentIndex = index;
+    })().finally(() => {
+      this.snapshotting = undefined;
+      this.pump();
+    });
+    return this.snapshotting;
+  }
+
+  private request<K extends FromLearner['kind']>(msg: ToLearner & { id: number }): Promise<Extract<FromLearner, { kind: K }>> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new DuetError(SqlState.objectInUse, 'the columnar replica is closed'));
+    return new Promise((resolve, reject) => {
+      this.waiting.set(msg.id, { resolve: resolve as (m: FromLearner) => void, reject });
+      this.post(msg);
+    });
+  }
+
+  /** Reads one table on the learner (see LearnerReadOptions). */
+  async read(table: string, options: LearnerReadOptions = {}): Promise<LearnerReadResult> {
+    const mode = options.mode ?? 'consistent';
+    const leaderIndex = this.store.stats.appliedIndex;
+    const ts = options.ts ?? (mode === 'consistent' ? this.store.stats.appliedTs : undefined);
+    const minIndex = mode === 'consistent' ? leaderIndex : 0;
+    const lagMs = this.lagMs();
+    const m = await this.request<'scanned'>({ kind: 'scan', id: this.nextId++, table, ts, minIndex, ...(options.columns ? { columns: options.columns } : {}), ...(options.zone ? { zone: options.zone } : {}) });
+    const staleEntries = Math.max(0, leaderIndex - m.appliedIndex);
+    return { batches: m.batches, ts: m.ts, staleEntries, staleMs: staleEntries === 0 ? 0 : lagMs, blocksPruned: m.blocksPruned, blocksScanned: m.blocksScanned };
+  }
+
+  /** Compacts and persists now (normally driven by the delta bound and the persist interval). */
+  async compact(): Promise<void> {
+    await this.request<'compacted'>({ kind: 'compact', id: this.nextId++ });
+  }
+
+  /** Waits until the learner applied the leader's current commit index. */
+  async caughtUp(): Promise<void> {
+    const target = this.store.stats.appliedIndex;
+    while (this.learnerIndex < target || this.snapshotting) {
+      if (this.failure) throw this.failure;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** Milliseconds since the oldest commit the learner has not applied yet (0 when caught up). */
+  lagMs(): number {
+    if (this.learnerIndex >= this.store.stats.appliedIndex) return 0;
+    const n = Math.min(this.commitAt, COMMIT_TIMES_MAX);
+    let oldest = Infinity;
+    for (let k = 0; k < n; k++) if (this.commitIdx[k]! > this.learnerIndex) oldest = Math.min(oldest, this.commitMs[k]!);
+    return oldest === Infinity ? 0 : performance.now() - oldest;
+  }
+
+  /** Observability: applied index, lag in entries and ms, per-table delta rows, blocks, memory and disk bytes. */
+  async status(): Promise<ReplicaStatus> {
+    const m = await this.request<'status'>({ kind: 'status', id: this.nextId++ });
+    const leaderIndex = this.store.stats.appliedIndex;
+    return { ...m.status, leaderIndex, lagEntries: Math.max(0, leaderIndex - m.status.appliedIndex), lagMs: this.lagMs(), rebuilds: this.rebuilds, lastDamage: this.lastDamage };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.unsubscribe();
+    while (this.inflight && !this.failure) await new Promise((r) => setTimeout(r, 1));
+    if (this.snapshotting) await this.snapshotting;
+    this.closed = true;
+    if (!this.failure) {
+      await new Promise<void>((resolve) => {
+        this.closedResolve = resolve;
+        this.post({ kind: 'close' });
+      });
+    }
+    await this.stop();
+    assert(this.waiting.size === 0 || this.failure !== undefined, 'requests left unanswered at close');
+  }
+}

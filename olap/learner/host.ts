@@ -1,0 +1,135 @@
+// Serves the learner message interface: owns one Learner, its directory and its persistence schedule.
+// Runs inside the learner's worker thread (worker.ts) or in-process (tests); never on the commit path.
+import { parseCatalogValue } from '../../oltp/catalog.ts';
+import type { StoredTableDef } from '../../oltp/catalog.ts';
+import { DuetError } from '../../oltp/errors.ts';
+import type { Row } from '../../oltp/types.ts';
+import { Learner, type LearnerOptions } from './learner.ts';
+import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
+import { clearLearnerDir, loadLearner, saveLearner, SegmentDamage } from './persist.ts';
+
+export interface LearnerHostOptions extends LearnerOptions {
+  /** Directory for Parquet segments and the manifest; undefined = memory only. */
+  readonly dir?: string;
+  /** Longest time between persisting compactions while changes arrive. Default 5000. */
+  readonly persistIntervalMs?: number;
+}
+
+interface PendingScan { readonly msg: Extract<ToLearner, { kind: 'scan' }> }
+
+export class LearnerHost {
+  private learner: Learner;
+  private readonly pending: PendingScan[] = [];
+  private lastPersistMs = performance.now();
+  private lastPersistIndex = 0;
+  private diskBytes = 0;
+
+  constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner) => void) {
+    this.learner = new Learner(options);
+  }
+
+  handle(msg: ToLearner): void {
+    try {
+      this.dispatch(msg);
+    } catch (e) {
+      const id = 'id' in msg ? msg.id : undefined;
+      this.send({ kind: 'error', ...(id !== undefined ? { id } : {}), ...(e instanceof DuetError ? { code: e.code } : {}), message: (e as Error).message });
+    }
+  }
+
+  private dispatch(msg: ToLearner): void {
+    switch (msg.kind) {
+      case 'init': return this.init();
+      case 'apply':
+        this.learner.applyEntries(msg.entries);
+        this.maybePersist();
+        return this.afterApply();
+      case 'snapshotBegin': {
+        const defs = msg.defs.map((d) => parseCatalogValue(d)).filter((v) => v.kind === 'table').map((v) => v.def as StoredTableDef);
+        this.learner = new Learner(this.options);
+        this.learner.beginSnapshot(msg.index, msg.ts, defs);
+        return;
+      }
+      case 'snapshotRows':
+        this.learner.loadRows(msg.tableId, msg.rows.map((row, i) => ({ key: msg.keys[i]!, row: row as Row })));
+        return;
+      case 'snapshotEnd':
+        this.persist();
+        return this.afterApply();
+      case 'scan':
+        this.pending.push({ msg });
+        return this.answerScans();
+      case 'compact':
+        this.persist();
+        this.send({ kind: 'compacted', id: msg.id });
+        return;
+      case 'status':
+        this.send({ kind: 'status', id: msg.id, status: this.status() });
+        return;
+      case 'close':
+        if (this.learner.appliedIndex > this.lastPersistIndex) this.persist();
+        this.send({ kind: 'closed' });
+        return;
+    }
+  }
+
+  private init(): void {
+    const dir = this.options.dir;
+    if (dir === undefined) {
+      this.send({ kind: 'ready', appliedIndex: 0 });
+      return;
+    }
+    try {
+      const state = loadLearner(dir);
+      if (state) this.learner.restore(state);
+      this.lastPersistIndex = this.learner.appliedIndex;
+      this.send({ kind: 'ready', appliedIndex: this.learner.appliedIndex });
+    } catch (e) {
+      if (!(e instanceof SegmentDamage)) throw e;
+      // Never serve from damaged files: start empty; the feeder rebuilds from a row-store snapshot.
+      clearLearnerDir(dir);
+      this.learner = new Learner(this.options);
+      this.send({ kind: 'ready', appliedIndex: 0, damage: { file: e.file, reason: e.reason } });
+    }
+  }
+
+  private afterApply(): void {
+    this.send({ kind: 'applied', appliedIndex: this.learner.appliedIndex, appliedTs: this.learner.appliedTs });
+    this.answerScans();
+  }
+
+  private answerScans(): void {
+    for (let i = 0; i < this.pending.length; ) {
+      const { msg } = this.pending[i]!;
+      if (msg.minIndex > this.learner.appliedIndex) { i++; continue; }
+      this.pending.splice(i, 1);
+      const ts = msg.ts ?? this.learner.appliedTs;
+      try {
+        const counters = { blocksScanned: 0, blocksPruned: 0 };
+        const req = { ...(msg.columns ? { columns: msg.columns } : {}), ...(msg.zone ? { zone: msg.zone } : {}) };
+        const batches = this.learner.scan(msg.table, ts, req, counters);
+        this.send({ kind: 'scanned', id: msg.id, ts, appliedIndex: this.learner.appliedIndex, batches, ...counters });
+      } catch (e) {
+        this.send({ kind: 'error', id: msg.id, ...(e instanceof DuetError ? { code: e.code } : {}), message: (e as Error).message });
+      }
+    }
+  }
+
+  private maybePersist(): void {
+    const due = this.learner.deltaRows() >= this.learner.deltaRowsMax / 2 || performance.now() - this.lastPersistMs >= (this.options.persistIntervalMs ?? 5000);
+    if (due && this.learner.appliedIndex > this.lastPersistIndex) this.persist();
+  }
+
+  /** Compacts (the delta must be empty to save) and writes the segments and manifest. */
+  private persist(): void {
+    this.learner.compact();
+    if (this.options.dir !== undefined) this.diskBytes = saveLearner(this.options.dir, this.learner).diskBytes;
+    this.lastPersistMs = performance.now();
+    this.lastPersistIndex = this.learner.appliedIndex;
+  }
+
+  status(): LearnerStatus {
+    const l = this.learner;
+    return { appliedIndex: l.appliedIndex, appliedTs: l.appliedTs, horizonTs: l.horizonTs, compactions: l.compactions, diskBytes: this.diskBytes, tables: l.status() };
+  }
+}

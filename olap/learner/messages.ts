@@ -1,0 +1,44 @@
+// The message interface between the leader side (row store + feeder) and a columnar learner. A worker
+// thread serves it in the embedded default; a separate process (`duet node --learner`) can serve the same
+// messages over a socket. Every message is structured-clonable plain data.
+import type { Batch } from '../exec/spec.ts';
+import type { TableStatus } from './learner.ts';
+import type { ZonePredicate } from './zonemap.ts';
+
+export type ToLearner =
+  | { readonly kind: 'init' }
+  /** Encoded committed log entries, contiguous, in index order. */
+  | { readonly kind: 'apply'; readonly entries: readonly Uint8Array[] }
+  /** Rebuild from a row-store snapshot: defs are catalog JSON (serializeCatalogValue). */
+  | { readonly kind: 'snapshotBegin'; readonly index: number; readonly ts: number; readonly defs: readonly string[] }
+  | { readonly kind: 'snapshotRows'; readonly tableId: number; readonly keys: readonly Uint8Array[]; readonly rows: readonly (readonly unknown[])[] }
+  | { readonly kind: 'snapshotEnd' }
+  /** ts undefined = the learner's own applied timestamp (bounded staleness). Answered once minIndex is applied. */
+  | { readonly kind: 'scan'; readonly id: number; readonly table: string; readonly ts: number | undefined; readonly minIndex: number; readonly columns?: readonly number[]; readonly zone?: readonly ZonePredicate[] }
+  | { readonly kind: 'compact'; readonly id: number }
+  | { readonly kind: 'status'; readonly id: number }
+  | { readonly kind: 'close' };
+
+export interface LearnerStatus {
+  readonly appliedIndex: number;
+  readonly appliedTs: number;
+  readonly horizonTs: number;
+  readonly compactions: number;
+  readonly diskBytes: number;
+  readonly tables: readonly TableStatus[];
+}
+
+export type FromLearner =
+  | { readonly kind: 'ready'; readonly appliedIndex: number; readonly damage?: { readonly file: string; readonly reason: string } }
+  | { readonly kind: 'applied'; readonly appliedIndex: number; readonly appliedTs: number }
+  | { readonly kind: 'scanned'; readonly id: number; readonly ts: number; readonly appliedIndex: number; readonly batches: readonly Batch[]; readonly blocksPruned: number; readonly blocksScanned: number }
+  | { readonly kind: 'status'; readonly id: number; readonly status: LearnerStatus }
+  | { readonly kind: 'compacted'; readonly id: number }
+  | { readonly kind: 'error'; readonly id?: number; readonly code?: string; readonly message: string }
+  | { readonly kind: 'closed' };
+
+/** A duplex channel: a worker's parentPort / a Worker, or an in-process loopback (tests). */
+export interface LearnerPort {
+  post(msg: ToLearner | FromLearner): void;
+  onMessage(fn: (msg: never) => void): void;
+}

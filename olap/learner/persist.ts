@@ -1,0 +1,168 @@
+// The learner on disk: one Parquet file per table (ZSTD, column statistics on) plus manifest.json with the
+// applied log index, each table's definition, zone maps and each file's size and CRC-32. The manifest is
+// replaced atomically (write temp, fsync, rename, fsync the directory); segment files are new names.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { parseCatalogValue, serializeCatalogValue } from '../../oltp/catalog.ts';
+import { crc32 } from '../../oltp/rowcodec.ts';
+import { assert } from '../../oltp/errors.ts';
+import { arrowToBlocks, blocksToArrow } from './arrow.ts';
+import type { Learner, RestoredState, RestoredTable } from './learner.ts';
+import type { ColumnsAt } from './table.ts';
+import type { ZoneMap } from './zonemap.ts';
+
+const MANIFEST = 'manifest.json';
+const FORMAT = 1;
+
+interface ManifestTable {
+  readonly def: string;
+  readonly createdTs: number;
+  readonly columnsAt: readonly ColumnsAt[];
+  readonly file: string;
+  readonly bytes: number;
+  readonly crc: number;
+  readonly rows: number;
+  readonly changeCount: number;
+  /** Per block: rows and a zone map per column (min/max tagged so DECIMAL bigints survive JSON). */
+  readonly blocks: readonly { rows: number; zones: readonly ZoneMap[] }[];
+}
+
+interface Manifest {
+  readonly format: number;
+  readonly appliedIndex: number;
+  readonly appliedTs: number;
+  readonly horizonTs: number;
+  readonly tables: readonly ManifestTable[];
+}
+
+/** A damaged or missing file found at load: the learner rebuilds from a row-store snapshot. */
+export class SegmentDamage extends Error {
+  constructor(readonly file: string, readonly reason: string) {
+    super(`columnar replica file "${file}" is damaged: ${reason}`);
+    this.name = 'SegmentDamage';
+  }
+}
+
+const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? { $big: x.toString() } : x === Infinity ? { $inf: 1 } : x));
+const unjson = (s: string): unknown => JSON.parse(s, (_k, x: unknown) => (x !== null && typeof x === 'object' && '$big' in x ? BigInt((x as { $big: string }).$big) : x !== null && typeof x === 'object' && '$inf' in x ? Infinity : x));
+
+function writeDurably(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    let at = 0;
+    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface SaveResult { readonly bytesWritten: number; readonly filesWritten: number; readonly diskBytes: number }
+
+/**
+ * Persists the learner's stable layer. Call right after compact() (the delta is empty, so the files plus the
+ * log from appliedIndex + 1 are the whole state). Tables unchanged since the last save keep their file.
+ */
+export function saveLearner(dir: string, learner: Learner): SaveResult {
+  mkdirSync(dir, { recursive: true });
+  const previous = readManifestOrUndefined(dir);
+  const tables: ManifestTable[] = [];
+  let bytesWritten = 0;
+  let filesWritten = 0;
+  for (const t of learner.tableList()) {
+    assert(t.deltaRows === 0, 'save the learner right after a compaction');
+    const def = serializeCatalogValue({ kind: 'table', def: t.def });
+    const old = previous?.tables.find((m) => m.def === def && m.changeCount === t.changeCount && existsSync(join(dir, m.file)));
+    const blocks = t.stable.map((b) => ({ rows: b.rows, zones: b.zones }));
+    if (old) {
+      tables.push(old); // its file, row count and zone maps still describe this table's state
+      continue;
+    }
+    const file = `t${t.def.id}-${learner.appliedIndex}.parquet`;
+    const bytes = toParquet(t.def.columns.map((c) => c.name), t.types, t.stable);
+    writeDurably(join(dir, file), bytes);
+    bytesWritten += bytes.length;
+    filesWritten++;
+    tables.push({ def, createdTs: t.createdTs, columnsAt: t.columnsAt, file, bytes: bytes.length, crc: crc32(bytes), rows: t.stableRows, changeCount: t.changeCount, blocks });
+  }
+  const manifest: Manifest = { format: FORMAT, appliedIndex: learner.appliedIndex, appliedTs: learner.appliedTs, horizonTs: learner.horizonTs, tables };
+  const body = json(manifest);
+  const text = JSON.stringify({ crc: crc32(Buffer.from(body, 'utf8')), body });
+  writeDurably(join(dir, `${MANIFEST}.tmp`), Buffer.from(text, 'utf8'));
+  renameSync(join(dir, `${MANIFEST}.tmp`), join(dir, MANIFEST));
+  fsyncDir(dir);
+  // files no manifest names any more (older generations, dropped tables)
+  const keep = new Set(tables.map((t) => t.file));
+  for (const f of readdirSync(dir)) if (f.endsWith('.parquet') && !keep.has(f)) rmSync(join(dir, f), { force: true });
+  return { bytesWritten, filesWritten, diskBytes: tables.reduce((n, t) => n + t.bytes, 0) };
+}
+
+export function toParquet(names: readonly string[], types: Parameters<typeof blocksToArrow>[1], blocks: Parameters<typeof blocksToArrow>[2]): Uint8Array {
+  const arrow = blocksToArrow(names, types, blocks);
+  const wasm = WasmTable.fromIPCStream(tableToIPC(arrow, 'stream'));
+  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setStatisticsEnabled(EnabledStatistics.Chunk).setCreatedBy('duetdb learner').build();
+  return writeParquet(wasm, props);
+}
+
+function readManifestOrUndefined(dir: string): Manifest | undefined {
+  try {
+    return readManifest(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+function readManifest(dir: string): Manifest {
+  const text = readFileSync(join(dir, MANIFEST), 'utf8');
+  let outer: { crc: number; body: string };
+  try {
+    outer = JSON.parse(text) as { crc: number; body: string };
+  } catch {
+    throw new SegmentDamage(MANIFEST, 'not valid JSON (truncated?)');
+  }
+  if (typeof outer.body !== 'string' || crc32(Buffer.from(outer.body, 'utf8')) !== outer.crc) throw new SegmentDamage(MANIFEST, 'checksum mismatch');
+  const m = unjson(outer.body) as Manifest;
+  if (m.format !== FORMAT) throw new SegmentDamage(MANIFEST, `unknown format ${m.format}`);
+  return m;
+}
+
+/**
+ * Loads the persisted state: undefined when there is none (a fresh replica), SegmentDamage (thrown) when the
+ * manifest or a segment is missing, truncated or fails its checksum.
+ */
+export function loadLearner(dir: string): RestoredState | undefined {
+  if (!existsSync(join(dir, MANIFEST))) return undefined;
+  const m = readManifest(dir);
+  const tables: RestoredTable[] = [];
+  for (const t of m.tables) {
+    const path = join(dir, t.file);
+    if (!existsSync(path)) throw new SegmentDamage(t.file, 'missing');
+    const bytes = readFileSync(path);
+    if (bytes.length !== t.bytes) throw new SegmentDamage(t.file, `size ${bytes.length}, manifest says ${t.bytes} (truncated?)`);
+    if (crc32(bytes) !== t.crc) throw new SegmentDamage(t.file, 'checksum mismatch');
+    const v = parseCatalogValue(t.def);
+    assert(v.kind === 'table', 'manifest table entry is not a table');
+    const arrow = tableFromIPC(readParquet(bytes).intoIPCStream());
+    const blocks = arrowToBlocks(arrow, v.def.columns.map((c) => c.type));
+    if (blocks.reduce((n, b) => n + b.rows, 0) !== t.rows) throw new SegmentDamage(t.file, 'row count differs from the manifest');
+    tables.push({ def: v.def, createdTs: t.createdTs, columnsAt: t.columnsAt, blocks, changeCount: t.changeCount });
+  }
+  return { appliedIndex: m.appliedIndex, appliedTs: m.appliedTs, horizonTs: m.horizonTs, tables };
+}
+
+/** Removes every file of a damaged replica before a rebuild. */
+export function clearLearnerDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (f.endsWith('.parquet') || f.startsWith(MANIFEST)) rmSync(join(dir, f), { force: true });
+}

@@ -1,0 +1,14 @@
+// Worker-thread entry of the embedded columnar learner: serves the message interface on parentPort.
+// Started by client.ts with `execArgv: ['--import', 'tsx']` (this file is TypeScript).
+import { parentPort, workerData } from 'node:worker_threads';
+import { LearnerHost, type LearnerHostOptions } from './host.ts';
+import type { ToLearner } from './messages.ts';
+
+const port = parentPort;
+if (port) {
+  const host = new LearnerHost(workerData as LearnerHostOptions, (msg) => port.postMessage(msg));
+  port.on('message', (msg: ToLearner) => {
+    host.handle(msg);
+    if (msg.kind === 'close') port.close();
+  });
+}
