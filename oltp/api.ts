@@ -121,7 +121,13 @@ export interface Txn {
    * newer committed version exists).
    */
   lockForUpdate(table: TableDef, pk: Value[]): Promise<Row | undefined>;
-  /** Replaces the row with primary key `pk` by `row` (which may change the key). Locks as lockForUpdate. */
+  /**
+   * Replaces the row with primary key `pk` by `row` (which may change the key). Locks as lockForUpdate.
+   * Under 'read committed', update() and delete() of a row whose newest committed version is newer than the
+   * statement's snapshot fail with 40001 unless lockForUpdate() handed out that newest version first: the
+   * caller must compute the new row from it (PostgreSQL re-evaluates on the new version); otherwise a
+   * concurrent update would be lost.
+   */
   update(table: TableDef, pk: Value[], row: Row): Promise<void>;
   delete(table: TableDef, pk: Value[]): Promise<void>;
 

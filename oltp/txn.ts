@@ -60,6 +60,8 @@ export class Transaction implements Txn {
   readonly ddlTables = new Map<number, number>();
   /** Unique-index values this transaction wrote: `indexId:latin1(values)` -> latin1 latest key of the row. */
   private readonly ownUnique = new Map<string, string>();
+  /** Read committed: rows whose newest version lockForUpdate handed out (writes to them are based on it). */
+  private readonly lockedNewest = new Set<string>();
   private wrote = false;
   private committing = false;
 
@@ -249,11 +251,16 @@ export class Transaction implements Txn {
   lockForUpdate(table: TableDef, pk: Value[]): Promise<Row | undefined> {
     return this.guard(async () => {
       const def = this.resolveTable(table);
-      return (await this.lockExisting(def, this.encodePk(def, pk))) ?? undefined;
+      return (await this.lockExisting(def, this.encodePk(def, pk), true)) ?? undefined;
     });
   }
 
-  private async lockExisting(def: StoredTableDef, pk: Buffer): Promise<Row | null> {
+  /**
+   * Locks the row and returns the version a write applies to. `forUpdate` = lockForUpdate (the caller gets
+   * the newest version and computes from it); otherwise a direct update/delete, whose new values the caller
+   * computed from its statement snapshot.
+   */
+  private async lockExisting(def: StoredTableDef, pk: Buffer, forUpdate = false): Promise<Row | null> {
     const key = latestKey(def.id, pk);
     const keyStr = key.toString('latin1');
     const wait = this.lockKey(keyStr);
@@ -270,6 +277,15 @@ export class Transaction implements Txn {
       return null;
     }
     const row = isTombstone(latest) ? null : versionRow(latest);
+    if (row !== null && this.isolation === 'read committed') {
+      if (forUpdate) this.lockedNewest.add(keyStr);
+      else if (versionTs(latest) > this.readTs && !this.lockedNewest.has(keyStr)) {
+        // The caller computed this write from an older version than the newest: applying it would lose the
+        // concurrent update. PostgreSQL re-evaluates the statement on the new version; callers get that by
+        // calling lockForUpdate first. Without it, refuse rather than lose an update.
+        throw serializationFailure('could not serialize access due to concurrent update');
+      }
+    }
     return row === null ? null : complete(def, row);
   }
 

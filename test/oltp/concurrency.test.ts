@@ -163,3 +163,36 @@ describe('locks', () => {
     await store.close();
   });
 });
+
+describe('read committed writes without lockForUpdate', () => {
+  it('an update computed from an older version than the newest fails with 40001 instead of losing an update', async () => {
+    const store = await openStore();
+    await createKv(store, 't', [[1, 0]]);
+    const t = store.begin().getTable('t')!;
+    const a = store.begin();
+    const b = store.begin();
+    a.beginStatement();
+    b.beginStatement();
+    const va = a.get(t, [1])![1] as number;
+    const vb = b.get(t, [1])![1] as number;
+    await a.update(t, [1], [1, va + 1]);
+    const pb = b.update(t, [1], [1, vb + 1]); // waits for a, then would overwrite a's increment
+    await a.commit();
+    await rejectsWith(pb, '40001');
+    b.rollback();
+    // with lockForUpdate the second writer continues on the newest version (PostgreSQL's behaviour)
+    const c = store.begin();
+    const d = store.begin();
+    const vc = (await c.lockForUpdate(t, [1]))![1] as number;
+    await c.update(t, [1], [1, vc + 1]);
+    const pd = d.lockForUpdate(t, [1]);
+    await c.commit();
+    const vd = (await pd)![1] as number;
+    await d.update(t, [1], [1, vd + 1]);
+    await d.commit();
+    const r = store.begin();
+    expect(r.get(t, [1])).toEqual([1, 3]);
+    r.rollback();
+    await store.close();
+  });
+});

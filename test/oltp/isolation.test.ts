@@ -68,7 +68,10 @@ async function deleteWhere(txn: Txn, t: TableDef, pred: (r: Row) => boolean): Pr
   return n;
 }
 
-const set = (txn: Txn, t: TableDef, id: number, value: number): Promise<void> => stmt(txn).update(t, [id], [id, value]);
+/** `UPDATE test SET value = <constant> WHERE id = <id>` as the SQL layer runs it: lock (newest version under read committed), then write. */
+async function set(txn: Txn, t: TableDef, id: number, value: number): Promise<void> {
+  if (await stmt(txn).lockForUpdate(t, [id])) await txn.update(t, [id], [id, value]);
+}
 
 async function fails40001(p: Promise<unknown>): Promise<boolean> {
   try {
