@@ -2,7 +2,7 @@
 // (through projections and group keys by substitution), and each region of inner/comma joins is
 // re-ordered greedily so every join has an equi-predicate when one exists (no accidental cross products).
 
-import { conjuncts, E, exprCols, mapExpr, hasSubquery, type Expr } from '../plan/expr.ts';
+import { conjuncts, E, exprCols, exprKey, mapExpr, hasSubquery, type Expr } from '../plan/expr.ts';
 import { outputCols, type Plan } from '../plan/logical.ts';
 
 const BOOL = { id: 'boolean' } as const;
@@ -27,7 +27,7 @@ function within(e: Expr, ids: Set<number>): boolean {
 
 function push(p: Plan, preds: Expr[]): Plan {
   switch (p.kind) {
-    case 'filter': return push(p.input, [...preds, ...conjuncts(p.pred)]);
+    case 'filter': return push(p.input, [...preds, ...conjuncts(p.pred).flatMap(factorOr)]);
     case 'join': return pushJoin(p, preds);
     case 'project': {
       const map = new Map(p.cols.map((c, i) => [c.id, p.exprs[i]!]));
@@ -119,6 +119,27 @@ function orderRegion(root: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan
     };
   }
   return filterOver(current.plan, rest);
+}
+
+/** (A AND B) OR (A AND C) → A AND (B OR C): exposes join predicates repeated in every disjunct. */
+function factorOr(e: Expr): Expr[] {
+  if (e.kind !== 'call' || e.fn !== 'or') return [e];
+  const arms = flattenOr(e).map(conjuncts);
+  const firstKeys = arms[0]!.map(exprKey);
+  const common = firstKeys.filter((k) => arms.every((a) => a.some((c) => exprKey(c) === k)));
+  if (common.length === 0) return [e];
+  const commonSet = new Set(common);
+  const commonExprs = arms[0]!.filter((c) => commonSet.has(exprKey(c)));
+  const rests = arms.map((a) => a.filter((c) => !commonSet.has(exprKey(c))));
+  // an arm left empty is TRUE, which makes the whole OR true
+  if (rests.some((r) => r.length === 0)) return commonExprs;
+  const orArms = rests.map((r) => (r.length === 1 ? r[0]! : E.call('and', r, BOOL)));
+  return [...commonExprs, E.call('or', orArms, BOOL)];
+}
+
+function flattenOr(e: Expr): Expr[] {
+  if (e.kind === 'call' && e.fn === 'or') return e.args.flatMap(flattenOr);
+  return [e];
 }
 
 function isEquiBetween(pr: Expr, a: Set<number>, b: Set<number>): boolean {
