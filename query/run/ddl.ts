@@ -154,7 +154,7 @@ async function hasRows(txn: Txn, tableName: string): Promise<boolean> {
 export async function runCreateView(txn: Txn, ast: Ast, sqlText: string): Promise<DdlResult> {
   const name = String(ast.view?.view ?? ast.view?.table ?? identName(ast.view)).toLowerCase();
   // keep the user's own text of the SELECT: it is re-bound at every use
-  const m = /\bas\s+([\s\S]*)$/i.exec(sqlText.replace(/^[\s\S]*?\bview\s+[^\s(]+(\s*\([^)]*\))?\s+/i, 'AS '));
+  const m = /^as\s+([\s\S]*)$/i.exec(sqlText.replace(/^[\s\S]*?\bview\s+[^\s(]+(\s*\([^)]*\))?\s*/i, ''));
   const body = m ? m[1]!.trim() : printer.sqlify(ast.select, { database: 'PostgreSQL' });
   const columnNames = Array.isArray(ast.columns) && ast.columns.length > 0 ? (ast.columns as Ast[]).map((c) => identName(c).toLowerCase()) : undefined;
   if (ast.replace && txn.getView(name)) await txn.dropView(name);
