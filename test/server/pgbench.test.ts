@@ -1,5 +1,6 @@
 // pgbench 15 against `duet serve`'s engine: `pgbench -i -s 1` (CREATE ... WITH (fillfactor), TRUNCATE,
-// COPY FROM STDIN, VACUUM, ADD PRIMARY KEY), then 8 clients for 10 s with no failed transaction, and
+// COPY FROM STDIN, VACUUM, ADD PRIMARY KEY), then 8 clients for 10 s with no failed transaction
+// (serialization failures retried), and
 // the TPC-B balance invariant: sum(abalance) = sum(bbalance) = sum(tbalance) = sum(history.delta).
 
 import { execFile, spawnSync } from 'node:child_process';
@@ -61,7 +62,9 @@ describe.skipIf(!hasPgbench || !engineReady)('pgbench', () => {
     // The built-in script's CURRENT_TIMESTAMP needs the SQL layer; until then the same script with a fixed mtime.
     const hasNow = await db.query('SELECT CURRENT_TIMESTAMP').then(() => true, () => false);
     const script = hasNow ? ['-b', 'tpcb-like'] : ['-f', fixedTimeScript];
-    const r = await pgbench('-n', '-c', '8', '-T', '10', ...script);
+    // The engine answers a READ COMMITTED update of a row changed since its snapshot with 40001 (it does
+    // not re-evaluate on the newest version as PostgreSQL does), so let pgbench retry those (15+).
+    const r = await pgbench('-n', '-c', '8', '-T', '10', '--max-tries=1000', ...script);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/number of failed transactions: 0 \(/);
@@ -70,10 +73,7 @@ describe.skipIf(!hasPgbench || !engineReady)('pgbench', () => {
     expect(await sum('SELECT count(*) FROM pgbench_history')).toBe(processed);
   });
 
-  // Skipped because the engine loses concurrent updates of one row under READ COMMITTED today (see
-  // engine.test.ts): the 8 clients' updates of the single branch row overwrite each other, so the
-  // sums disagree. Enable once UPDATE applies its change to the row version it locked.
-  it.skip('keeps the balances in agreement', async () => {
+  it('keeps the balances in agreement', async () => {
     const history = await sum('SELECT sum(delta) FROM pgbench_history');
     expect(await sum('SELECT sum(abalance) FROM pgbench_accounts')).toBe(history);
     expect(await sum('SELECT sum(bbalance) FROM pgbench_branches')).toBe(history);
