@@ -44,6 +44,19 @@ export interface ExprEnv {
 const BOOL = Types.boolean;
 
 export function bindExpr(env: ExprEnv, ast: Ast): Expr {
+  try {
+    return bindExprAt(env, ast);
+  } catch (e) {
+    // errors raised deep inside (casts of literals, operator lookup) get the position of the innermost
+    // expression that knows where it is
+    if (e instanceof DuetError && e.position === undefined && ast?.loc) {
+      throw new DuetError(e.code, e.message, { ...locPos(env.ctx, ast), ...(e.hint ? { hint: e.hint } : {}), ...(e.detail ? { detail: e.detail } : {}) });
+    }
+    throw e;
+  }
+}
+
+function bindExprAt(env: ExprEnv, ast: Ast): Expr {
   if (ast === null || ast === undefined) return E.const(null, Types.null);
   if (ast.ast && !ast.type) return bindSubquery(env, ast.ast, 'scalar', null);
   switch (ast.type) {

@@ -61,7 +61,7 @@ function parseClean(text: string, offset: number, original: string): Statement {
   if (/^copy\s/i.test(text)) return parseCopy(text, offset);
   const rewritten = prepass(text);
   try {
-    const ast = parser.astify(rewritten, { database: 'PostgreSQL', trimQuery: false } as never);
+    const ast = parser.astify(rewritten, { database: 'PostgreSQL', trimQuery: false, parseOptions: { includeLocations: true } } as never);
     const one = Array.isArray(ast) ? ast : [ast];
     if (one.length !== 1) throw new DuetError(SqlState.syntaxError, 'expected exactly one statement', { position: offset + 1 });
     return { kind: 'ast', ast: one[0], text: rewritten, offset };
