@@ -1,7 +1,11 @@
-// Wing & Gong linearizability search with Lowe's memoization, shaped like Porcupine's: call/return
-// entries in a doubly linked list, "lift" an operation out when it is linearized, "unlift" on backtrack.
+// Wing & Gong linearizability search with Lowe's memoization, shaped like Porcupine's (see
+// entry-list.ts), plus three sound reductions described in README.md.
 import { assert } from '../../oltp/errors.ts';
+import { EntryList, NONE, type TimedEvent } from './entry-list.ts';
+import { LinearizedSet, Memo } from './memo.ts';
 import { REJECTED, type Model } from './model.ts';
+
+export type { TimedEvent } from './entry-list.ts';
 
 export interface SearchOptions {
   /** Give up with `'unknown'` after this long (default 10 s). */
@@ -15,24 +19,14 @@ export interface SearchOptions {
 /** `after[i]` is an operation that must be linearized before operation i, or -1. */
 export type OrderHints = Int32Array;
 
-export interface TimedEvent {
-  call: number;
-  /** `Infinity` for an operation that never returned. */
-  return: number;
-}
-
 export type SearchResult =
   | { linearizable: true; order: number[]; steps: number }
   | { linearizable: false; longestPrefix: number[]; blockedOp: number; steps: number }
   | { linearizable: 'unknown'; reason: string; longestPrefix: number[]; steps: number };
 
-const NONE = -1;
 const clockCheckSteps = 4096;
 
-/**
- * Searches for a linearization of `ops` (indices into the array) under `model`.
- * Nodes: `2i` is the call of op i, `2i + 1` its return, `2n` the list head.
- */
+/** Searches for a linearization of `ops` (answers name operations by index) under `model`. */
 export function searchLinearization<S, Op>(
   model: Model<S, Op>,
   ops: readonly Op[],
@@ -42,247 +36,185 @@ export function searchLinearization<S, Op>(
 ): SearchResult {
   assert(after.length === ops.length, 'one order hint per operation');
   assert(ops.length === times.length, 'one time span per operation');
-  const n = ops.length;
-  const now = options.now ?? (() => performance.now());
-  const deadlineMs = now() + (options.timeoutMs ?? 10_000);
-  const cacheEntriesMax = options.cacheEntriesMax ?? 5_000_000;
+  return new Search(model, ops, times, after).run(options);
+}
 
-  const list = buildList(times);
-  const { next } = list;
-  const head = 2 * n;
-  const linearized = new Uint32Array(Math.ceil(n / 32) + 1);
-  const zobrist = zobristKeys(n);
-  let hash = 0;
-  // One memo per value of `unseenEffect`: it changes what may come next, so it is part of the key.
-  const caches = [new Map<unknown, Map<number, Uint32Array[]>>(), new Map<unknown, Map<number, Uint32Array[]>>()] as const;
-  let cacheEntries = 0;
-  const observer = Uint8Array.from(ops, (op) => (model.observesOnly?.(op) ? 1 : 0));
-  // Operations that never returned (outcome unknown), and how many returned ones are left to place.
-  const open = Uint8Array.from(times, (t) => (t.return === Infinity ? 1 : 0));
-  let returnedLeft = open.reduce((left, isOpen) => left - isOpen, n);
-  const blind = Uint8Array.from(ops, (op) => (model.overwrites?.(op) ? 1 : 0));
-  // The last placed operation is an open one whose effect nothing has looked at yet.
-  let unseenEffect = 0;
+class Search<S, Op> {
+  private readonly list: EntryList;
+  private readonly set: LinearizedSet;
+  private readonly memo = new Memo();
+  /** Per operation: never changes the state; never returned; result independent of the state. */
+  private readonly observer: Uint8Array;
+  private readonly open: Uint8Array;
+  private readonly blind: Uint8Array;
 
-  // The stack of linearized calls, the state before each, and whether it was forced (see settle).
-  const stackNodes = new Int32Array(n);
-  const stackStates: S[] = [];
-  const stackForced = new Uint8Array(n);
-  const stackUnseen = new Uint8Array(n);
-  let depth = 0;
-  let best: number[] = [];
-  let blockedOp = NONE;
-  let state = model.init();
-  let entry = NONE;
-  let steps = 0;
+  // The stack of placed calls: node, state before, forced (see settle), unseenEffect before.
+  private readonly stackNodes: Int32Array;
+  private readonly stackStates: S[] = [];
+  private readonly stackForced: Uint8Array;
+  private readonly stackUnseen: Uint8Array;
+  private depth = 0;
+  private state: S;
+  /** The last placed operation never returned, and nothing has looked at its effect yet. */
+  private unseenEffect: 0 | 1 = 0;
+  private returnedLeft: number;
+  private entry = NONE;
+  private steps = 0;
+  private best: number[] = [];
+  private blockedOp = NONE;
 
-  /** The state after linearizing `op` next, or REJECTED (illegal output, or an order hint unmet). */
-  const stepIfAllowed = (op: number): S | typeof REJECTED => {
-    const predecessor = after[op]!;
-    if (predecessor !== NONE && (linearized[predecessor >>> 5]! & (1 << (predecessor & 31))) === 0) return REJECTED;
-    const nextState = model.step(state, ops[op]!);
+  constructor(
+    private readonly model: Model<S, Op>,
+    private readonly ops: readonly Op[],
+    private readonly times: readonly TimedEvent[],
+    private readonly after: OrderHints,
+  ) {
+    const n = ops.length;
+    this.list = new EntryList(times);
+    this.set = new LinearizedSet(n);
+    this.observer = Uint8Array.from(ops, (op) => (model.observesOnly?.(op) ? 1 : 0));
+    this.open = Uint8Array.from(times, (t) => (t.return === Infinity ? 1 : 0));
+    this.blind = Uint8Array.from(ops, (op) => (model.overwrites?.(op) ? 1 : 0));
+    this.returnedLeft = this.open.reduce((left, isOpen) => left - isOpen, n);
+    this.stackNodes = new Int32Array(n);
+    this.stackForced = new Uint8Array(n);
+    this.stackUnseen = new Uint8Array(n);
+    this.state = model.init();
+  }
+
+  run(options: SearchOptions): SearchResult {
+    const now = options.now ?? (() => performance.now());
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const deadlineMs = now() + timeoutMs;
+    const cacheEntriesMax = options.cacheEntriesMax ?? 5_000_000;
+    if (this.settle()) this.entry = this.list.first;
+    else if (!this.backtrack()) return this.notLinearizable();
+    // Once every returned operation is placed, the open ones can follow in any legal order.
+    while (this.returnedLeft > 0) {
+      this.steps++;
+      if (this.steps % clockCheckSteps === 0 && now() > deadlineMs) return this.unknown(`timed out after ${timeoutMs} ms`);
+      if (this.memo.size > cacheEntriesMax) return this.unknown(`memo exceeded ${cacheEntriesMax} configurations`);
+      if (!this.advance() && !this.backtrack()) return this.notLinearizable();
+    }
+    return { linearizable: true, order: this.withOpenTail(), steps: this.steps };
+  }
+
+  /** One step of the walk; false when this configuration is dead and the search must back up. */
+  private advance(): boolean {
+    const entry = this.entry;
+    if ((entry & 1) === 0) {
+      const nextState = this.stepIfAllowed(entry >> 1);
+      if (nextState === REJECTED || !this.push(entry, nextState, false)) {
+        this.entry = this.list.next[entry]!;
+        return true;
+      }
+      if (!this.settle()) return false;
+      this.entry = this.list.first;
+      return true;
+    }
+    // A return reached before its call was placed. Remember the deepest such dead end (copied
+    // only here, not on every push, which would cost O(n^2) on long histories).
+    if (this.depth > this.best.length) {
+      this.best = this.prefix();
+      this.blockedOp = entry >> 1;
+    }
+    return false;
+  }
+
+  /** The state after placing `op` next, or REJECTED (illegal output, hint unmet, or pointless). */
+  private stepIfAllowed(op: number): S | typeof REJECTED {
+    const predecessor = this.after[op]!;
+    if (predecessor !== NONE && !this.set.has(predecessor)) return REJECTED;
+    const nextState = this.model.step(this.state, this.ops[op]!);
+    if (nextState === REJECTED) return REJECTED;
     // An operation that never returned and would change nothing here can as well go at the very
     // end, after every returned one (nothing has to follow it): trying it here is wasted work.
-    if (open[op] === 1 && nextState !== REJECTED && model.key(nextState) === model.key(state)) return REJECTED;
-    // Likewise an open operation whose effect is overwritten at once, unseen, could have gone last.
-    if (unseenEffect === 1 && blind[op] === 1) return REJECTED;
+    if (this.open[op] === 1 && this.model.key(nextState) === this.model.key(this.state)) return REJECTED;
+    // Likewise one whose effect would be overwritten at once, unseen, could have gone last.
+    if (this.unseenEffect === 1 && this.blind[op] === 1) return REJECTED;
     return nextState;
-  };
+  }
 
-  /** Linearizes call node `node` next, reaching `nextState`; false if that configuration was seen. */
-  const push = (node: number, nextState: S, forced: boolean): boolean => {
+  /** Places call node `node` next, reaching `nextState`; false if that configuration was seen. */
+  private push(node: number, nextState: S, forced: boolean): boolean {
     const op = node >> 1;
-    toggle(linearized, op);
-    hash ^= zobrist[op]!;
     // Open operations are only placed where they change the state (see stepIfAllowed).
-    const unseenAfter = open[op]!;
-    if (!remember(unseenAfter === 1 ? caches[1] : caches[0], model.key(nextState), hash, linearized)) {
-      toggle(linearized, op);
-      hash ^= zobrist[op]!;
+    const unseenAfter = this.open[op] === 1 ? 1 : 0;
+    this.set.toggle(op);
+    // unseenEffect restricts what may follow, so it is part of the memo key.
+    if (!this.memo.add(unseenAfter, this.model.key(nextState), this.set)) {
+      this.set.toggle(op);
       return false;
     }
-    cacheEntries++;
-    returnedLeft -= 1 - open[op]!;
-    stackNodes[depth] = node;
-    stackStates[depth] = state;
-    stackForced[depth] = forced ? 1 : 0;
-    stackUnseen[depth] = unseenEffect;
-    unseenEffect = unseenAfter;
-    depth++;
-    state = nextState;
-    list.lift(node);
+    this.returnedLeft -= 1 - this.open[op]!;
+    this.stackNodes[this.depth] = node;
+    this.stackStates[this.depth] = this.state;
+    this.stackForced[this.depth] = forced ? 1 : 0;
+    this.stackUnseen[this.depth] = this.unseenEffect;
+    this.depth++;
+    this.unseenEffect = unseenAfter;
+    this.state = nextState;
+    this.list.lift(node);
     return true;
-  };
+  }
 
   /**
    * An operation that never changes the state (a read, a failed cas) and is legal now can be
-   * linearized now without loss: any completion that places it later stays legal with it moved
-   * here, since everything that returned before its call is already linearized. So the current
-   * configuration is linearizable iff it is with that operation added, and there is nothing else to
-   * try here: such pushes are "forced", and backtracking passes over them. False when the
-   * configuration turns out dead (the forced successor was already explored and failed).
+   * placed now without loss: any completion that places it later stays legal with it moved here,
+   * since everything that returned before its call is already placed. So this configuration is
+   * linearizable iff it is with that operation added, and nothing else needs trying here: such
+   * pushes are "forced", and backtracking passes over them. False when the configuration is dead
+   * (its forced successor was explored before and failed).
    */
-  const settle = (): boolean => {
+  private settle(): boolean {
+    const { next, head } = this.list;
     for (let node = next[head]!; node !== NONE && (node & 1) === 0; node = next[node]!) {
-      if (observer[node >> 1] === 0) continue;
-      const nextState = stepIfAllowed(node >> 1);
+      if (this.observer[node >> 1] === 0) continue;
+      const nextState = this.stepIfAllowed(node >> 1);
       if (nextState === REJECTED) continue;
-      if (!push(node, nextState, true)) return false;
+      if (!this.push(node, nextState, true)) return false;
       node = head;
     }
     return true;
-  };
+  }
 
   /** Undoes pushes up to and including the latest unforced one; false when none is left. */
-  const backtrack = (): boolean => {
-    while (depth > 0) {
-      depth--;
-      const node = stackNodes[depth]!;
-      state = stackStates[depth]!;
-      unseenEffect = stackUnseen[depth]!;
-      toggle(linearized, node >> 1);
-      hash ^= zobrist[node >> 1]!;
-      returnedLeft += 1 - open[node >> 1]!;
-      list.unlift(node);
-      if (stackForced[depth] === 0) {
-        entry = next[node]!;
+  private backtrack(): boolean {
+    while (this.depth > 0) {
+      this.depth--;
+      const node = this.stackNodes[this.depth]!;
+      this.state = this.stackStates[this.depth]!;
+      this.unseenEffect = this.stackUnseen[this.depth] === 1 ? 1 : 0;
+      this.set.toggle(node >> 1);
+      this.returnedLeft += 1 - this.open[node >> 1]!;
+      this.list.unlift(node);
+      if (this.stackForced[this.depth] === 0) {
+        this.entry = this.list.next[node]!;
         return true;
       }
     }
     return false;
-  };
+  }
 
-  const prefix = (): number[] => Array.from(stackNodes.subarray(0, depth), (node) => node >> 1);
-  /** Once every returned operation is placed, the open ones follow in call order (hints hold). */
-  const withOpenTail = (): number[] => {
-    const placed = prefix();
-    const placedSet = new Set(placed);
-    const tail = placed.length === n ? [] : ops.map((_, i) => i).filter((i) => !placedSet.has(i));
-    tail.sort((a, b) => times[a]!.call - times[b]!.call || a - b);
+  private prefix(): number[] {
+    return Array.from(this.stackNodes.subarray(0, this.depth), (node) => node >> 1);
+  }
+
+  /** The placed operations, then the open ones in call order (which keeps the order hints). */
+  private withOpenTail(): number[] {
+    const placed = this.prefix();
+    const isPlaced = new Set(placed);
+    const tail = this.ops.map((_, i) => i).filter((i) => !isPlaced.has(i));
+    tail.sort((a, b) => this.times[a]!.call - this.times[b]!.call || a - b);
     return placed.concat(tail);
-  };
-  const notLinearizable = (): SearchResult => ({ linearizable: false, longestPrefix: best, blockedOp, steps });
-
-  if (settle()) entry = next[head]!;
-  else if (!backtrack()) return notLinearizable();
-  while (returnedLeft > 0) {
-    steps++;
-    if (steps % clockCheckSteps === 0 && now() > deadlineMs) {
-      if (depth > best.length) best = prefix();
-      return { linearizable: 'unknown', reason: `timed out after ${options.timeoutMs ?? 10_000} ms`, longestPrefix: best, steps };
-    }
-    if (cacheEntries > cacheEntriesMax) {
-      return { linearizable: 'unknown', reason: `memo exceeded ${cacheEntriesMax} configurations`, longestPrefix: best, steps };
-    }
-    if ((entry & 1) === 0) {
-      const nextState = stepIfAllowed(entry >> 1);
-      if (nextState === REJECTED || !push(entry, nextState, false)) {
-        entry = next[entry]!;
-        continue;
-      }
-      if (settle()) {
-        entry = next[head]!;
-        continue;
-      }
-    } else if (depth > best.length) {
-      // A return reached before its call was linearized: a dead end. Remember the deepest one
-      // (copied only here, not on every push, which would cost O(n^2) on long histories).
-      best = prefix();
-      blockedOp = entry >> 1;
-    }
-    if (!backtrack()) return notLinearizable();
   }
-  return { linearizable: true, order: withOpenTail(), steps };
-}
 
-function toggle(bits: Uint32Array, index: number): void {
-  bits[index >>> 5]! ^= 1 << (index & 31);
-}
-
-/** Adds (state, linearized set) to the memo; false if it was already there (Lowe's pruning). */
-function remember(cache: Map<unknown, Map<number, Uint32Array[]>>, stateKey: unknown, hash: number, bits: Uint32Array): boolean {
-  let byHash = cache.get(stateKey);
-  if (byHash === undefined) {
-    byHash = new Map();
-    cache.set(stateKey, byHash);
+  private notLinearizable(): SearchResult {
+    return { linearizable: false, longestPrefix: this.best, blockedOp: this.blockedOp, steps: this.steps };
   }
-  const bucket = byHash.get(hash);
-  if (bucket === undefined) {
-    byHash.set(hash, [bits.slice()]);
-    return true;
+
+  private unknown(reason: string): SearchResult {
+    if (this.depth > this.best.length) this.best = this.prefix();
+    return { linearizable: 'unknown', reason, longestPrefix: this.best, steps: this.steps };
   }
-  for (const seen of bucket) if (sameBits(seen, bits)) return false;
-  bucket.push(bits.slice());
-  return true;
-}
-
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Fixed pseudo-random 32-bit keys per operation so the set hash updates in O(1) (Zobrist hashing). */
-function zobristKeys(n: number): Int32Array {
-  const keys = new Int32Array(n);
-  let x = 0x9e3779b9 | 0;
-  for (let i = 0; i < n; i++) {
-    // xorshift32: deterministic, good enough spread for a hash-table key.
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    keys[i] = x;
-  }
-  return keys;
-}
-
-interface EntryList {
-  next: Int32Array;
-  lift(callNode: number): void;
-  unlift(callNode: number): void;
-}
-
-/** Links all call and return nodes in time order; at equal times calls come first (they overlap). */
-function buildList(times: readonly TimedEvent[]): EntryList {
-  const n = times.length;
-  const nodes = new Int32Array(2 * n);
-  for (let i = 0; i < 2 * n; i++) nodes[i] = i;
-  const timeOf = (node: number): number => {
-    const span = times[node >> 1]!;
-    return (node & 1) === 0 ? span.call : span.return;
-  };
-  // Compared without subtraction: Infinity - Infinity is NaN.
-  nodes.sort((a, b) => compareNumbers(timeOf(a), timeOf(b)) || (a & 1) - (b & 1) || a - b);
-  const head = 2 * n;
-  const next = new Int32Array(2 * n + 1).fill(NONE);
-  const prev = new Int32Array(2 * n + 1).fill(NONE);
-  let last = head;
-  for (const node of nodes) {
-    next[last] = node;
-    prev[node] = last;
-    last = node;
-  }
-  const remove = (node: number): void => {
-    next[prev[node]!] = next[node]!;
-    if (next[node] !== NONE) prev[next[node]!] = prev[node]!;
-  };
-  const restore = (node: number): void => {
-    next[prev[node]!] = node;
-    if (next[node] !== NONE) prev[next[node]!] = node;
-  };
-  return {
-    next,
-    // The removed nodes keep their own pointers, so restoring in reverse order puts them back exactly.
-    lift(callNode) {
-      remove(callNode);
-      remove(callNode + 1);
-    },
-    unlift(callNode) {
-      restore(callNode + 1);
-      restore(callNode);
-    },
-  };
-}
-
-function compareNumbers(a: number, b: number): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
