@@ -11,7 +11,7 @@ import { latestKey, idPrefix, KS_INDEX, prefixEnd } from './keys.ts';
 import type { LockManager } from './locks.ts';
 import { visibleRow, type VersionSource } from './mvcc.ts';
 import { indexScan, tableScan } from './scan.ts';
-import type { Row, Value } from './types.ts';
+import type { Row, SqlType, Value } from './types.ts';
 import { isTombstone, versionRow, versionTs } from './version.ts';
 import type { ClassicLevel } from 'classic-level';
 
@@ -63,6 +63,9 @@ export class Transaction implements Txn {
   /** Read committed: rows whose newest version lockForUpdate handed out (writes to them are based on it). */
   private readonly lockedNewest = new Set<string>();
   private wrote = false;
+  private resolved: { id: number; readTs: number; catalogVersion: number; def: StoredTableDef } | undefined;
+  /** Counts this transaction's catalog writes (invalidates `resolved`). */
+  private catalogVersion = 0;
   private committing = false;
 
   constructor(
@@ -168,6 +171,7 @@ export class Transaction implements Txn {
   /** Records a catalog change (ddl.ts calls this after taking the lock). */
   writeCatalog(name: string, value: CatalogValue | null): void {
     this.catalogWrites.set(name, value);
+    this.catalogVersion++;
     this.wrote = true;
   }
 
@@ -175,13 +179,17 @@ export class Transaction implements Txn {
 
   /** The transaction's current definition of a table (42P01 when it was dropped). */
   resolveTable(table: TableDef): StoredTableDef {
+    // Point reads resolve the table on every call: remember the answer until the snapshot or the catalog changes.
+    const cached = this.resolved;
+    if (cached !== undefined && cached.id === table.id && cached.readTs === this.readTs && cached.catalogVersion === this.catalogVersion) return cached.def;
     const def = this.getTableById(table.id);
     if (!def) throw new DuetError(SqlState.undefinedTable, `relation "${table.name}" does not exist`);
+    this.resolved = { id: table.id, readTs: this.readTs, catalogVersion: this.catalogVersion, def };
     return def;
   }
 
   encodePk(def: TableDef, pk: readonly Value[]): Buffer {
-    const types = keyTypes(def);
+    const types = keyTypesOf(def);
     assert(pk.length === types.length, `primary key of "${def.name}" needs ${types.length} values, got ${pk.length}`);
     return encodeKey(pk, types);
   }
@@ -497,6 +505,15 @@ export function indexEntryBytes(def: TableDef, idx: IndexDef, row: Row, pk: Buff
   for (const c of idx.columns) writeKeyValue(w, row[c]!, def.columns[c]!.type);
   w.bytes(pk);
   return w.finish();
+}
+
+const keyTypesCache = new WeakMap<TableDef, SqlType[]>();
+
+/** keyTypes(def), computed once per (frozen) definition. */
+function keyTypesOf(def: TableDef): SqlType[] {
+  let types = keyTypesCache.get(def);
+  if (!types) keyTypesCache.set(def, (types = keyTypes(def)));
+  return types;
 }
 
 function uniqueKey(def: TableDef, idx: IndexDef, row: Row): string {
