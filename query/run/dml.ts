@@ -135,12 +135,17 @@ function tableScope(ctx: BindCtx, table: TableDef, withRowId: boolean): { scope:
   return { scope, cols, plan: { kind: 'scan', table, cols, access: null, ...(withRowId ? { withRowId: true } : {}) } };
 }
 
-async function targetRows(input: DmlInput, table: TableDef, extra: (scope: Scope) => Expr[]): Promise<{ rows: Row[]; width: number }> {
+/**
+ * The rows a statement changes, each as [current row (+ row id)..., extra values...]. With `source`, the
+ * same WHERE and expressions are evaluated over those rows instead of a scan (re-evaluation on the
+ * newest version of a row under READ COMMITTED).
+ */
+async function targetRows(input: DmlInput, table: TableDef, extra: (scope: Scope) => Expr[], source?: Row[]): Promise<{ rows: Row[]; width: number }> {
   const { ctx, ast } = input;
   const ts = tableScope(ctx, table, table.hiddenRowId);
   const alias = ast.table?.[0]?.as ? String(ast.table[0].as).toLowerCase() : null;
   if (alias) ts.scope.items = ts.scope.items.map((i) => ({ ...i, table: alias }));
-  let plan: Plan = ts.plan;
+  let plan: Plan = source ? { kind: 'values', rows: source.map((r) => r.map((v, i) => E.const(v, ts.cols[i]!.type))), cols: ts.cols } : ts.plan;
   if (ast.where) {
     const e = env(ctx, ts.scope);
     plan = { kind: 'filter', input: plan, pred: toBool(e, bindExpr(e, ast.where), ast.where) };
@@ -150,6 +155,25 @@ async function targetRows(input: DmlInput, table: TableDef, extra: (scope: Scope
   const cols = exprs.map((x, i) => ctx.ids.col(`c${i}`, x.type));
   const rows = await execPlan(input, { kind: 'project', input: plan, exprs, cols });
   return { rows, width: ts.cols.length };
+}
+
+/**
+ * Locks each target row; under READ COMMITTED a row changed since the snapshot is re-evaluated on its
+ * newest version (WHERE and SET again), like PostgreSQL's EvalPlanQual. A row deleted meanwhile is skipped.
+ */
+async function lockTargets(input: DmlInput, table: TableDef, rows: Row[], again: (src: Row[]) => Promise<Row[]>): Promise<Row[]> {
+  const out: Row[] = [];
+  const n = table.columns.length;
+  for (const r of rows) {
+    const pk = pkOf(table, r);
+    const cur = await input.txn.lockForUpdate(table, pk);
+    if (!cur) continue;
+    let same = true;
+    for (let i = 0; i < n; i++) if (cur[i] !== r[i]) { same = false; break; }
+    if (same) { out.push(r); continue; }
+    out.push(...(await again([table.hiddenRowId ? [...cur.slice(0, n), pk[0]!] : cur.slice(0, n)])));
+  }
+  return out;
 }
 
 function pkOf(table: TableDef, old: Row): Value[] {
@@ -166,14 +190,17 @@ export async function runUpdate(input: DmlInput): Promise<RowsResult> {
     if (i < 0) throw new DuetError(SqlState.undefinedColumn, `column "${n}" of relation "${table.name}" does not exist`, posOpt(ctx, n));
     return { index: i, ast: s.value };
   });
-  const { rows, width } = await targetRows(input, table, (scope) =>
+  const newValues = (scope: Scope): Expr[] =>
     table.columns.map((c, i) => {
       const s = [...sets].reverse().find((x) => x.index === i);
       const col = scope.items[i]!.col;
       if (!s) return E.col(col.id, col.type);
       if (s.ast?.type === 'default' && String(s.ast.value).toUpperCase() === 'DEFAULT') return defaultExpr(table, i);
       return assign(ctx, bindExpr(env(ctx, scope), s.ast), c.type, c.name);
-    }));
+    });
+  const found = await targetRows(input, table, newValues);
+  const width = found.width;
+  const rows = await lockTargets(input, table, found.rows, async (src) => (await targetRows(input, table, newValues, src)).rows);
   const written: Row[] = [];
   for (const r of rows) {
     const next = r.slice(width);
@@ -188,7 +215,9 @@ export async function runDelete(input: DmlInput): Promise<RowsResult> {
   const { ast, txn } = input;
   const tableAst = ast.from?.[0] ?? ast.table?.[0];
   const table = tableOf(input, tableAst);
-  const { rows } = await targetRows({ ...input, ast: { ...ast, table: [tableAst] } }, table, () => []);
+  const target = { ...input, ast: { ...ast, table: [tableAst] } };
+  const found = await targetRows(target, table, () => []);
+  const rows = await lockTargets(input, table, found.rows, async (src) => (await targetRows(target, table, () => [], src)).rows);
   for (const r of rows) await txn.delete(table, pkOf(table, r));
   const returning = await returningRows(input, table, rows.map((r) => r.slice(0, table.columns.length)));
   return { command: `DELETE ${rows.length}`, rowCount: rows.length, ...returning };

@@ -104,6 +104,23 @@ describe('transactions', () => {
     await b.close();
   });
 
+  it('READ COMMITTED: an UPDATE waiting on a row lock re-evaluates on the newest version (no lost update)', async () => {
+    const a = db.session();
+    const b = db.session();
+    const before = (await a.query('SELECT bal FROM acc WHERE id = 2')).rows[0]![0] as number;
+    await b.query('BEGIN');
+    await b.query('UPDATE acc SET bal = bal + 10 WHERE id = 2');
+    await a.query('BEGIN');
+    const waiting = a.query('UPDATE acc SET bal = bal + 1 WHERE id = 2 AND bal >= 0');
+    await new Promise((r) => setTimeout(r, 30));
+    await b.query('COMMIT');
+    expect((await waiting).rowCount).toBe(1);
+    await a.query('COMMIT');
+    expect((await a.query('SELECT bal FROM acc WHERE id = 2')).rows).toEqual([[before + 11]]);
+    await a.close();
+    await b.close();
+  });
+
   it('ROLLBACK discards writes; SHOW reports the isolation level', async () => {
     const s = db.session();
     await s.query('START TRANSACTION ISOLATION LEVEL SERIALIZABLE');
