@@ -77,6 +77,17 @@ describe('checkRegisterHistory: hand-made histories', () => {
   });
 });
 
+describe('checkRegisterHistory: memory budget', () => {
+  it('answers unknown when the memo would exceed its bound', () => {
+    // Many concurrent writes and an impossible read: the search must visit many configurations.
+    const history = Array.from({ length: 10 }, (_, i) => write(0, 100, i)).concat([read(101, 102, 999)]);
+    const result = checkRegisterHistory(history, { cacheEntriesMax: 1000 });
+    expect(result.linearizable).toBe('unknown');
+    if (result.linearizable === 'unknown') expect(result.reason).toContain('memo exceeded 1000');
+    expect(checkRegisterHistory(history).linearizable).toBe(false);
+  });
+});
+
 describe('parseJepsenLog', () => {
   it('parses invoke/ok/fail/info with tabs or spaces', () => {
     const log = [
