@@ -196,3 +196,37 @@ describe('read committed writes without lockForUpdate', () => {
     await store.close();
   });
 });
+
+describe('serializable phantoms through an index', () => {
+  it('a row inserted into a scanned index range after the snapshot fails the writing reader; a read-only one commits', async () => {
+    const store = await openStore();
+    const setup = store.begin();
+    await setup.createTable({ name: 'p', columns: [{ name: 'id', type: { id: 'integer' }, notNull: true }, { name: 'v', type: { id: 'integer' }, notNull: false }], primaryKey: [0] });
+    const idx = await setup.createIndex('p', { name: 'p_v', columns: [1], unique: false });
+    await setup.insert(setup.getTable('p')!, [1, 10]);
+    await setup.commit();
+    const reader = store.begin({ isolation: 'serializable' });
+    const readOnly = store.begin({ isolation: 'serializable' });
+    const t = reader.getTable('p')!;
+    for (const txn of [reader, readOnly]) {
+      const rows = [];
+      for await (const b of txn.indexScan(t, idx, { lower: [25], upper: [35] })) rows.push(...b);
+      expect(rows).toEqual([]);
+    }
+    const writer = store.begin({ isolation: 'serializable' });
+    await writer.insert(t, [2, 30]);
+    await writer.commit();
+    await reader.insert(t, [3, 99]);
+    await rejectsWith(reader.commit(), '40001');
+    await readOnly.commit();
+    // outside the scanned range: no conflict
+    const other = store.begin({ isolation: 'serializable' });
+    for await (const b of other.indexScan(t, idx, { lower: [40], upper: [50] })) expect(b).toEqual([]);
+    const w2 = store.begin();
+    await w2.insert(t, [4, 31]);
+    await w2.commit();
+    await other.insert(t, [5, 45]);
+    await other.commit();
+    await store.close();
+  });
+});
