@@ -1,12 +1,15 @@
 // Stable blocks <-> Apache Arrow record batches (the Parquet boundary). User columns keep their SQL
 // types (INTEGER Int32, BIGINT Int64, DOUBLE Float64, DECIMAL Decimal128, DATE DateDay, TIMESTAMP µs,
-// BOOLEAN Bool, text Utf8), so DuckDB or pandas read a segment as they would any table; three trailing
-// columns carry the version: __duet_key (encoded primary key), __duet_begin, __duet_end (Infinity = live).
+// BOOLEAN Bool, text Utf8), so DuckDB or pandas read a segment as they would any table; trailing columns
+// carry the version: __duet_begin, __duet_end (Infinity = live), and __duet_key (the encoded key) only for
+// tables with a hidden row id; otherwise the key is re-encoded from the primary-key columns at load.
 import {
   Binary, Bool, DateDay, Decimal, Float64, Int32, Int64, RecordBatch, Table, TimestampMicrosecond, Utf8,
   makeData, type Data, type DataType,
 } from 'apache-arrow';
 import type { SqlType, Value } from '../../oltp/types.ts';
+import { keyTypes, type StoredTableDef } from '../../oltp/catalog.ts';
+import { encodeKey } from '../../oltp/keycodec.ts';
 import { getValue } from '../exec/batch.ts';
 import type { Vector } from '../exec/spec.ts';
 import { BlockBuilder, type Block } from './block.ts';
@@ -94,11 +97,12 @@ function vectorData(v: Vector, t: SqlType, n: number): Data {
 }
 
 /** One Arrow record batch per stable block. */
-export function blocksToArrow(names: readonly string[], types: readonly SqlType[], blocks: readonly Block[]): Table {
+export function blocksToArrow(def: StoredTableDef, blocks: readonly Block[]): Table {
+  const types = def.columns.map((c) => c.type);
   const batches = blocks.map((b) => {
     const cols: Record<string, Data> = {};
-    types.forEach((t, c) => (cols[names[c]!] = vectorData(b.columns[c]!, t, b.rows)));
-    cols[KEY_COLUMN] = makeData({ type: new Binary(), length: b.rows, nullCount: 0, valueOffsets: Int32Array.from(b.keys.offsets), data: b.keys.bytes });
+    types.forEach((t, c) => (cols[def.columns[c]!.name] = vectorData(b.columns[c]!, t, b.rows)));
+    if (def.hiddenRowId) cols[KEY_COLUMN] = makeData({ type: new Binary(), length: b.rows, nullCount: 0, valueOffsets: Int32Array.from(b.keys.offsets), data: b.keys.bytes });
     cols[BEGIN_COLUMN] = makeData({ type: new Float64(), length: b.rows, nullCount: 0, data: b.begin });
     cols[END_COLUMN] = makeData({ type: new Float64(), length: b.rows, nullCount: 0, data: b.end });
     return new RecordBatch(cols);
@@ -106,8 +110,10 @@ export function blocksToArrow(names: readonly string[], types: readonly SqlType[
   return new Table(batches);
 }
 
-/** Arrow batches (as read back from Parquet) -> stable blocks of the given column types. */
-export function arrowToBlocks(table: Table, types: readonly SqlType[]): Block[] {
+/** Arrow batches (as read back from Parquet) -> stable blocks of the table's column types. */
+export function arrowToBlocks(table: Table, def: StoredTableDef): Block[] {
+  const types = def.columns.map((c) => c.type);
+  const pkTypes = keyTypes(def);
   const out: Block[] = [];
   let builder = new BlockBuilder(types);
   const row: Value[] = new Array(types.length);
@@ -116,10 +122,11 @@ export function arrowToBlocks(table: Table, types: readonly SqlType[]): Block[] 
     const key = batch.getChild(KEY_COLUMN);
     const begin = batch.getChild(BEGIN_COLUMN)!.data[0]!.values as Float64Array;
     const end = batch.getChild(END_COLUMN)!.data[0]!.values as Float64Array;
-    if (!key) throw new Error(`column ${KEY_COLUMN} is missing`);
+    if (def.hiddenRowId && !key) throw new Error(`column ${KEY_COLUMN} is missing`);
     for (let i = 0; i < batch.numRows; i++) {
       for (let c = 0; c < cols.length; c++) row[c] = cols[c]!(i);
-      builder.appendRow(row, key.get(i) as Uint8Array, begin[i]!, end[i]!);
+      const k = key ? (key.get(i) as Uint8Array) : encodeKey(def.primaryKey.map((c) => row[c]!), pkTypes);
+      builder.appendRow(row, k, begin[i]!, end[i]!);
       if (builder.full) {
         out.push(builder.finish());
         builder = new BlockBuilder(types);

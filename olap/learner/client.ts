@@ -64,6 +64,7 @@ export class LearnerReplica {
   private readyResolve!: (m: Extract<FromLearner, { kind: 'ready' }>) => void;
   private readyReject: ((e: Error) => void) | undefined;
   private closedResolve: (() => void) | undefined;
+  private readonly appliedWaiters: { index: number; resolve: () => void }[] = [];
   rebuilds = 0;
   lastDamage: { file: string; reason: string } | undefined;
   /** Set when feeding failed for a reason other than compaction (the replica stops; status shows it). */
@@ -117,6 +118,7 @@ export class LearnerReplica {
       case 'applied':
         this.learnerIndex = m.appliedIndex;
         this.inflight = false;
+        this.wakeAppliedWaiters();
         this.pump();
         return;
       case 'closed':
@@ -205,6 +207,21 @@ export class LearnerReplica {
   /** Compacts and persists now (normally driven by the delta bound and the persist interval). */
   async compact(): Promise<void> {
     await this.request<'compacted'>({ kind: 'compact', id: this.nextId++ });
+  }
+
+  /** Resolves once the learner has applied log index `index` (what a read needs to see that commit). */
+  whenApplied(index: number): Promise<void> {
+    if (this.learnerIndex >= index) return Promise.resolve();
+    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
+  }
+
+  private wakeAppliedWaiters(): void {
+    let keep = 0;
+    for (const w of this.appliedWaiters) {
+      if (w.index <= this.learnerIndex) w.resolve();
+      else this.appliedWaiters[keep++] = w;
+    }
+    this.appliedWaiters.length = keep;
   }
 
   /** Waits until the learner applied the leader's current commit index. */

@@ -11,7 +11,7 @@ import { clearLearnerDir, loadLearner, saveLearner, SegmentDamage } from './pers
 export interface LearnerHostOptions extends LearnerOptions {
   /** Directory for Parquet segments and the manifest; undefined = memory only. */
   readonly dir?: string;
-  /** Longest time between persisting compactions while changes arrive. Default 5000. */
+  /** Longest time between persisting compactions while changes arrive. Default 30000. */
   readonly persistIntervalMs?: number;
 }
 
@@ -116,7 +116,7 @@ export class LearnerHost {
   }
 
   private maybePersist(): void {
-    const due = this.learner.deltaRows() >= this.learner.deltaRowsMax / 2 || performance.now() - this.lastPersistMs >= (this.options.persistIntervalMs ?? 5000);
+    const due = this.learner.deltaRows() >= this.learner.deltaRowsMax / 2 || performance.now() - this.lastPersistMs >= (this.options.persistIntervalMs ?? 30_000);
     if (due && this.learner.appliedIndex > this.lastPersistIndex) this.persist();
   }
 

@@ -3,8 +3,23 @@
 
 /** Immutable column of encoded keys: key i is bytes[offsets[i] .. offsets[i + 1]). */
 export interface KeyColumn {
-  readonly bytes: Uint8Array;
+  /** A Buffer view, so comparisons can use Buffer#compare with offsets (no subarray per compare). */
+  readonly bytes: Buffer;
   readonly offsets: Uint32Array;
+}
+
+export function keyColumn(bytes: Uint8Array, offsets: Uint32Array): KeyColumn {
+  return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offsets };
+}
+
+/** Order of key i of `a` and key j of `b` (memcmp), without allocating. */
+export function compareKeys(a: KeyColumn, i: number, b: KeyColumn, j: number): number {
+  return a.bytes.compare(b.bytes, b.offsets[j]!, b.offsets[j + 1]!, a.offsets[i]!, a.offsets[i + 1]!);
+}
+
+/** Order of key i of `a` and a standalone key. */
+export function compareKeyTo(a: KeyColumn, i: number, key: Uint8Array): number {
+  return a.bytes.compare(key, 0, key.length, a.offsets[i]!, a.offsets[i + 1]!);
 }
 
 export function keyCount(k: KeyColumn): number {
@@ -51,11 +66,11 @@ export class KeyColumnBuilder {
 
   /** A view of the keys appended so far (valid until the next append). */
   view(): KeyColumn {
-    return { bytes: this.bytes.subarray(0, this.byteLength), offsets: this.offsets.subarray(0, this.length + 1) };
+    return keyColumn(this.bytes.subarray(0, this.byteLength), this.offsets.subarray(0, this.length + 1));
   }
 
   build(): KeyColumn {
-    return { bytes: this.bytes.slice(0, this.byteLength), offsets: this.offsets.slice(0, this.length + 1) };
+    return keyColumn(this.bytes.slice(0, this.byteLength), this.offsets.slice(0, this.length + 1));
   }
 
   get bytesUsed(): number {

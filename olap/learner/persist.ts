@@ -5,7 +5,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
-import { parseCatalogValue, serializeCatalogValue } from '../../oltp/catalog.ts';
+import { parseCatalogValue, serializeCatalogValue, type StoredTableDef } from '../../oltp/catalog.ts';
+import type { Block } from './block.ts';
 import { crc32 } from '../../oltp/rowcodec.ts';
 import { assert } from '../../oltp/errors.ts';
 import { arrowToBlocks, blocksToArrow } from './arrow.ts';
@@ -90,7 +91,7 @@ export function saveLearner(dir: string, learner: Learner): SaveResult {
       continue;
     }
     const file = `t${t.def.id}-${learner.appliedIndex}.parquet`;
-    const bytes = toParquet(t.def.columns.map((c) => c.name), t.types, t.stable);
+    const bytes = toParquet(t.def, t.stable);
     writeDurably(join(dir, file), bytes);
     bytesWritten += bytes.length;
     filesWritten++;
@@ -108,8 +109,8 @@ export function saveLearner(dir: string, learner: Learner): SaveResult {
   return { bytesWritten, filesWritten, diskBytes: tables.reduce((n, t) => n + t.bytes, 0) };
 }
 
-export function toParquet(names: readonly string[], types: Parameters<typeof blocksToArrow>[1], blocks: Parameters<typeof blocksToArrow>[2]): Uint8Array {
-  const arrow = blocksToArrow(names, types, blocks);
+export function toParquet(def: StoredTableDef, blocks: readonly Block[]): Uint8Array {
+  const arrow = blocksToArrow(def, blocks);
   const wasm = WasmTable.fromIPCStream(tableToIPC(arrow, 'stream'));
   const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setStatisticsEnabled(EnabledStatistics.Chunk).setCreatedBy('duetdb learner').build();
   return writeParquet(wasm, props);
@@ -153,8 +154,18 @@ export function loadLearner(dir: string): RestoredState | undefined {
     if (crc32(bytes) !== t.crc) throw new SegmentDamage(t.file, 'checksum mismatch');
     const v = parseCatalogValue(t.def);
     assert(v.kind === 'table', 'manifest table entry is not a table');
-    const arrow = tableFromIPC(readParquet(bytes).intoIPCStream());
-    const blocks = arrowToBlocks(arrow, v.def.columns.map((c) => c.type));
+    let arrow: ReturnType<typeof tableFromIPC>;
+    try {
+      arrow = tableFromIPC(readParquet(bytes).intoIPCStream());
+    } catch (e) {
+      throw new SegmentDamage(t.file, `not readable as Parquet: ${(e as Error).message}`);
+    }
+    let blocks: Block[];
+    try {
+      blocks = arrowToBlocks(arrow, v.def);
+    } catch (e) {
+      throw new SegmentDamage(t.file, `unreadable: ${(e as Error).message}`);
+    }
     if (blocks.reduce((n, b) => n + b.rows, 0) !== t.rows) throw new SegmentDamage(t.file, 'row count differs from the manifest');
     tables.push({ def: v.def, createdTs: t.createdTs, columnsAt: t.columnsAt, blocks, changeCount: t.changeCount });
   }

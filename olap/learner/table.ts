@@ -6,7 +6,7 @@ import type { Row, SqlType, Value } from '../../oltp/types.ts';
 import { VectorBuilder, constantVector } from '../exec/batch.ts';
 import type { Batch, Vector } from '../exec/spec.ts';
 import { BLOCK_ROWS, BlockBuilder, TS_LIVE, blockBytes, vectorBytes, type Block } from './block.ts';
-import { KeyColumnBuilder, compareBytes, keyAt } from './keys.ts';
+import { KeyColumnBuilder, compareKeyTo, compareKeys, keyAt } from './keys.ts';
 import { zoneMayMatch, type ZonePredicate, zoneOf } from './zonemap.ts';
 
 export interface ScanRequest {
@@ -111,16 +111,12 @@ export class ColumnTable {
     // upper bound: first position whose key is greater than `key`
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareBytes(this.stableKey(mid), key) <= 0) lo = mid + 1;
+      if (compareKeyTo(this.stable[mid >> BLOCK_SHIFT]!.keys, mid & BLOCK_MASK, key) <= 0) lo = mid + 1;
       else hi = mid;
     }
     const last = lo - 1;
-    if (last < 0 || compareBytes(this.stableKey(last), key) !== 0) return -1;
+    if (last < 0 || compareKeyTo(this.stable[last >> BLOCK_SHIFT]!.keys, last & BLOCK_MASK, key) !== 0) return -1;
     return this.stable[last >> BLOCK_SHIFT]!.end[last & BLOCK_MASK] === TS_LIVE ? last : -1;
-  }
-
-  private stableKey(pos: number): Uint8Array {
-    return keyAt(this.stable[pos >> BLOCK_SHIFT]!.keys, pos & BLOCK_MASK);
   }
 
   // ---- reading ----
@@ -177,7 +173,7 @@ export class ColumnTable {
     const keys = this.deltaKeys.view();
     const order = Uint32Array.from({ length: this.deltaRows }, (_, i) => i);
     const begin = this.deltaBegin;
-    order.sort((a, b) => compareBytes(keyAt(keys, a), keyAt(keys, b)) || begin[a]! - begin[b]!);
+    order.sort((a, b) => compareKeys(keys, a, keys, b) || begin[a]! - begin[b]!);
     const out: Block[] = [];
     let builder = new BlockBuilder(this.types);
     let dropped = 0;
@@ -192,17 +188,15 @@ export class ColumnTable {
     let s = 0;
     let d = 0;
     while (s < this.stableRows || d < order.length) {
-      const sKey = s < this.stableRows ? this.stableKey(s) : undefined;
       const di = d < order.length ? order[d]! : -1;
-      const dKey = di >= 0 ? keyAt(keys, di) : undefined;
+      const blk = s < this.stableRows ? this.stable[s >> BLOCK_SHIFT]! : undefined;
+      const i = s & BLOCK_MASK;
       // on equal keys the stable versions are older (they were compacted before these delta versions began)
-      if (sKey !== undefined && (dKey === undefined || compareBytes(sKey, dKey) <= 0)) {
-        const blk = this.stable[s >> BLOCK_SHIFT]!;
-        const i = s & BLOCK_MASK;
-        emit(blk.columns, i, sKey, blk.begin[i]!, blk.end[i]!);
+      if (blk !== undefined && (di < 0 || compareKeys(blk.keys, i, keys, di) <= 0)) {
+        emit(blk.columns, i, keyAt(blk.keys, i), blk.begin[i]!, blk.end[i]!);
         s++;
       } else {
-        emit(delta, di, dKey!, begin[di]!, this.deltaEnd[di]!);
+        emit(delta, di, keyAt(keys, di), begin[di]!, this.deltaEnd[di]!);
         d++;
       }
     }

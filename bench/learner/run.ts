@@ -1,0 +1,228 @@
+// Columnar learner benchmark: commit-to-visible freshness (p50/p99) at 500 and 2,000 commits/s and at the
+// maximum sustained rate, OLTP commit throughput with the learner attached vs detached, and the footprint
+// (memory, Parquet bytes) of TPC-H lineitem vs DuckDB's own Parquet export of the same rows (ZSTD both).
+// Run: npx tsx bench/learner/run.ts [--seconds 4] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl]
+// Writes bench/results/learner.md and bench/results/learner.svg.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { RowStore } from '../../oltp/rowstore.ts';
+import { Types, type Row } from '../../oltp/types.ts';
+import type { NewTable, TableDef } from '../../oltp/api.ts';
+import { LearnerReplica } from '../../olap/learner/client.ts';
+import { groupedBarsSvg } from './svg.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const seconds = Number(arg('seconds', '4'));
+const lineitemPath = arg('lineitem', '/work/shared/data/tpch/sf0.01/lineitem.tbl');
+const sessions = 32;
+const resultsDir = join(import.meta.dirname, '..', 'results');
+const scratch = mkdtempSync(join(tmpdir(), 'duet-bench-learner-'));
+
+const progress = (msg: string): void => void process.stderr.write(`[learner bench] ${msg}\n`);
+const pkgVersion = (name: string): string => (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+
+const eventsTable: NewTable = {
+  name: 'events',
+  columns: [
+    { name: 'id', type: Types.integer, notNull: true },
+    { name: 'kind', type: Types.varchar(12), notNull: false },
+    { name: 'amount', type: Types.decimal(12, 2), notNull: false },
+    { name: 'note', type: Types.text, notNull: false },
+  ],
+  primaryKey: [0],
+};
+const KINDS = ['click', 'view', 'buy', 'refund'];
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+interface RunResult { rate: number; commits: number; p50Ms: number; p99Ms: number; maxMs: number; lagAtEndEntries: number }
+
+/**
+ * Commits single-row transactions from `sessions` concurrent sessions for `seconds`, paced at `ratePerS`
+ * (Infinity = as fast as they go). With a replica, records commit acknowledgement -> applied on the learner.
+ */
+async function commitRun(store: RowStore, t: TableDef, ratePerS: number, replica: LearnerReplica | undefined, idBase: number): Promise<RunResult> {
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  let issued = 0;
+  let done = 0;
+  const start = performance.now();
+  const endAt = start + seconds * 1000;
+  await Promise.all(Array.from({ length: sessions }, async () => {
+    for (;;) {
+      const i = issued++;
+      const due = start + (i * 1000) / ratePerS;
+      if (due >= endAt || performance.now() >= endAt) return;
+      const waitMs = due - performance.now();
+      if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
+      const txn = store.begin();
+      await txn.insert(t, [idBase + i, KINDS[i % 4]!, BigInt(i % 100000), `note ${i}`]);
+      await txn.commit();
+      done++;
+      if (replica) {
+        const ackMs = performance.now();
+        const index = store.stats.appliedIndex; // >= this commit's index (groups apply together)
+        pending.push(replica.whenApplied(index).then(() => void latencies.push(performance.now() - ackMs)));
+      }
+    }
+  }));
+  const elapsedS = (performance.now() - start) / 1000;
+  const lagAtEndEntries = replica ? (await replica.status()).lagEntries : 0;
+  await Promise.all(pending);
+  const sorted = Float64Array.from(latencies).sort();
+  return { rate: done / elapsedS, commits: done, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted.at(-1) ?? NaN, lagAtEndEntries };
+}
+
+async function openEvents(name: string): Promise<{ store: RowStore; t: TableDef }> {
+  const store = await RowStore.open(join(scratch, name));
+  const txn = store.begin();
+  const t = await txn.createTable(eventsTable);
+  await txn.commit();
+  return { store, t };
+}
+
+async function freshness(): Promise<{ label: string; r: RunResult }[]> {
+  const out: { label: string; r: RunResult }[] = [];
+  for (const [label, rate] of [['500/s', 500], ['2,000/s', 2000], ['max', Infinity]] as const) {
+    const { store, t } = await openEvents(`fresh-${out.length}`);
+    const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`) });
+    progress(`freshness at ${label} for ${seconds}s ...`);
+    const r = await commitRun(store, t, rate, replica, 0);
+    progress(`  ${r.rate.toFixed(0)} commits/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
+    out.push({ label, r });
+    await replica.close();
+    await store.close();
+  }
+  return out;
+}
+
+async function interference(): Promise<{ detached: number[]; attached: number[] }> {
+  const detached: number[] = [];
+  const attached: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (const withLearner of [false, true]) {
+      const { store, t } = await openEvents(`oltp-${round}-${withLearner}`);
+      const replica = withLearner ? await LearnerReplica.start(store, { dir: join(scratch, `oltp-learner-${round}`) }) : undefined;
+      progress(`OLTP throughput, learner ${withLearner ? 'attached' : 'detached'} (round ${round + 1}/2) ...`);
+      const r = await commitRun(store, t, Infinity, undefined, 0);
+      progress(`  ${r.rate.toFixed(0)} commits/s`);
+      (withLearner ? attached : detached).push(r.rate);
+      await replica?.close();
+      await store.close();
+    }
+  }
+  return { detached, attached };
+}
+
+const lineitemColumns: [string, typeof Types.integer][] = [
+  ['l_orderkey', Types.integer], ['l_partkey', Types.integer], ['l_suppkey', Types.integer], ['l_linenumber', Types.integer],
+  ['l_quantity', Types.decimal(15, 2)], ['l_extendedprice', Types.decimal(15, 2)], ['l_discount', Types.decimal(15, 2)], ['l_tax', Types.decimal(15, 2)],
+  ['l_returnflag', Types.varchar(1)], ['l_linestatus', Types.varchar(1)], ['l_shipdate', Types.date], ['l_commitdate', Types.date], ['l_receiptdate', Types.date],
+  ['l_shipinstruct', Types.varchar(25)], ['l_shipmode', Types.varchar(10)], ['l_comment', Types.varchar(44)],
+];
+
+function parseLineitem(line: string): Row {
+  const f = line.split('|');
+  return lineitemColumns.map(([, type], i) => {
+    const s = f[i]!;
+    if (type.id === 'integer') return Number(s);
+    if (type.id === 'decimal') return BigInt(s.replace('.', ''));
+    if (type.id === 'date') return Date.parse(`${s}T00:00:00Z`) / 86_400_000;
+    return s;
+  });
+}
+
+interface Footprint { rows: number; memoryBytes: number; learnerParquetBytes: number; duckdbParquetBytes: number; loadS: number }
+
+async function footprint(): Promise<Footprint> {
+  progress(`footprint: loading ${lineitemPath} ...`);
+  const lines = readFileSync(lineitemPath, 'utf8').split('\n').filter((l) => l.length > 0);
+  const store = await RowStore.open(join(scratch, 'lineitem'));
+  const learnerDir = join(scratch, 'lineitem-learner');
+  const replica = await LearnerReplica.start(store, { dir: learnerDir, deltaRowsMax: 1 << 20 });
+  let txn = store.begin();
+  const t = await txn.createTable({ name: 'lineitem', columns: lineitemColumns.map(([name, type]) => ({ name, type, notNull: true })), primaryKey: [0, 3] });
+  await txn.commit();
+  const start = performance.now();
+  for (let i = 0; i < lines.length; i += 2000) {
+    txn = store.begin();
+    for (const line of lines.slice(i, i + 2000)) await txn.insert(t, parseLineitem(line));
+    await txn.commit();
+    if ((i / 2000) % 10 === 0) progress(`  ${i} / ${lines.length} rows`);
+  }
+  await replica.caughtUp();
+  await replica.compact();
+  const loadS = (performance.now() - start) / 1000;
+  const status = await replica.status();
+  const table = status.tables.find((x) => x.name === 'lineitem')!;
+  await replica.close();
+  await store.close();
+  progress('footprint: DuckDB Parquet export (ZSTD) ...');
+  const duck = await (await DuckDBInstance.create(':memory:')).connect();
+  const cols = lineitemColumns.map(([n, type]) => `'${n}': '${type.id === 'decimal' ? 'DECIMAL(15,2)' : type.id === 'date' ? 'DATE' : type.id === 'integer' ? 'INTEGER' : 'VARCHAR'}'`).join(', ');
+  const out = join(scratch, 'duckdb-lineitem.parquet');
+  await duck.run(`COPY (SELECT * FROM read_csv('${lineitemPath}', delim='|', header=false, columns={${cols}})) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`);
+  duck.closeSync();
+  return { rows: lines.length, memoryBytes: table.memoryBytes, learnerParquetBytes: status.diskBytes, duckdbParquetBytes: statSync(out).size, loadS };
+}
+
+async function main(): Promise<void> {
+  const fresh = await freshness();
+  const oltp = await interference();
+  const foot = await footprint();
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const overheadPct = (1 - mean(oltp.attached) / mean(oltp.detached)) * 100;
+  const md = [
+    '# Columnar learner benchmark',
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, shared with other engineers' work.`,
+    `Engines: duetdb row store (classic-level ${pkgVersion('classic-level')}), learner in a worker thread (apache-arrow ${pkgVersion('apache-arrow')}, parquet-wasm ${pkgVersion('parquet-wasm')}), DuckDB ${pkgVersion('@duckdb/node-api')}.`,
+    `Command: \`npx tsx bench/learner/run.ts --seconds ${seconds}\`; ${sessions} sessions each committing single-row durable insert transactions, ${seconds} s per run.`,
+    '',
+    '## Freshness: commit acknowledged → applied on the learner (visible to a learner read)',
+    '',
+    '| target rate | achieved commits/s | commits | p50 ms | p99 ms | max ms | goal |',
+    '|---|---|---|---|---|---|---|',
+    ...fresh.map(({ label, r }) => `| ${label} | ${r.rate.toFixed(0)} | ${r.commits} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.maxMs.toFixed(1)} | ${label === '2,000/s' ? `p99 < 50 ms: ${r.p99Ms < 50 ? 'met' : 'missed'}` : ''} |`),
+    '',
+    '## OLTP interference: commit throughput with the learner attached vs detached',
+    '',
+    '| learner | commits/s per round | mean |',
+    '|---|---|---|',
+    `| detached | ${oltp.detached.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp.detached).toFixed(0)} |`,
+    `| attached | ${oltp.attached.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp.attached).toFixed(0)} |`,
+    '',
+    `Attached is ${overheadPct.toFixed(1)}% lower (goal ≤ 10%: ${overheadPct <= 10 ? 'met' : 'missed'}). Two cores serve both the commit path and the learner worker here.`,
+    '',
+    `## Footprint: TPC-H lineitem (${foot.rows} rows, ${lineitemPath})`,
+    '',
+    '| | bytes | per row | vs DuckDB Parquet |',
+    '|---|---|---|---|',
+    `| learner Parquet (ZSTD, incl. key/begin/end columns) | ${foot.learnerParquetBytes} | ${(foot.learnerParquetBytes / foot.rows).toFixed(1)} | ${(foot.learnerParquetBytes / foot.duckdbParquetBytes).toFixed(2)}x |`,
+    `| DuckDB COPY TO Parquet (ZSTD) | ${foot.duckdbParquetBytes} | ${(foot.duckdbParquetBytes / foot.rows).toFixed(1)} | 1.00x |`,
+    `| learner memory (stable blocks, estimated strings) | ${foot.memoryBytes} | ${(foot.memoryBytes / foot.rows).toFixed(1)} | |`,
+    '',
+    `Parquet goal within 1.3x of DuckDB: ${foot.learnerParquetBytes / foot.duckdbParquetBytes <= 1.3 ? 'met' : 'missed'}. Load through the row store + learner catch-up + compaction: ${foot.loadS.toFixed(1)} s.`,
+    '',
+  ].join('\n');
+  writeFileSync(join(resultsDir, 'learner.md'), md);
+  const svg = groupedBarsSvg('duetdb columnar learner', [
+    ...fresh.map(({ label, r }) => ({ label: `freshness ${label}`, bars: [{ name: 'p50', value: r.p50Ms, unit: 'ms' }, { name: 'p99', value: r.p99Ms, unit: 'ms' }] })),
+    { label: 'commits/s (÷100)', bars: [{ name: 'detached', value: mean(oltp.detached) / 100, unit: '×100/s' }, { name: 'attached', value: mean(oltp.attached) / 100, unit: '×100/s' }] },
+    { label: 'lineitem Parquet MiB', bars: [{ name: 'learner', value: foot.learnerParquetBytes / 2 ** 20, unit: 'MiB' }, { name: 'DuckDB', value: foot.duckdbParquetBytes / 2 ** 20, unit: 'MiB' }] },
+  ], { value: 50, label: 'p99 goal 50 ms' });
+  writeFileSync(join(resultsDir, 'learner.svg'), svg);
+  process.stdout.write(md);
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+await main();
