@@ -439,11 +439,17 @@ function cacheKey(e: Expr): string {
   return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
+// Plans reused from the plan cache hit by object identity first, without serializing the expression.
+const vectorByObject = new WeakMap<Expr, VectorKernel>();
+const selectByObject = new WeakMap<Expr, SelectKernel>();
+
 /** A kernel computing `e` for every live row into a vector aligned with the batch's physical rows. */
 export function compileVector(e: Expr): VectorKernel {
+  const byObject = vectorByObject.get(e);
+  if (byObject !== undefined) return byObject;
   const key = cacheKey(e);
   const hit = vectorCache.get(key);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) { vectorByObject.set(e, hit); return hit; }
   const g = new Gen();
   const body: string[] = [];
   const r = emit(g, body, e);
@@ -470,14 +476,17 @@ export function compileVector(e: Expr): VectorKernel {
   const kernel = new Function('K', 'H', src)(g.K, H) as VectorKernel;
   if (vectorCache.size >= KERNEL_CACHE_MAX) vectorCache.clear();
   vectorCache.set(key, kernel);
+  vectorByObject.set(e, kernel);
   return kernel;
 }
 
 /** A kernel returning the live rows where predicate `e` is TRUE. */
 export function compileSelect(e: Expr): SelectKernel {
+  const byObject = selectByObject.get(e);
+  if (byObject !== undefined) return byObject;
   const key = cacheKey(e);
   const hit = selectCache.get(key);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) { selectByObject.set(e, hit); return hit; }
   const g = new Gen();
   const body: string[] = [];
   const r = emit(g, body, e);
@@ -497,6 +506,7 @@ export function compileSelect(e: Expr): SelectKernel {
   const kernel = new Function('K', 'H', src)(g.K, H) as SelectKernel;
   if (selectCache.size >= KERNEL_CACHE_MAX) selectCache.clear();
   selectCache.set(key, kernel);
+  selectByObject.set(e, kernel);
   return kernel;
 }
 
