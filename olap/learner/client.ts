@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { RowStore } from '../../oltp/rowstore.ts';
 import { DuetError, SqlState, assert } from '../../oltp/errors.ts';
 import { readLogRange, RESUME_POINT_COMPACTED, firstLogIndex } from '../../cdc/log.ts';
-import type { Batch } from '../exec/spec.ts';
+import type { Batch, Expr } from '../exec/spec.ts';
 import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
 import { LearnerHost, type LearnerHostOptions } from './host.ts';
 import { snapshotMessages } from './snapshot.ts';
@@ -26,6 +26,9 @@ export interface LearnerReadOptions {
   readonly mode?: 'consistent' | 'bounded';
   readonly columns?: readonly number[];
   readonly zone?: readonly ZonePredicate[];
+  /** Columns by name and a filter whose simple conjuncts prune blocks (what a ScanNode carries). */
+  readonly columnNames?: readonly string[];
+  readonly filter?: Expr;
 }
 
 export interface LearnerReadResult {
@@ -199,7 +202,7 @@ export class LearnerReplica {
     const ts = options.ts ?? (mode === 'consistent' ? this.store.stats.appliedTs : undefined);
     const minIndex = mode === 'consistent' ? leaderIndex : 0;
     const lagMs = this.lagMs();
-    const m = await this.request<'scanned'>({ kind: 'scan', id: this.nextId++, table, ts, minIndex, ...(options.columns ? { columns: options.columns } : {}), ...(options.zone ? { zone: options.zone } : {}) });
+    const m = await this.request<'scanned'>({ kind: 'scan', id: this.nextId++, table, ts, minIndex, ...(options.columns ? { columns: options.columns } : {}), ...(options.zone ? { zone: options.zone } : {}), ...(options.columnNames ? { columnNames: options.columnNames } : {}), ...(options.filter ? { filter: options.filter } : {}) });
     const staleEntries = Math.max(0, leaderIndex - m.appliedIndex);
     return { batches: m.batches, ts: m.ts, staleEntries, staleMs: staleEntries === 0 ? 0 : lagMs, blocksPruned: m.blocksPruned, blocksScanned: m.blocksScanned };
   }

@@ -2,7 +2,9 @@
 // Runs inside the learner's worker thread (worker.ts) or in-process (tests); never on the commit path.
 import { parseCatalogValue } from '../../oltp/catalog.ts';
 import type { StoredTableDef } from '../../oltp/catalog.ts';
-import { DuetError } from '../../oltp/errors.ts';
+import { DuetError, SqlState } from '../../oltp/errors.ts';
+import type { ScanRequest } from './table.ts';
+import { zonePredicatesOf } from './zonemap.ts';
 import type { Row } from '../../oltp/types.ts';
 import { Learner, type LearnerOptions } from './learner.ts';
 import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
@@ -106,13 +108,31 @@ export class LearnerHost {
       const ts = msg.ts ?? this.learner.appliedTs;
       try {
         const counters = { blocksScanned: 0, blocksPruned: 0 };
-        const req = { ...(msg.columns ? { columns: msg.columns } : {}), ...(msg.zone ? { zone: msg.zone } : {}) };
+        const req = this.scanRequest(msg);
         const batches = this.learner.scan(msg.table, ts, req, counters);
         this.send({ kind: 'scanned', id: msg.id, ts, appliedIndex: this.learner.appliedIndex, batches, ...counters });
       } catch (e) {
         this.send({ kind: 'error', id: msg.id, ...(e instanceof DuetError ? { code: e.code } : {}), message: (e as Error).message });
       }
     }
+  }
+
+  /** Column ordinals and zone predicates of a scan message (names and a filter resolved here, on the learner). */
+  private scanRequest(msg: Extract<ToLearner, { kind: 'scan' }>): ScanRequest {
+    let columns = msg.columns;
+    const zone = [...(msg.zone ?? [])];
+    if (msg.columnNames) {
+      const def = this.learner.tableByName(msg.table)?.def;
+      if (!def) throw new DuetError(SqlState.undefinedTable, `relation "${msg.table}" does not exist on the columnar replica`);
+      columns = msg.columnNames.map((n) => {
+        const i = def.columns.findIndex((c) => c.name === n);
+        if (i < 0) throw new DuetError(SqlState.undefinedColumn, `column "${n}" of relation "${msg.table}" does not exist on the columnar replica`);
+        return i;
+      });
+      const cols = columns;
+      zone.push(...zonePredicatesOf(msg.filter, (out) => cols[out] ?? -1, def.columns.map((c) => c.type)));
+    }
+    return { ...(columns ? { columns } : {}), ...(zone.length > 0 ? { zone } : {}) };
   }
 
   private maybePersist(): void {

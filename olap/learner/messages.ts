@@ -1,7 +1,7 @@
 // The message interface between the leader side (row store + feeder) and a columnar learner. A worker
 // thread serves it in the embedded default; a separate process (`duet node --learner`) can serve the same
 // messages over a socket. Every message is structured-clonable plain data.
-import type { Batch } from '../exec/spec.ts';
+import type { Batch, Expr } from '../exec/spec.ts';
 import type { TableStatus } from './learner.ts';
 import type { ZonePredicate } from './zonemap.ts';
 
@@ -14,7 +14,14 @@ export type ToLearner =
   | { readonly kind: 'snapshotRows'; readonly tableId: number; readonly keys: readonly Uint8Array[]; readonly rows: readonly (readonly unknown[])[] }
   | { readonly kind: 'snapshotEnd' }
   /** ts undefined = the learner's own applied timestamp (bounded staleness). Answered once minIndex is applied. */
-  | { readonly kind: 'scan'; readonly id: number; readonly table: string; readonly ts: number | undefined; readonly minIndex: number; readonly columns?: readonly number[]; readonly zone?: readonly ZonePredicate[] }
+  | {
+      readonly kind: 'scan'; readonly id: number; readonly table: string; readonly ts: number | undefined; readonly minIndex: number;
+      readonly columns?: readonly number[]; readonly zone?: readonly ZonePredicate[];
+      /** Columns by name (a ScanNode's output), resolved against the schema the read sees. */
+      readonly columnNames?: readonly string[];
+      /** A ScanNode filter over the named columns: its simple conjuncts become zone predicates. */
+      readonly filter?: Expr;
+    }
   | { readonly kind: 'compact'; readonly id: number }
   | { readonly kind: 'status'; readonly id: number }
   | { readonly kind: 'close' };
