@@ -98,7 +98,9 @@ function jsonValue(value: Value, type: SqlType): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return String(value);
   // DECIMALs are written as exact JSON numbers (not through a double), dates and timestamps as strings.
+  // The engine hands DECIMALs out either as scaled bigints (oltp/types.ts) or as their decimal text.
   if (typeof value === 'bigint') return pgText(value, type) ?? 'null';
+  if (typeof value === 'string' && type.id === 'decimal' && /^-?\d+(\.\d+)?$/.test(value)) return value;
   if (typeof value === 'number' && (type.id === 'date' || type.id === 'timestamp')) return JSON.stringify(pgText(value, type));
   if (typeof value === 'number' && !Number.isFinite(value)) return JSON.stringify(pgText(value, type));
   return JSON.stringify(value);

@@ -53,10 +53,10 @@ describe('renderResult', () => {
   it('prints JSON with exact decimals, booleans and dates', () => {
     const json = renderResult({
       columns: [{ name: 'd', type: Types.decimal(20, 3) }, { name: 'b', type: Types.boolean }, { name: 'day', type: Types.date }, { name: 'n', type: Types.text }],
-      rows: [[12345678901234567890n, true, 19723, null]],
-      command: 'SELECT 1',
+      rows: [[12345678901234567890n, true, 19723, null], ['-0.500', false, 0, 'x']],
+      command: 'SELECT 2',
     }, 'json');
-    expect(json).toBe('[{"d":12345678901234567.890,"b":true,"day":"2024-01-01","n":null}]\n');
+    expect(json).toBe('[{"d":12345678901234567.890,"b":true,"day":"2024-01-01","n":null},{"d":-0.500,"b":false,"day":"1970-01-01","n":"x"}]\n');
   });
 });
 
