@@ -300,7 +300,13 @@ export class RowStore implements RowStoreApi, TxnHost {
       // Each loop writes one group; commits that queue meanwhile form the next group.
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, groupMax);
-        await this.exclusive(() => this.commitGroup(group));
+        await this.exclusive(() => this.commitGroup(group)).catch((e: unknown) => {
+          // Building or applying the group failed (damaged data under a latest key, a bug): the in-memory
+          // sequencing state may be ahead of the disk, so stop accepting commits instead of guessing.
+          this.failure = e;
+          const err = e instanceof DuetError ? e : storageError(this.dir, e);
+          for (const p of group) p.reject(err); // a no-op for promises already settled
+        });
       }
     } finally {
       this.flushing = false;

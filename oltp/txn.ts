@@ -415,7 +415,8 @@ export class Transaction implements Txn {
       return { commitTs: this.readTs };
     }
     try {
-      const commitTs = await this.host.submitCommit(this, this.buildLogWrites());
+      const writes = this.buildLogWrites();
+      const commitTs = await this.host.submitCommit(this, writes);
       this.finish('committed');
       return { commitTs };
     } catch (e) {

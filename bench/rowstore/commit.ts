@@ -1,11 +1,12 @@
 // Row-store benchmark: durable single-row insert transactions (1/16/64 sessions) and primary-key point
 // reads through the Txn API, each against better-sqlite3 (the anchor) measured in the same run.
-// Run: npx tsx bench/rowstore/commit.ts [--seconds 3] [--rows 100000]
+// Run: npx tsx bench/rowstore/commit.ts [--seconds 6] [--rounds 3] [--rows 100000] [--reads 300000]
 // Writes bench/results/rowstore.md and bench/results/rowstore.svg.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import type { TableDef } from '../../oltp/api.ts';
 import { RowStore } from '../../oltp/rowstore.ts';
 import { Types } from '../../oltp/types.ts';
 import { barChartSvg } from './svg.ts';
@@ -30,7 +31,8 @@ const arg = (name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const seconds = arg('seconds', 3);
+const seconds = arg('seconds', 6);
+const rounds = arg('rounds', 3);
 const readRows = arg('rows', 100_000);
 const readsPerRun = arg('reads', 300_000);
 const resultsDir = join(import.meta.dirname, '..', 'results');
@@ -54,30 +56,36 @@ const itemsTable = {
 };
 const payload = 'x'.repeat(100);
 
-/** Durable single-row insert transactions from `sessions` concurrent sessions for `seconds`. */
-async function duetCommits(sessions: number): Promise<number> {
-  const dir = join(scratch, `commit-${sessions}`);
-  const store = await RowStore.open(dir);
+interface CommitTarget {
+  store: RowStore;
+  table: TableDef;
+  nextId: number;
+}
+
+async function openCommitTarget(sessions: number): Promise<CommitTarget> {
+  const store = await RowStore.open(join(scratch, `commit-${sessions}`));
   const setup = store.begin();
-  const t = await setup.createTable(itemsTable);
+  const table = await setup.createTable(itemsTable);
   await setup.commit();
-  let next = 0;
+  return { store, table, nextId: 0 };
+}
+
+/** Durable single-row insert transactions from `sessions` concurrent sessions for `runSeconds`. */
+async function duetCommits(target: CommitTarget, sessions: number, runSeconds: number): Promise<number> {
   let done = 0;
-  const endAt = performance.now() + seconds * 1000;
   const startAt = performance.now();
+  const endAt = startAt + runSeconds * 1000;
   await Promise.all(
     Array.from({ length: sessions }, async () => {
       while (performance.now() < endAt) {
-        const txn = store.begin();
-        await txn.insert(t, [next++, payload]);
+        const txn = target.store.begin();
+        await txn.insert(target.table, [target.nextId++, payload]);
         await txn.commit();
         done++;
       }
     }),
   );
-  const rate = done / ((performance.now() - startAt) / 1000);
-  await store.close();
-  return rate;
+  return done / ((performance.now() - startAt) / 1000);
 }
 
 function sqliteDb(name: string): SqliteDb {
@@ -89,17 +97,19 @@ function sqliteDb(name: string): SqliteDb {
 }
 
 /** SQLite autocommit inserts, each commit synced (WAL, synchronous=FULL). One connection: SQLite serializes writers anyway. */
-function sqliteCommits(): number {
-  const db = sqliteDb('commit.sqlite');
+function sqliteCommits(db: SqliteDb, runSeconds: number, firstId: number): number {
   const insert = db.prepare('INSERT INTO items (id, payload) VALUES (?, ?)');
   let done = 0;
   const startAt = performance.now();
-  const endAt = startAt + seconds * 1000;
-  while (performance.now() < endAt) insert.run(done++, payload);
-  const rate = done / ((performance.now() - startAt) / 1000);
-  db.close();
-  return rate;
+  const endAt = startAt + runSeconds * 1000;
+  while (performance.now() < endAt) insert.run(firstId + done++, payload);
+  return done / ((performance.now() - startAt) / 1000);
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 function shuffledIds(n: number, count: number): Int32Array {
   const ids = new Int32Array(count);
@@ -120,7 +130,7 @@ async function duetReads(): Promise<{ inTxn: number; perTxn: number }> {
   const ids = shuffledIds(readRows, readsPerRun);
   // warm-up (JIT, LevelDB block cache)
   const warm = store.begin();
-  for (let i = 0; i < 20_000; i++) warm.get(t, [ids[i]!]);
+  for (let i = 0; i < Math.min(20_000, ids.length); i++) warm.get(t, [ids[i]!]);
   warm.rollback();
 
   const txn = store.begin();
@@ -151,7 +161,7 @@ function sqliteReads(): number {
   })();
   const select = db.prepare('SELECT id, payload FROM items WHERE id = ?').raw();
   const ids = shuffledIds(readRows, readsPerRun);
-  for (let i = 0; i < 20_000; i++) select.get(ids[i]);
+  for (let i = 0; i < Math.min(20_000, ids.length); i++) select.get(ids[i]);
   const startAt = performance.now();
   let found = 0;
   for (let i = 0; i < ids.length; i++) if (select.get(ids[i])) found++;
@@ -166,16 +176,29 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 async function main(): Promise<void> {
   const started = new Date();
   progress(`scratch dir ${scratch}; ${seconds}s per commit run, ${readRows} rows / ${readsPerRun} reads for point reads`);
-  progress('SQLite durable commits...');
-  const sqliteCommit = sqliteCommits();
-  progress(`  SQLite: ${fmt(sqliteCommit)} commits/s`);
-  const commitRows: { sessions: number; duet: number }[] = [];
-  for (const sessions of [1, 16, 64]) {
-    progress(`duetdb durable commits, ${sessions} sessions...`);
-    const duet = await duetCommits(sessions);
-    commitRows.push({ sessions, duet });
-    progress(`  duetdb ${sessions} sessions: ${fmt(duet)} commits/s (${(duet / sqliteCommit).toFixed(2)}x SQLite)`);
+  // fsync latency on a shared machine drifts by several x within seconds: measure SQLite and every duetdb
+  // configuration in interleaved rounds and compare within each round (ratio = median of per-round ratios).
+  const sqlite = sqliteDb('commit.sqlite');
+  const sessionCounts = [1, 16, 64];
+  const targets = new Map<number, CommitTarget>();
+  for (const n of sessionCounts) targets.set(n, await openCommitTarget(n));
+  const perRound: { sqlite: number; duet: Map<number, number> }[] = [];
+  const runSeconds = seconds / rounds;
+  for (let round = 1; round <= rounds; round++) {
+    const sqliteRate = sqliteCommits(sqlite, runSeconds, round * 10_000_000);
+    const duet = new Map<number, number>();
+    for (const n of sessionCounts) duet.set(n, await duetCommits(targets.get(n)!, n, runSeconds));
+    perRound.push({ sqlite: sqliteRate, duet });
+    progress(`round ${round}/${rounds}: SQLite ${fmt(sqliteRate)} commits/s; duetdb ${sessionCounts.map((n) => `${n} sessions ${fmt(duet.get(n)!)} (${(duet.get(n)! / sqliteRate).toFixed(1)}x)`).join(', ')}`);
   }
+  sqlite.close();
+  for (const t of targets.values()) await t.store.close();
+  const sqliteCommit = median(perRound.map((r) => r.sqlite));
+  const commitRows = sessionCounts.map((sessions) => ({
+    sessions,
+    duet: median(perRound.map((r) => r.duet.get(sessions)!)),
+    ratio: median(perRound.map((r) => r.duet.get(sessions)! / r.sqlite)),
+  }));
   progress('point reads: SQLite...');
   const sqliteRead = sqliteReads();
   progress(`  SQLite: ${fmt(sqliteRead)} reads/s`);
@@ -186,24 +209,32 @@ async function main(): Promise<void> {
   const cpu = cpus();
   const machine = `${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, Node ${process.version}, ${process.platform}`;
   const versions = `duetdb row store on classic-level ${pkgVersion('classic-level')}; better-sqlite3 ${pkgVersion('better-sqlite3')} (SQLite ${(new Database(':memory:').prepare('select sqlite_version() v').get() as { v: string }).v})`;
-  const commit64 = commitRows.find((r) => r.sessions === 64)!.duet;
+  const ratio64 = commitRows.find((r) => r.sessions === 64)!.ratio;
   const md = [
     '# Row store benchmark',
     '',
-    `Run ${started.toISOString()} with \`npx tsx bench/rowstore/commit.ts --seconds ${seconds} --rows ${readRows} --reads ${readsPerRun}\`.`,
+    `Run ${started.toISOString()} with \`npx tsx bench/rowstore/commit.ts --seconds ${seconds} --rounds ${rounds} --rows ${readRows} --reads ${readsPerRun}\`.`,
     '',
     `- Machine: ${machine}`,
     `- Versions: ${versions}`,
-    `- Data: rows of (integer id, 100-character text); commit runs last ${seconds} s each; point reads over ${fmt(readRows)} rows, ${fmt(readsPerRun)} random keys.`,
+    `- Data: rows of (integer id, 100-character text); commit runs: ${seconds} s per configuration in total; point reads over ${fmt(readRows)} rows, ${fmt(readsPerRun)} random keys.`,
     '- Durability: duetdb commits return after a synced LevelDB batch (group commit); SQLite runs WAL with synchronous=FULL, autocommit, one connection (SQLite serializes writers, so more connections do not add commit throughput).',
     '',
     '## Durable single-row insert transactions',
     '',
+    `${rounds} interleaved rounds of ${runSeconds.toFixed(1)} s per configuration; medians over rounds, ratio = median of the per-round ratios.`,
+    '',
     '| sessions | duetdb commits/s | SQLite commits/s | ratio |',
     '|---:|---:|---:|---:|',
-    ...commitRows.map((r) => `| ${r.sessions} | ${fmt(r.duet)} | ${fmt(sqliteCommit)} | ${(r.duet / sqliteCommit).toFixed(2)}x |`),
+    ...commitRows.map((r) => `| ${r.sessions} | ${fmt(r.duet)} | ${fmt(sqliteCommit)} | ${r.ratio.toFixed(2)}x |`),
     '',
-    `Goal: at 64 sessions at least 10x SQLite: ${commit64 / sqliteCommit >= 10 ? 'met' : 'not met'} (${(commit64 / sqliteCommit).toFixed(1)}x).`,
+    'Per round (commits/s):',
+    '',
+    '| round | SQLite | duetdb 1 | duetdb 16 | duetdb 64 |',
+    '|---:|---:|---:|---:|---:|',
+    ...perRound.map((r, i) => `| ${i + 1} | ${fmt(r.sqlite)} | ${sessionCounts.map((n) => fmt(r.duet.get(n)!)).join(' | ')} |`),
+    '',
+    `Goal: at 64 sessions at least 10x SQLite: ${ratio64 >= 10 ? 'met' : 'not met'} (${ratio64.toFixed(1)}x).`,
     '',
     '## Point reads by primary key',
     '',
@@ -223,7 +254,7 @@ async function main(): Promise<void> {
   writeFileSync(
     join(resultsDir, 'rowstore.svg'),
     barChartSvg('duetdb row store vs SQLite (ratio, higher is better)', [
-      ...commitRows.map((r) => ({ label: `commits, ${r.sessions} sessions`, value: r.duet / sqliteCommit })),
+      ...commitRows.map((r) => ({ label: `commits, ${r.sessions} sessions`, value: r.ratio })),
       { label: 'point reads (in txn)', value: duetRead.inTxn / sqliteRead },
       { label: 'point reads (txn per read)', value: duetRead.perTxn / sqliteRead },
     ]),
