@@ -8,13 +8,14 @@ import type { Value } from '../../oltp/types.ts';
 import type { QueryResult, WireEngine, WireSession } from '../engine.ts';
 import { ClientSettings, reportedDefaults, runBuiltin, type BuiltinOutcome } from './builtins.ts';
 import { answerCatalogQuery } from './catalog.ts';
-import { CopyParser, formatCopyLine, parseCopy, type CopyStatement } from './copy.ts';
+import { parseCopy } from './copy.ts';
+import { runCopy, type CopyIo } from './copy-protocol.ts';
 import { BodyReader, FrameReader, MessageWriter, protocolError, protocolViolation, type Frame } from './framing.ts';
 import * as msg from './messages.ts';
 import { ScramExchange, type ScramSecret } from './scram.ts';
 import { splitStatements } from './split.ts';
 import { runStopgap } from './stopgaps.ts';
-import { formatBinary, formatText, Oid, parseBinaryParam, parseTextParam } from './values.ts';
+import { Oid, parseBinaryParam, parseTextParam } from './values.ts';
 
 export interface ConnectionLimits {
   /** Largest message accepted; a bigger one closes the connection (08P01). */
@@ -300,7 +301,7 @@ export class Connection {
     for (const statement of statements) {
       try {
         const copy = parseCopy(statement.text);
-        if (copy) await this.copy(copy);
+        if (copy) await runCopy(this.copyIo, copy);
         else {
           const result = await this.runStatement(statement.text, []);
           await this.sendResult(result, [], true, 0);
@@ -384,22 +385,7 @@ export class Connection {
     const columns = result.columns;
     const batchBytes = this.host.limits.outputBytesBatch;
     for (let i = from; i < end; i++) {
-      const row = result.rows[i]!;
-      const w = this.out.begin('D').int16(columns.length);
-      for (let c = 0; c < columns.length; c++) {
-        const type = columns[c]!.type;
-        const value = row[c] ?? null;
-        if (msg.formatFor(formats, c) === 1) {
-          const b = formatBinary(value, type);
-          if (b === null) w.int32(-1);
-          else w.int32(b.length).bytes(b);
-        } else {
-          const s = formatText(value, type);
-          if (s === null) w.int32(-1);
-          else w.lengthString(s);
-        }
-      }
-      w.end();
+      msg.writeDataRow(this.out, result.rows[i]!, columns, formats);
       // Respect the socket: never build more than a batch ahead of what the client has taken.
       if (this.out.byteLength >= batchBytes) await this.flush();
     }
@@ -531,78 +517,16 @@ export class Connection {
     this.out.empty('3');
   }
 
-  // ------------------------------------------------------------------ COPY
-
-  private async copy(statement: CopyStatement): Promise<void> {
-    if (statement.direction === 'to') return this.copyOut(statement);
-    if (this.session!.failed) {
-      throw new DuetError(SqlState.inFailedTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
-    }
-    const columnCount = statement.columns?.length ?? this.session!.listTables().find((t) => t.name === statement.table)?.columns.length ?? 0;
-    msg.writeCopyResponse(this.out, 'G', columnCount);
-    await this.flush();
-    const state = { finished: false };
-    try {
-      const count = await this.session!.copyFrom(statement.table!, statement.columns, this.copyBatches(statement, state));
-      if (!state.finished) throw new DuetError(SqlState.internalError, 'COPY ended before the client finished sending');
-      msg.writeCommandComplete(this.out, `COPY ${count}`);
-    } catch (error) {
-      // Discard the rest of the client's data: the error is reported once it has finished sending.
-      while (!state.finished) {
-        const frame = await this.readFrame();
-        if (!frame) throw error;
-        if (frame.type === 0x63 /* c */ || frame.type === 0x66 /* f */) state.finished = true;
-      }
-      throw error;
-    }
-  }
-
-  private async *copyBatches(statement: CopyStatement, state: { finished: boolean }): AsyncGenerator<(string | null)[][]> {
-    const parser = new CopyParser(statement.format);
-    for (;;) {
-      const frame = await this.readFrame();
-      if (!frame) throw new DuetError('08006', 'the client disconnected during COPY');
-      const type = String.fromCharCode(frame.type);
-      if (type === 'd') {
-        const rows = parser.push(frame.body);
-        if (rows.length > 0) yield rows;
-      } else if (type === 'c') {
-        state.finished = true;
-        const rows = parser.end();
-        if (rows.length > 0) yield rows;
-        return;
-      } else if (type === 'f') {
-        state.finished = true;
-        throw new DuetError(SqlState.queryCanceled, `COPY from stdin failed: ${new BodyReader(frame.body).cstring()}`);
-      } else if (type !== 'H' && type !== 'S') {
-        throw protocolError(`unexpected message type ${type} during COPY from stdin`);
-      }
-    }
-  }
-
-  private async copyOut(statement: CopyStatement): Promise<void> {
-    const sql = statement.query ?? `SELECT ${statement.columns ? statement.columns.map(quoteIdent).join(', ') : '*'} FROM ${quoteIdent(statement.table!)}`;
-    let result: QueryResult;
-    try {
-      result = await this.runStatement(sql, []);
-    } catch (error) {
-      throw error instanceof DuetError && error.position !== undefined ? repositioned(error, statement.queryOffset) : error;
-    }
-    msg.writeCopyResponse(this.out, 'H', result.columns.length);
-    const format = statement.format;
-    if (format.header) this.copyData(formatCopyLine(result.columns.map((c) => c.name), format));
-    for (const row of result.rows) {
-      this.copyData(formatCopyLine(result.columns.map((c, i) => formatText(row[i] ?? null, c.type)), format));
-      if (this.out.byteLength >= this.host.limits.outputBytesBatch) await this.flush();
-    }
-    this.out.empty('c');
-    msg.writeCommandComplete(this.out, `COPY ${result.rows.length}`);
-  }
-
-  private copyData(line: string): void {
-    this.out.begin('d');
-    this.out.bytes(Buffer.from(line, 'utf8'));
-    this.out.end();
+  /** What COPY needs from this connection (copy-protocol.ts). */
+  private get copyIo(): CopyIo {
+    return {
+      out: this.out,
+      outputBytesBatch: this.host.limits.outputBytesBatch,
+      session: () => this.session!,
+      readFrame: () => this.readFrame(),
+      flush: () => this.flush(),
+      runStatement: (sql) => this.runStatement(sql, []),
+    };
   }
 
   // ------------------------------------------------------------------ output
@@ -657,16 +581,6 @@ function tooMany(what: string): DuetError {
 const transactionControl = /^\s*(begin|start|commit|end|rollback|abort|savepoint|release|prepare\s+transaction|vacuum)\b/i;
 
 const emptyResult: QueryResult = { columns: [], rows: [], command: '', rowCount: 0 };
-
-/** The error placed inside the COPY statement: shifted onto COPY (query), dropped for the generated SELECT. */
-function repositioned(error: DuetError, queryOffset: number | undefined): DuetError {
-  const options = { hint: error.hint, detail: error.detail, cause: error };
-  return new DuetError(error.code, error.message, queryOffset === undefined ? options : { ...options, position: error.position! + queryOffset });
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 /** Declared parameter types, and text for the ones the client left open (highest $n in the SQL). */
 function parameterOids(statement: PreparedStatement): number[] {

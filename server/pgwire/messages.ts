@@ -2,7 +2,8 @@
 
 import type { SqlType } from '../../oltp/types.ts';
 import type { MessageWriter } from './framing.ts';
-import { oidOf, typeModOf, typeSizeOf } from './values.ts';
+import type { Value } from '../../oltp/types.ts';
+import { formatBinary, formatText, oidOf, typeModOf, typeSizeOf } from './values.ts';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -80,5 +81,24 @@ export function writeParameterDescription(w: MessageWriter, oids: readonly numbe
 export function writeCopyResponse(w: MessageWriter, type: 'G' | 'H', columnCount: number): void {
   w.begin(type).int8(0).int16(columnCount);
   for (let i = 0; i < columnCount; i++) w.int16(0);
+  w.end();
+}
+
+/** One DataRow: each value in the format the client asked for its column (0 text, 1 binary). */
+export function writeDataRow(w: MessageWriter, row: readonly Value[], columns: readonly ColumnInfo[], formats: readonly number[]): void {
+  w.begin('D').int16(columns.length);
+  for (let c = 0; c < columns.length; c++) {
+    const type = columns[c]!.type;
+    const value = row[c] ?? null;
+    if (formatFor(formats, c) === 1) {
+      const b = formatBinary(value, type);
+      if (b === null) w.int32(-1);
+      else w.int32(b.length).bytes(b);
+    } else {
+      const s = formatText(value, type);
+      if (s === null) w.int32(-1);
+      else w.lengthString(s);
+    }
+  }
   w.end();
 }
