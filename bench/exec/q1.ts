@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const pick = (r: unknown[]) => [r[0], r[1], ...[2, 3, 4, 5].map((c) => String((r[c] as { value?: bigint }).value ?? r[c])), Number(r[9])].join('|');
   const same = JSON.stringify(result.map(pick)) === JSON.stringify(duckRows.map(pick));
   if (!same) console.log(result, duckRows);
-  console.log(`machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, node ${process.version}, rows ${rows}`);
+  console.log(`machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, node ${process.version}, rows ${rows}; load average ${os.loadavg()[0]!.toFixed(1)}`);
   console.log(`duetdb executor (best of 5): ${duet.toFixed(1)} ms  (${(rows / duet / 1000).toFixed(2)} M rows/s)`);
   console.log(`DuckDB ${(await import('@duckdb/node-api')).version?.() ?? ''} table scan (best of 5): ${duckMs.toFixed(1)} ms`);
   console.log(`ratio duetdb/DuckDB: ${(duet / duckMs).toFixed(1)}x; groups, decimal sums and counts equal DuckDB's: ${same}`);

@@ -18,13 +18,13 @@ const rowArb = fc.tuple(
 ).map((r) => r as Row);
 const tableArb = fc.array(rowArb, { maxLength: 25 }).map((rows): Table => ({ columns: COLS, rows }));
 
-function eqJoin(l: Row, r: Row): boolean {
-  return l[0] !== null && r[0] !== null && l[0] === r[0];
+function eqJoin(l: Row, r: Row, k = 0): boolean {
+  return l[k] !== null && r[k] !== null && l[k] === r[k];
 }
 
 /** Reference join: nested loops with an extra residual (d_left < d_right when residual is set). */
-function referenceJoin(type: JoinType, left: Row[], right: Row[], residual: boolean, nullAware = false): Row[] {
-  const match = (l: Row, r: Row) => eqJoin(l, r) && (!residual || (l[2] !== null && r[2] !== null && (l[2] as bigint) < (r[2] as bigint)));
+function referenceJoin(type: JoinType, left: Row[], right: Row[], residual: boolean, nullAware = false, k = 0): Row[] {
+  const match = (l: Row, r: Row) => eqJoin(l, r, k) && (!residual || (l[2] !== null && r[2] !== null && (l[2] as bigint) < (r[2] as bigint)));
   const nulls = [null, null, null];
   const out: Row[] = [];
   const rightMatched = new Set<number>();
@@ -51,16 +51,22 @@ const JOIN_TYPES: JoinType[] = ['inner', 'left', 'right', 'full', 'semi', 'anti'
 const residualExpr = call('<', BOOL, col(2, D2), col(5, D2));
 
 describe('joins', () => {
+  // dense integer keys use the directly indexed table, sparse ones and strings the Map
+  const sparse = (t: Table): Table => ({ ...t, rows: t.rows.map((r) => [r[0] === null ? null : (r[0] as number) * 1_000_003, r[1]!, r[2]!]) });
   for (const joinType of JOIN_TYPES) {
     it(`hash and nested-loop ${joinType} join equal the reference`, async () => {
-      await fc.assert(fc.asyncProperty(tableArb, tableArb, fc.boolean(), async (l, r, withResidual) => {
+      await fc.assert(fc.asyncProperty(tableArb, tableArb, fc.boolean(), fc.constantFrom('dense', 'sparse', 'text'), async (l0, r0, withResidual, keys) => {
+        const l = keys === 'sparse' ? sparse(l0) : l0;
+        const r = keys === 'sparse' ? sparse(r0) : r0;
         const tables = { l, r };
-        const expected = sorted(referenceJoin(joinType, l.rows, r.rows, withResidual));
-        const hash: PlanNode = { kind: 'hashJoin', joinType, left: scan('l', l), right: scan('r', r), leftKeys: [col(0, T.integer)], rightKeys: [col(0, T.integer)], residual: withResidual ? residualExpr : undefined };
-        expect(sorted(await runAll(hash, tables))).toEqual(expected);
-        const eq = call('=', BOOL, col(0, T.integer), col(3, T.integer));
+        const k = keys === 'text' ? 1 : 0;
+        const kt = COLS[k]!.type;
+        const ref = referenceJoin(joinType, l.rows, r.rows, withResidual, false, k);
+        const hash: PlanNode = { kind: 'hashJoin', joinType, left: scan('l', l), right: scan('r', r), leftKeys: [col(k, kt)], rightKeys: [col(k, kt)], residual: withResidual ? residualExpr : undefined };
+        expect(sorted(await runAll(hash, tables))).toEqual(sorted(ref));
+        const eq = call('=', BOOL, col(k, kt), col(3 + k, kt));
         const loop: PlanNode = { kind: 'nestedLoopJoin', joinType, left: scan('l', l), right: scan('r', r), predicate: withResidual ? { kind: 'and', args: [eq, residualExpr], type: BOOL } : eq };
-        expect(sorted(await runAll(loop, tables))).toEqual(expected);
+        expect(sorted(await runAll(loop, tables))).toEqual(sorted(ref));
       }), { numRuns: 40 });
     });
   }

@@ -7,7 +7,7 @@ import { gather, liveCount, nullVector, RowBuffer } from '../batch.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
 import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
 import type { Runtime } from '../runtime.ts';
-import type { Batch, HashJoinNode, JoinType, NestedLoopJoinNode, PlanNode } from '../spec.ts';
+import type { Batch, HashJoinNode, JoinType, NestedLoopJoinNode, PlanNode, Vector } from '../spec.ts';
 
 /** Fills candidate pairs (physical left row, build row) for one left batch; returns 0 when exhausted. */
 interface PairSource {
@@ -120,37 +120,142 @@ class Joiner {
   }
 }
 
+/** The first build row whose key equals left row i's key, or -1. */
+type ChainHead = (i: number) => number;
+
 class HashPairs implements PairSource {
   private k = 0;
   private chain = -1;
   constructor(
     private readonly sel: Uint32Array | undefined,
     private readonly n: number,
-    private readonly readers: readonly KeyReader[],
-    private readonly head: Map<Key, number>,
+    private readonly headOf: ChainHead,
     private readonly next: Int32Array,
   ) {}
 
   fill(lOut: Int32Array, rOut: Int32Array, max: number): number {
     let m = 0;
+    const sel = this.sel;
+    const next = this.next;
     while (m < max) {
       if (this.chain >= 0) {
-        lOut[m] = this.sel === undefined ? this.k : this.sel[this.k]!;
+        lOut[m] = sel === undefined ? this.k : sel[this.k]!;
         rOut[m++] = this.chain;
-        this.chain = this.next[this.chain]!;
+        this.chain = next[this.chain]!;
         if (this.chain < 0) this.k++;
         continue;
       }
       if (this.k >= this.n) break;
-      const i = this.sel === undefined ? this.k : this.sel[this.k]!;
-      const key = rowKey(this.readers, i, false);
-      const h = key === null ? undefined : this.head.get(key);
-      if (h === undefined) { this.k++; continue; }
+      const h = this.headOf(sel === undefined ? this.k : sel[this.k]!);
+      if (h < 0) { this.k++; continue; }
       this.chain = h;
     }
     return m;
   }
 }
+
+/**
+ * The build side's hash table. Integer keys over a dense range (TPC-H's keys, serial ids) go into a
+ * directly indexed array; everything else into a Map from key to the first row of its chain.
+ */
+class BuildTable {
+  readonly next: Int32Array;
+  hasNullKey = false;
+  private map: Map<Key, number> | undefined;
+  private direct: Int32Array | undefined;
+  private min = 0;
+
+  constructor(readers: readonly KeyReader[], vectors: readonly Vector[], rows: number) {
+    this.next = new Int32Array(rows);
+    const v = vectors.length === 1 ? vectors[0]! : undefined;
+    if (v !== undefined && v.kind === 'number' && rows > 0 && this.tryDirect(v, rows)) return;
+    const map = new Map<Key, number>();
+    for (let r = rows - 1; r >= 0; r--) {
+      const key = rowKey(readers, r, false);
+      if (key === null) { this.hasNullKey = true; this.next[r] = -1; continue; }
+      this.next[r] = map.get(key) ?? -1;
+      map.set(key, r);
+    }
+    this.map = map;
+  }
+
+  private tryDirect(v: Extract<Vector, { kind: 'number' }>, rows: number): boolean {
+    const data = v.data;
+    const valid = v.valid;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let r = 0; r < rows; r++) {
+      if (valid !== undefined && valid[r] === 0) continue;
+      const x = data[r]!;
+      if (!Number.isInteger(x)) return false;
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+    if (min === Infinity) return this.empty(rows, valid);
+    const range = max - min + 1;
+    if (!(range <= DIRECT_RANGE_MAX && range <= 4 * rows + 1024)) return false;
+    const head = new Int32Array(range).fill(-1);
+    for (let r = rows - 1; r >= 0; r--) {
+      if (valid !== undefined && valid[r] === 0) { this.hasNullKey = true; this.next[r] = -1; continue; }
+      const slot = data[r]! - min;
+      this.next[r] = head[slot]!;
+      head[slot] = r;
+    }
+    this.direct = head;
+    this.min = min;
+    return true;
+  }
+
+  /** Every build key is NULL. */
+  private empty(rows: number, valid: Uint8Array | undefined): boolean {
+    this.direct = new Int32Array(0);
+    this.next.fill(-1);
+    this.hasNullKey = rows > 0 && valid !== undefined;
+    return true;
+  }
+
+  /** Lookup for one probe batch. */
+  headOf(readers: readonly KeyReader[], vectors: readonly Vector[]): ChainHead {
+    const direct = this.direct;
+    const v = vectors.length === 1 ? vectors[0]! : undefined;
+    if (direct !== undefined && v !== undefined && v.kind === 'number') {
+      const data = v.data;
+      const valid = v.valid;
+      const min = this.min;
+      const size = direct.length;
+      return (i) => {
+        if (valid !== undefined && valid[i] === 0) return -1;
+        const slot = data[i]! - min;
+        return slot >= 0 && slot < size && Number.isInteger(slot) ? direct[slot]! : -1;
+      };
+    }
+    if (direct !== undefined) {
+      // probe keys of another kind (canonical keys are numbers for integral values)
+      const min = this.min;
+      return (i) => {
+        const key = rowKey(readers, i, false);
+        if (typeof key !== 'number') return -1;
+        const slot = key - min;
+        return slot >= 0 && slot < direct.length && Number.isInteger(slot) ? direct[slot]! : -1;
+      };
+    }
+    const map = this.map!;
+    if (v !== undefined && v.kind === 'number' && readers.length === 1) {
+      const read = readers[0]!;
+      return (i) => {
+        const key = read(i);
+        return key === null ? -1 : map.get(key) ?? -1;
+      };
+    }
+    return (i) => {
+      const key = rowKey(readers, i, false);
+      return key === null ? -1 : map.get(key) ?? -1;
+    };
+  }
+}
+
+/** Largest key range (slots) a directly indexed build table may use (4 bytes each). */
+const DIRECT_RANGE_MAX = 1 << 24;
 
 class CrossPairs implements PairSource {
   private k = 0;
@@ -174,15 +279,8 @@ export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: re
   const canonical = node.leftKeys.map((e, c) => !sameKeyType(e.type, node.rightKeys[c]!.type));
   const rightKeyVectors = node.rightKeys.map((e) => rt.evaluator(e).vector(build));
   const rightReaders = rightKeyVectors.map((v, c) => keyReader(v, node.rightKeys[c]!.type, canonical[c]!));
-  const head = new Map<Key, number>();
-  const next = new Int32Array(build.length);
-  let buildHasNullKey = false;
-  for (let r = build.length - 1; r >= 0; r--) {
-    const key = rowKey(rightReaders, r, false);
-    if (key === null) { buildHasNullKey = true; next[r] = -1; continue; }
-    next[r] = head.get(key) ?? -1;
-    head.set(key, r);
-  }
+  const table = new BuildTable(rightReaders, rightKeyVectors, build.length);
+  const buildHasNullKey = table.hasNullKey;
   const residual = node.residual === undefined ? undefined : rt.evaluator(node.residual);
   const joiner = new Joiner(node.joinType, build, leftTypes, residual, rt.batchRowsMax);
   const leftKeyEvals = node.leftKeys.map((e) => rt.evaluator(e));
@@ -201,7 +299,7 @@ export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: re
         if (rowKey(readers, i, false) === null) leftMatched[i] = 1;
       }
     }
-    yield* joiner.probe(left, new HashPairs(left.selection, n, readers, head, next), leftMatched);
+    yield* joiner.probe(left, new HashPairs(left.selection, n, table.headOf(readers, leftVectors), table.next), leftMatched);
   }
   yield* joiner.finishRight();
 }
