@@ -16,8 +16,6 @@ export interface SltEngine {
   close(): Promise<void>;
 }
 
-export type EngineFactory = () => Promise<SltEngine>;
-
 /** A new embedded duetdb in a temporary directory, removed again on close(). */
 export async function openDuetEngine(): Promise<SltEngine> {
   const { Database } = await import('../../query/database.ts');
@@ -39,17 +37,3 @@ export async function openDuetEngine(): Promise<SltEngine> {
 
 /** The name the isolated runner's worker looks for. */
 export const openEngine = openDuetEngine;
-
-/** Why the engine cannot run yet (module missing, or it cannot answer SELECT 1), or undefined when it can. */
-export async function engineUnavailableReason(): Promise<string | undefined> {
-  let engine: SltEngine | undefined;
-  try {
-    engine = await openDuetEngine();
-    await engine.query('SELECT 1');
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  } finally {
-    await engine?.close().catch(() => undefined);
-  }
-}
