@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { RowStore } from '../../oltp/rowstore.ts';
 import { DuetError, SqlState, assert } from '../../oltp/errors.ts';
 import { readLogRange, RESUME_POINT_COMPACTED, firstLogIndex } from '../../cdc/log.ts';
+import { logKey } from '../../oltp/keys.ts';
 import type { Batch, Expr } from '../exec/spec.ts';
 import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
 import { LearnerHost, type LearnerHostOptions } from './host.ts';
@@ -56,6 +57,7 @@ export class LearnerReplica {
   private sentIndex = 0;
   private learnerIndex = 0;
   private inflight = false;
+  private pumpScheduled = false;
   private closed = false;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (m: FromLearner) => void; reject: (e: Error) => void }>();
@@ -78,7 +80,14 @@ export class LearnerReplica {
       const i = this.commitAt++ % COMMIT_TIMES_MAX;
       this.commitIdx[i] = index;
       this.commitMs[i] = performance.now();
-      this.pump();
+      // Off the commit path: the listener only schedules; reading and posting happen on the next turn.
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 
@@ -157,6 +166,20 @@ export class LearnerReplica {
     if (this.sentIndex >= to) return;
     this.inflight = true;
     const from = this.sentIndex + 1;
+    const count = Math.min(to - from + 1, this.options.applyEntriesMax ?? 1024);
+    // Fast path: recent entries are in LevelDB's memtable; synchronous gets avoid queueing behind fsyncs
+    // in the thread pool. A missing entry (compacted) falls through to the checked path below.
+    const entries: Buffer[] = [];
+    for (let i = 0; i < count; i++) {
+      const b = this.store.readLatest(logKey(from + i));
+      if (b === undefined) break;
+      entries.push(b);
+    }
+    if (entries.length === count) {
+      this.sentIndex = from + count - 1;
+      this.post({ kind: 'apply', entries });
+      return;
+    }
     readLogRange(this.store, from, to, this.options.applyEntriesMax ?? 1024).then(
       (entries) => {
         if (this.closed) return;

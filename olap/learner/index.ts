@@ -1,0 +1,36 @@
+// Public entry of the columnar learner for query/ and the server: start one per row store, find it again,
+// read its status. (Database does not start it yet: see olap/README.md, "hooks still needed".)
+import type { RowStore } from '../../oltp/rowstore.ts';
+import { LearnerReplica, type LearnerReplicaOptions, type ReplicaStatus } from './client.ts';
+
+export { LearnerReplica } from './client.ts';
+export type { LearnerReadOptions, LearnerReadResult, LearnerReplicaOptions, ReplicaStatus } from './client.ts';
+export { learnerScanSource } from './scan-source.ts';
+export type { ZonePredicate } from './zonemap.ts';
+
+const replicas = new WeakMap<RowStore, LearnerReplica>();
+
+/** Starts the learner of `store` (default: worker thread, files in `<db dir>/learner`). */
+export async function startLearner(store: RowStore, options: LearnerReplicaOptions = {}): Promise<LearnerReplica> {
+  const existing = replicas.get(store);
+  if (existing) return existing;
+  const replica = await LearnerReplica.start(store, { dir: `${store.dir}/learner`, ...options });
+  replicas.set(store, replica);
+  return replica;
+}
+
+export function learnerOf(store: RowStore): LearnerReplica | undefined {
+  return replicas.get(store);
+}
+
+/** `db.replicaStatus()`: the learner's status, or undefined when none runs for this store. */
+export async function replicaStatus(store: RowStore): Promise<ReplicaStatus | undefined> {
+  return replicas.get(store)?.status();
+}
+
+/** Stops the learner (persisting its state); call before closing the row store. */
+export async function stopLearner(store: RowStore): Promise<void> {
+  const r = replicas.get(store);
+  replicas.delete(store);
+  await r?.close();
+}
