@@ -41,7 +41,6 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
     const n = liveCount(batch);
     if (n === 0) continue;
     if (gids.length < batch.length) gids = new Int32Array(Math.max(batch.length, 1024));
-    const sel = batch.selection;
     if (node.groupBy.length > 0) {
       const keyVectors = keyEvals.map((e) => e.vector(batch));
       const before = groups.count;
@@ -51,9 +50,8 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
       });
       groupCount = groups.count;
       if (groupCount > before) for (const a of aggs) a.acc.grow(groupCount);
-    } else {
-      for (let k = 0; k < n; k++) gids[sel === undefined ? k : sel[k]!] = 0;
     }
+    // without GROUP BY every row is in group 0: gids is only ever zero-filled (new Int32Array)
     for (const a of aggs) accumulate(a, batch, gids);
   }
 

@@ -68,10 +68,14 @@ class Joiner {
       const batch = this.pairBatch(left, count, lIdx, rIdx);
       const selection = this.residual === undefined ? undefined : this.residual.select(batch);
       const live = selection === undefined ? count : selection.length;
-      for (let k = 0; k < live; k++) {
-        const p = selection === undefined ? k : selection[k]!;
-        leftMatched[lIdx[p]!] = 1;
-        this.rightMatched[rIdx[p]!] = 1;
+      // matches only matter to outer, semi and anti joins
+      if (this.joinType !== 'inner') {
+        const markRight = this.joinType === 'right' || this.joinType === 'full';
+        for (let k = 0; k < live; k++) {
+          const p = selection === undefined ? k : selection[k]!;
+          leftMatched[lIdx[p]!] = 1;
+          if (markRight) this.rightMatched[rIdx[p]!] = 1;
+        }
       }
       if (emitPairs && live > 0) yield { ...batch, selection };
     }
