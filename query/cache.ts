@@ -29,3 +29,22 @@ export class StatementCache {
     return parsed;
   }
 }
+
+/** A map that forgets its least recently used entry beyond `entriesMax`. */
+export class LruMap<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly entriesMax: number) {
+    assert(entriesMax > 0, 'cache size must be positive');
+  }
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) { this.map.delete(key); this.map.set(key, v); }
+    return v;
+  }
+  has(key: K): boolean { return this.map.has(key); }
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.entriesMax) this.map.delete(this.map.keys().next().value!);
+  }
+}

@@ -3,21 +3,26 @@
 
 import type { Txn } from '../oltp/api.ts';
 import { DuetError, SqlState } from '../oltp/errors.ts';
-import type { Value } from '../oltp/types.ts';
+import { Types, type SqlType, type Value } from '../oltp/types.ts';
 import type { Database, QueryResult, Session } from './database.ts';
 import { bindQuery } from './bind/select.ts';
 import { Scope } from './bind/scope.ts';
 import { parseStatement, type Statement } from './parse/parse.ts';
-import { splitStatements } from './parse/split.ts';
-import { convertParams, newBindCtx, planQuery, runPlanned } from './run/context.ts';
+import { splitStatements, stripComments, type Piece } from './parse/split.ts';
+import { normalizeLiterals, type Normalized } from './parse/normalize.ts';
+import { convertParams, depsValid, newBindCtx, planQuery, runPlanned, type Deps, type PlannedQuery } from './run/context.ts';
 import { runCopy } from './run/copy.ts';
 import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
 import { runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
 import { explain } from './run/explain.ts';
 import { publicRows } from './run/format.ts';
-import { StatementCache } from './cache.ts';
+import { LruMap, StatementCache } from './cache.ts';
 
 const statementCache = new StatementCache(512);
+/** Normalized statement text → its parsed statement with literal parameter types, or 'raw' (do not normalize). */
+const shapeCache = new LruMap<string, Statement | 'raw'>(512);
+/** Planned SELECTs by statement object, valid while the tables they read keep their definitions. */
+const planCache = new WeakMap<Statement, { deps: Deps; planned: PlannedQuery }>();
 
 export interface PreparedStatement {
   readonly sql: string;
@@ -25,10 +30,66 @@ export interface PreparedStatement {
 }
 
 export async function executeSql(session: Session, sql: string, params: readonly Value[] = []): Promise<QueryResult> {
-  const statements = statementCache.statements(sql, () => splitStatements(sql).map(parseStatement));
+  const pieces = splitStatements(sql);
   let last: QueryResult = { columns: [], rows: [], command: 'EMPTY', rowCount: 0 };
-  for (const s of statements) last = await runStatement(session, s, params);
+  for (const piece of pieces) last = await runPiece(session, piece, params);
   return last;
+}
+
+/**
+ * One statement of a script. A statement whose shape was seen before runs from the shape's cached
+ * parse (and plan) with its literals as parameters; the first run of a shape uses the exact text, so
+ * errors point at the user's own text.
+ */
+async function runPiece(session: Session, piece: Piece, params: readonly Value[]): Promise<QueryResult> {
+  const norm = normalizeLiterals(stripComments(piece.text));
+  // the shape includes the literals' types: `x = 1` and `x = 1.0` bind differently
+  const key = norm ? `${norm.text}\u0000${[...literalTypes(norm)].map(([i, t]) => `${i}:${t.id}:${t.scale ?? ''}`).join(',')}` : '';
+  if (norm) {
+    const shape = shapeCache.get(key);
+    if (shape && shape !== 'raw') {
+      const all: Value[] = [...params];
+      while (all.length < norm.firstIndex - 1) all.push(null);
+      all.push(...norm.literals);
+      const failedBefore = session.failed;
+      try {
+        return await runStatement(session, shape, all);
+      } catch (e) {
+        // a shape that cannot be compiled with parameters falls back to its exact text from now on
+        if (!(e instanceof DuetError) || !/^(42|0A)/.test(e.code) || failedBefore) throw e;
+        shapeCache.set(key, 'raw');
+        session.failed = false;
+      }
+    }
+  }
+  const stmt = statementCache.statements(piece.text, () => [parseStatement(piece)])[0]!;
+  const result = await runStatement(session, stmt, params);
+  if (norm && !shapeCache.has(key)) {
+    let shape: Statement | 'raw' = 'raw';
+    try {
+      const parsed = parseStatement({ text: norm.text, offset: piece.offset });
+      if (parsed.kind === 'ast') shape = { ...parsed, paramTypes: literalTypes(norm) };
+    } catch {
+      shape = 'raw';
+    }
+    shapeCache.set(key, shape);
+  }
+  return result;
+}
+
+function literalTypes(norm: Normalized): Map<number, SqlType> {
+  const m = new Map<number, SqlType>();
+  norm.kinds.forEach((k, i) => {
+    const index = norm.firstIndex + i;
+    if (k === 'integer') m.set(index, Types.integer);
+    else if (k === 'bigint') m.set(index, Types.bigint);
+    else if (k === 'double') m.set(index, Types.double);
+    else if (k === 'decimal') {
+      const text = String(norm.literals[i]);
+      m.set(index, Types.decimal(38, text.includes('.') ? text.length - text.indexOf('.') - 1 : 0));
+    }
+  });
+  return m;
 }
 
 export function prepareSql(_db: Database, sql: string): PreparedStatement {
@@ -115,7 +176,7 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[]): Pr
   if (stmt.kind === 'explain') return explain(txn, stmt, params);
   if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
   const ast = stmt.ast;
-  const ctx = newBindCtx(txn, stmt.text, stmt.offset);
+  const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
   switch (ast.type) {
     case 'select': return toPublic(await runSelect(txn, stmt, params));
     case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params }));
@@ -135,12 +196,20 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[]): Pr
 }
 
 export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[]): Promise<RowsResult> {
-  const ctx = newBindCtx(txn, stmt.text, stmt.offset);
-  const bound = bindQuery(ctx, stmt.ast, new Scope(null));
-  const planned = planQuery(ctx, bound.plan, bound.cols);
+  let planned: PlannedQuery;
+  const cached = planCache.get(stmt);
+  if (cached && depsValid(txn, cached.deps)) {
+    planned = cached.planned;
+  } else {
+    const deps: Deps = { tables: new Map(), usedView: false };
+    const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes, deps);
+    const bound = bindQuery(ctx, stmt.ast, new Scope(null));
+    planned = planQuery(ctx, bound.plan, bound.cols);
+    planCache.set(stmt, { deps, planned });
+  }
   const values = convertParams(params, planned.lowered.paramTypes);
   const rows = await runPlanned(txn, planned.lowered.root, values);
-  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: bound.cols.map((c) => ({ name: c.name, type: c.type })), rows };
+  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: planned.cols.map((c) => ({ name: c.name, type: c.type })), rows };
 }
 
 function toPublic(r: RowsResult): QueryResult {

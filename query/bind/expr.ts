@@ -71,7 +71,7 @@ function bindExprAt(env: ExprEnv, ast: Ast): Expr {
     case 'date': return E.const(castConstant(String(ast.value), Types.text, Types.date), Types.date);
     case 'timestamp': case 'datetime': return E.const(castConstant(String(ast.value), Types.text, Types.timestamp), Types.timestamp);
     case 'var':
-      if (ast.prefix === '$' && typeof ast.name === 'number') return E.param(ast.name, Types.null);
+      if (ast.prefix === '$' && typeof ast.name === 'number') return E.param(ast.name, env.ctx.paramTypes?.get(ast.name) ?? Types.null);
       break;
     case 'param':
       break;

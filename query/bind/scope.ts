@@ -49,6 +49,8 @@ export interface BindCtx {
   readonly ctes: Map<string, CteDef>[];
   /** Views being expanded (guards against a view that refers to itself). */
   readonly viewStack: string[];
+  /** Types of parameters that stand for normalized literals (parse/normalize.ts); others are unknown. */
+  readonly paramTypes?: ReadonlyMap<number, SqlType>;
 }
 
 /** Resolves `table.name` or `name` through the scope chain; records correlation. */

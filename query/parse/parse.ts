@@ -4,6 +4,7 @@
 
 import NSP from 'node-sql-parser';
 import type { Isolation } from '../../oltp/api.ts';
+import type { SqlType } from '../../oltp/types.ts';
 import { DuetError, SqlState } from '../../oltp/errors.ts';
 import { prepass } from './prepass.ts';
 import { stripComments, type Piece } from './split.ts';
@@ -13,7 +14,7 @@ import { stripComments, type Piece } from './split.ts';
 export type Ast = any;
 
 export type Statement =
-  | { readonly kind: 'ast'; readonly ast: Ast; readonly text: string; readonly offset: number }
+  | { readonly kind: 'ast'; readonly ast: Ast; readonly text: string; readonly offset: number; readonly paramTypes?: ReadonlyMap<number, SqlType> }
   | { readonly kind: 'begin'; readonly isolation: Isolation | null }
   | { readonly kind: 'commit' }
   | { readonly kind: 'rollback' }

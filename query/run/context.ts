@@ -13,16 +13,37 @@ import { optimize } from '../optimize/optimize.ts';
 import { IdGen, type Col, type Plan } from '../plan/logical.ts';
 import { rowScanSource } from './scan.ts';
 
-export function catalogOf(txn: Txn): Catalog {
+/** What a plan was bound against: tables by id and schema version; any view makes it uncacheable. */
+export interface Deps { tables: Map<string, { id: number; schemaVersion: number } | null>; usedView: boolean }
+
+export function catalogOf(txn: Txn, deps?: Deps): Catalog {
   return {
-    getTable: (name) => txn.getTable(name),
-    getView: (name) => txn.getView(name),
+    getTable: (name) => {
+      const t = txn.getTable(name);
+      deps?.tables.set(name, t ? { id: t.id, schemaVersion: t.schemaVersion } : null);
+      return t;
+    },
+    getView: (name) => {
+      const v = txn.getView(name);
+      if (v && deps) deps.usedView = true;
+      return v;
+    },
     tableNames: () => [...txn.listTables().map((t) => t.name), ...txn.listViews().map((v) => v.name)],
   };
 }
 
-export function newBindCtx(txn: Txn, text: string, offset: number): BindCtx {
-  return { ids: new IdGen(), catalog: catalogOf(txn), text, offset, ctes: [], viewStack: [] };
+export function newBindCtx(txn: Txn, text: string, offset: number, paramTypes?: ReadonlyMap<number, SqlType>, deps?: Deps): BindCtx {
+  return { ids: new IdGen(), catalog: catalogOf(txn, deps), text, offset, ctes: [], viewStack: [], ...(paramTypes ? { paramTypes } : {}) };
+}
+
+/** True if every table the plan was bound against still has the same definition in this transaction. */
+export function depsValid(txn: Txn, deps: Deps): boolean {
+  if (deps.usedView) return false;
+  for (const [name, d] of deps.tables) {
+    const t = txn.getTable(name);
+    if (d === null ? t !== undefined || txn.getView(name) !== undefined : !t || t.id !== d.id || t.schemaVersion !== d.schemaVersion) return false;
+  }
+  return true;
 }
 
 export interface PlannedQuery {
