@@ -11,7 +11,7 @@ import { createKv, openStore, rejectsWith, removeTempDirs, scanAll, tempDir } fr
 
 afterAll(removeTempDirs);
 
-const KILLS = 12;
+const KILLS = 10;
 const writer = join(import.meta.dirname, 'crash-writer.ts');
 
 /** Runs the writer until it acknowledged something, waits a random moment, kills it; returns the acknowledged tags. */
