@@ -13,9 +13,9 @@ import { runCopy, type CopyIo } from './copy-protocol.ts';
 import { BodyReader, FrameReader, MessageWriter, protocolError, protocolViolation, type Frame } from './framing.ts';
 import * as msg from './messages.ts';
 import { ScramExchange, type ScramSecret } from './scram.ts';
+import { ExtendedState, parameterOids, type Portal } from './extended.ts';
 import { splitStatements } from './split.ts';
 import { runStopgap } from './stopgaps.ts';
-import { Oid, parseBinaryParam, parseTextParam } from './values.ts';
 
 export interface ConnectionLimits {
   /** Largest message accepted; a bigger one closes the connection (08P01). */
@@ -51,20 +51,6 @@ const gssRequestCode = 80877104;
 const cancelRequestCode = 80877102;
 const protocol30 = 196608;
 
-interface PreparedStatement {
-  sql: string;
-  paramOids: number[];
-}
-
-interface Portal {
-  statement: PreparedStatement;
-  params: Value[];
-  resultFormats: number[];
-  result: QueryResult | undefined;
-  /** Rows already sent by earlier Execute calls with a row limit. */
-  sentRows: number;
-}
-
 type Phase = 'startup' | 'auth' | 'ready' | 'closed';
 
 export class Connection {
@@ -77,8 +63,7 @@ export class Connection {
   private settings = new ClientSettings('duet', 100);
   private user = 'duet';
   private scram: ScramExchange | undefined;
-  private readonly statements = new Map<string, PreparedStatement>();
-  private readonly portals = new Map<string, Portal>();
+  private readonly extended = new ExtendedState();
   /** After an error in the extended protocol, messages are skipped until Sync. */
   private skipUntilSync = false;
   private admitted = false;
@@ -258,15 +243,23 @@ export class Connection {
     try {
       switch (type) {
         case 'Q': await this.simpleQuery(new BodyReader(frame.body).cstring()); break;
-        case 'P': this.parse(new BodyReader(frame.body)); break;
-        case 'B': this.bind(new BodyReader(frame.body)); break;
+        case 'P': {
+          const sql = this.extended.parse(new BodyReader(frame.body));
+          this.host.logStatement?.(sql);
+          this.out.empty('1');
+          break;
+        }
+        case 'B':
+          this.extended.bind(new BodyReader(frame.body));
+          this.out.empty('2');
+          break;
         case 'D': await this.describe(new BodyReader(frame.body)); break;
         case 'E': await this.execute(new BodyReader(frame.body)); break;
         case 'C': this.close(new BodyReader(frame.body)); break;
         case 'H': await this.flush(); break;
         case 'S':
           this.skipUntilSync = false;
-          this.portals.delete('');
+          this.extended.sync();
           this.writeReady();
           await this.flush();
           break;
@@ -370,8 +363,7 @@ export class Connection {
     }
     if (outcome.discardAll) {
       if (this.session!.inTransaction) throw new DuetError(SqlState.activeTransaction, 'DISCARD ALL cannot run inside a transaction block');
-      this.statements.clear();
-      this.portals.clear();
+      this.extended.clear();
       this.settings.reset();
     }
     for (const notice of outcome.notices ?? []) msg.writeReport(this.out, 'N', notice);
@@ -417,65 +409,17 @@ export class Connection {
 
   // ------------------------------------------------------------------ extended query protocol
 
-  private parse(r: BodyReader): void {
-    const name = r.cstring();
-    const sql = r.cstring();
-    const count = r.int16();
-    const paramOids: number[] = [];
-    for (let i = 0; i < count; i++) paramOids.push(r.int32());
-    this.host.logStatement?.(sql);
-    if (name !== '' && this.statements.has(name)) {
-      throw new DuetError('42P05', `prepared statement "${name}" already exists`);
-    }
-    if (name !== '' && this.statements.size >= namedObjectsMax) throw tooMany('prepared statements');
-    const statements = splitStatements(sql);
-    if (statements.length > 1) throw new DuetError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
-    this.statements.set(name, { sql: statements[0]?.text ?? '', paramOids });
-    this.out.empty('1');
-  }
-
-  private bind(r: BodyReader): void {
-    const portalName = r.cstring();
-    const statementName = r.cstring();
-    const statement = this.statements.get(statementName);
-    if (!statement) throw new DuetError('26000', `prepared statement "${statementName}" does not exist`);
-    const formatCount = r.int16();
-    const paramFormats: number[] = [];
-    for (let i = 0; i < formatCount; i++) paramFormats.push(r.int16());
-    const count = r.int16();
-    const params: Value[] = [];
-    for (let i = 0; i < count; i++) {
-      const length = r.int32();
-      if (length < 0) {
-        params.push(null);
-        continue;
-      }
-      const bytes = r.bytes(length);
-      const oid = statement.paramOids[i] ?? 0;
-      params.push(msg.formatFor(paramFormats, i) === 1 ? parseBinaryParam(bytes, oid) : parseTextParam(bytes.toString('utf8'), oid));
-    }
-    const resultCount = r.int16();
-    const resultFormats: number[] = [];
-    for (let i = 0; i < resultCount; i++) resultFormats.push(r.int16());
-    if (portalName !== '' && this.portals.has(portalName)) throw new DuetError('42P03', `cursor "${portalName}" already exists`);
-    if (portalName !== '' && this.portals.size >= namedObjectsMax) throw tooMany('portals');
-    this.portals.set(portalName, { statement, params, resultFormats, result: undefined, sentRows: 0 });
-    this.out.empty('2');
-  }
-
   private async describe(r: BodyReader): Promise<void> {
     const kind = String.fromCharCode(r.bytes(1)[0]!);
     const name = r.cstring();
     if (kind === 'S') {
-      const statement = this.statements.get(name);
-      if (!statement) throw new DuetError('26000', `prepared statement "${name}" does not exist`);
+      const statement = this.extended.statement(name);
       msg.writeParameterDescription(this.out, parameterOids(statement));
       // The row shape is known only by running the statement; clients that need it describe the portal.
       this.out.empty('n');
       return;
     }
-    const portal = this.portals.get(name);
-    if (!portal) throw new DuetError('34000', `portal "${name}" does not exist`);
+    const portal = this.extended.portal(name);
     // The row shape comes from running the statement, so Describe(portal) runs it; Execute then sends rows.
     const result = await this.portalResult(portal);
     if (result.columns.length > 0) msg.writeRowDescription(this.out, result.columns, portal.resultFormats);
@@ -495,8 +439,7 @@ export class Connection {
   private async execute(r: BodyReader): Promise<void> {
     const name = r.cstring();
     const rowsMax = r.int32();
-    const portal = this.portals.get(name);
-    if (!portal) throw new DuetError('34000', `portal "${name}" does not exist`);
+    const portal = this.extended.portal(name);
     const result = await this.portalResult(portal);
     if (result === emptyResult) {
       this.out.empty('I');
@@ -511,9 +454,7 @@ export class Connection {
 
   private close(r: BodyReader): void {
     const kind = String.fromCharCode(r.bytes(1)[0]!);
-    const name = r.cstring();
-    if (kind === 'S') this.statements.delete(name);
-    else this.portals.delete(name);
+    this.extended.close(kind, r.cstring());
     this.out.empty('3');
   }
 
@@ -570,23 +511,7 @@ function durationMs(text: string): number {
   return Number(m[1]) * unit;
 }
 
-/** Named prepared statements (and portals) one connection may hold: memory per client stays bounded. */
-const namedObjectsMax = 10_000;
-
-function tooMany(what: string): DuetError {
-  return new DuetError('54000', `too many ${what} on this connection (at most ${namedObjectsMax})`, { hint: 'close the ones no longer needed' });
-}
-
 /** Statements that begin or end transactions themselves (no implicit transaction around them). */
 const transactionControl = /^\s*(begin|start|commit|end|rollback|abort|savepoint|release|prepare\s+transaction|vacuum)\b/i;
 
 const emptyResult: QueryResult = { columns: [], rows: [], command: '', rowCount: 0 };
-
-/** Declared parameter types, and text for the ones the client left open (highest $n in the SQL). */
-function parameterOids(statement: PreparedStatement): number[] {
-  let count = statement.paramOids.length;
-  for (const m of statement.sql.matchAll(/\$(\d+)/g)) count = Math.max(count, Number(m[1]));
-  const oids: number[] = [];
-  for (let i = 0; i < count; i++) oids.push(statement.paramOids[i] || Oid.text);
-  return oids;
-}
