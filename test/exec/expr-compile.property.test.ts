@@ -138,9 +138,19 @@ class ExprGen {
       case 4: return { kind: 'in', arg: this.gen('int', d), list: [constant(1, Types.integer), this.gen('int', d), constant(this.r() < 0.3 ? null : 7, Types.integer)], negated: this.r() < 0.5, type: B };
       case 5: return { kind: 'like', arg: this.gen('str', d), pattern: this.pick<Expr>([constant(this.pick(['a%', '%b%', '_b%', 'A\\%%', '%']), Types.text), this.gen('str', d)]), negated: this.r() < 0.3, caseInsensitive: this.r() < 0.3, type: B };
       case 6: return call('=', B, col(8), this.pick<Expr>([constant('ab', Types.text), col(5)]));
-      case 7: return { kind: 'in', arg: this.gen('dec', d), list: [constant(150n, D2), this.gen('int', d)], negated: false, type: B };
+      case 7: return this.r() < 0.5
+        ? { kind: 'in', arg: this.gen('dec', d), list: [constant(150n, D2), this.gen('int', d)], negated: false, type: B }
+        : this.longInList();
       default: return call(cmp(), B, this.gen('dec', d), this.gen('dbl', d));
     }
+  }
+
+  /** Long constant lists (the compiled Set path) over each column kind, sometimes with a NULL. */
+  longInList(): Expr {
+    const c = this.pick([0, 1, 2, 5, 7, 8]);
+    const t = COLUMNS[c]!;
+    const list: Expr[] = Array.from({ length: 8 + Math.floor(this.r() * 5) }, () => constant(randomValue(this.r, t) ?? randomValue(this.r, t), t));
+    return { kind: 'in', arg: col(c), list, negated: this.r() < 0.5, type: Types.boolean };
   }
 
   dateExpr(d: number): Expr {

@@ -354,9 +354,42 @@ function emitCase(g: Gen, out: string[], e: Extract<Expr, { kind: 'case' }>): Em
   return r;
 }
 
+/** Long lists of constants of the argument's own kind become one Set lookup instead of a chain. */
+const IN_SET_MIN = 8;
+
+function constantSet(e: Extract<Expr, { kind: 'in' }>): { values: Set<unknown>; hasNull: boolean } | undefined {
+  if (e.list.length < IN_SET_MIN) return undefined;
+  const t = e.arg.type;
+  const kind = reprOf(t);
+  if (kind === 'bool' || (kind === 'str' && t.fixed === true)) return undefined;
+  const values = new Set<unknown>();
+  let hasNull = false;
+  for (const item of e.list) {
+    if (item.kind !== 'const') return undefined;
+    if (item.value === null) { hasNull = true; continue; }
+    if (item.type.id !== t.id || scaleOf(item.type) !== scaleOf(t) || (kind === 'str' && item.type.fixed === true)) return undefined;
+    if (kind === 'dec') {
+      const big = item.value as bigint;
+      if (big > 9007199254740991n || big < -9007199254740991n) return undefined;
+      values.add(Number(big));
+    } else {
+      values.add(typeof item.value === 'number' ? item.value + 0 : item.value);
+    }
+  }
+  return { values, hasNull };
+}
+
 function emitIn(g: Gen, out: string[], e: Extract<Expr, { kind: 'in' }>): Emitted {
   const r = g.local();
   const a = emit(g, out, e.arg);
+  const set = constantSet(e);
+  if (set !== undefined) {
+    const k = g.konst(set.values);
+    out.push(`${r.n} = ${a.n}; ${r.v} = false;`);
+    out.push(`if (!${a.n}) { ${r.v} = ${k}.has(${a.v}); if (!${r.v} && ${set.hasNull}) ${r.n} = true; }`);
+    if (e.negated) out.push(`${r.v} = !${r.v};`);
+    return r;
+  }
   const label = `I${g.decls.length}`;
   out.push(`${r.n} = ${a.n}; ${r.v} = false;`);
   out.push(`${label}: if (!${a.n}) {`);
