@@ -9,6 +9,8 @@ import type { Ast } from '../parse/parse.ts';
 import { prepass } from '../parse/prepass.ts';
 import { bindExpr, identName, toBool, unify, type ExprEnv } from './expr.ts';
 import { locPos, missingTable, posOpt, Scope, type BindCtx, type ScopeItem } from './scope.ts';
+import { coerce, commonType } from './types.ts';
+import { Types, type SqlType } from '../../oltp/types.ts';
 
 type QueryBinder = (ast: Ast, scope: Scope) => { plan: Plan; cols: readonly Col[] };
 
@@ -84,6 +86,7 @@ function bindRelation(ctx: BindCtx, item: Ast, scope: Scope, bindQuery: QueryBin
     const sub = bindQuery(item.expr.ast, new Scope(scope.parent));
     return { plan: sub.plan, items: renamed(sub.cols, alias, columns, ctx) };
   }
+  if (item.expr?.type === 'values') return bindValues(ctx, item.expr.values as Ast[], alias, columns, bindQuery);
   if (item.expr) throw new DuetError(SqlState.featureNotSupported, 'this kind of FROM item is not supported', locPos(ctx, item.expr));
   const name = String(item.table).toLowerCase();
   const cte = findCte(ctx, name);
@@ -116,4 +119,20 @@ function findCte(ctx: BindCtx, name: string): { ast: Ast; columns: readonly stri
     if (hit) return hit;
   }
   return undefined;
+}
+
+/** (VALUES (...), (...)) AS v(a, b): literal rows; each column takes the common type of its cells. */
+function bindValues(ctx: BindCtx, rowsAst: Ast[], alias: string | null, columns: string[] | null, bindQuery: QueryBinder): Relation {
+  const env: ExprEnv = { ctx, scope: new Scope(null), agg: null, bindQuery };
+  const cells = rowsAst.map((r) => ((r.value ?? []) as Ast[]).map((c) => bindExpr(env, c)));
+  const width = cells[0]?.length ?? 0;
+  if (cells.some((r) => r.length !== width)) throw new DuetError(SqlState.syntaxError, 'VALUES lists must all be the same length');
+  const types = Array.from({ length: width }, (_v, j) => {
+    let t: SqlType = Types.null;
+    for (const r of cells) t = commonType(t, r[j]!.type, 'VALUES');
+    return t.id === 'null' ? Types.text : t;
+  });
+  const cols = types.map((t, j) => ctx.ids.col(columns?.[j] ?? `column${j + 1}`, t));
+  const rows = cells.map((r) => r.map((e, j) => coerce(e, types[j]!)));
+  return { plan: { kind: 'values', rows, cols }, items: renamed(cols, alias, columns, ctx) };
 }
