@@ -92,11 +92,19 @@ function unquote(value: string): string {
   return v;
 }
 
+/** `SELECT f()` (optionally `AS name`) for the functions clients call to learn about their connection. */
+const connectionInfo = /^select\s+((?:pg_catalog\.)?(?:version|current_database|current_schema|pg_backend_pid)\s*\(\s*\)|current_user|session_user|user|current_schema)(?:\s+as\s+"?(\w+)"?)?$/i;
+
 /** Answers `sql` if it is a connection-level statement; undefined means: give it to the engine. */
-export function runBuiltin(sql: string, settings: ClientSettings): BuiltinOutcome | undefined {
+export function runBuiltin(sql: string, settings: ClientSettings, processId = 0): BuiltinOutcome | undefined {
   const s = sql.replace(/;\s*$/, '').trim();
-  if (/^select\s+(pg_catalog\.)?version\s*\(\s*\)$/i.test(s)) {
-    return { result: { columns: [textColumn('version')], rows: [[versionString]], command: 'SELECT 1', rowCount: 1 } };
+  const info = connectionInfo.exec(s);
+  if (info) {
+    const fn = info[1]!.toLowerCase().replace(/^pg_catalog\./, '').replace(/\s*\(\s*\)$/, '');
+    const column = info[2] ?? fn;
+    const value = fn === 'version' ? versionString : fn === 'pg_backend_pid' ? processId : fn === 'current_database' ? 'duet' : fn === 'current_schema' ? 'public' : (settings.values.get('session_authorization') ?? 'duet');
+    const type = fn === 'pg_backend_pid' ? Types.integer : Types.text;
+    return { result: { columns: [{ name: column, type }], rows: [[value]], command: 'SELECT 1', rowCount: 1 } };
   }
   const maintenance = /^(vacuum|analyze|analyse|checkpoint)\b/i.exec(s);
   if (maintenance) {

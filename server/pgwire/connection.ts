@@ -324,7 +324,7 @@ export class Connection {
   /** Runs one statement: connection-level builtins, then the catalog emulation, then the engine. */
   private async runStatement(sql: string, params: readonly Value[]): Promise<QueryResult> {
     const session = this.session!;
-    const builtin = runBuiltin(sql, this.settings);
+    const builtin = runBuiltin(sql, this.settings, this.processId);
     if (builtin) return this.applyBuiltin(builtin);
     const catalog = await answerCatalogQuery(sql, params, session, this.settings);
     if (catalog) return catalog;

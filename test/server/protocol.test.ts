@@ -113,6 +113,9 @@ describe('node-postgres', () => {
     const c = await client();
     try {
       expect((await c.query('SELECT version()')).rows[0].version).toMatch(/^PostgreSQL 15\.0/);
+      expect((await c.query('select current_database()')).rows).toEqual([{ current_database: 'duet' }]);
+      expect((await c.query('SELECT current_user AS who')).rows).toEqual([{ who: 'tester' }]);
+      expect((await c.query('SELECT pg_backend_pid()')).rows).toEqual([{ pg_backend_pid: (c as unknown as { processID: number }).processID }]);
       expect((await c.query('SHOW standard_conforming_strings')).rows).toEqual([{ standard_conforming_strings: 'on' }]);
       await c.query("SET application_name = 'bench'");
       expect((await c.query('show application_name')).rows).toEqual([{ application_name: 'bench' }]);
