@@ -24,6 +24,8 @@ export interface Block {
    * with timestamps). Only ever lowered from TS_LIVE to a commit timestamp above every applied read point.
    */
   readonly end: Float64Array;
+  /** Times `end` was changed in place since the block was built: persistence rewrites a segment when it moves. */
+  endChanges: number;
 }
 
 /** Distinct values at most this fraction of the rows: the block stores the column dictionary-encoded. */
@@ -65,7 +67,7 @@ export class BlockBuilder {
   finish(): Block {
     const n = this.rows;
     const columns = this.builders.map((b) => dictEncode(b.build(), n));
-    return { rows: n, columns, zones: columns.map((v) => zoneOf(v, n)), keys: this.keys.build(), begin: this.begin.slice(0, n), end: this.end.slice(0, n) };
+    return { rows: n, columns, zones: columns.map((v) => zoneOf(v, n)), keys: this.keys.build(), begin: this.begin.slice(0, n), end: this.end.slice(0, n), endChanges: 0 };
   }
 }
 

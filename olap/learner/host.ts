@@ -8,7 +8,7 @@ import { zonePredicatesOf } from './zonemap.ts';
 import type { Row } from '../../oltp/types.ts';
 import { Learner, type LearnerOptions } from './learner.ts';
 import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
-import { clearLearnerDir, loadLearner, saveLearner, SegmentDamage } from './persist.ts';
+import { clearLearnerDir, loadLearner, saveLearner, SegmentDamage, type PersistCache } from './persist.ts';
 
 export interface LearnerHostOptions extends LearnerOptions {
   /** Directory for Parquet segments and the manifest; undefined = memory only. */
@@ -25,6 +25,7 @@ export class LearnerHost {
   private lastPersistMs = performance.now();
   private lastPersistIndex = 0;
   private diskBytes = 0;
+  private readonly written: PersistCache = new Map();
 
   constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner) => void) {
     this.learner = new Learner(options);
@@ -82,14 +83,16 @@ export class LearnerHost {
       return;
     }
     try {
-      const state = loadLearner(dir);
+      const state = loadLearner(dir, this.written);
       if (state) this.learner.restore(state);
+      for (const t of this.written.values()) for (const seg of t.segments) this.diskBytes += seg.entry.bytes;
       this.lastPersistIndex = this.learner.appliedIndex;
       this.send({ kind: 'ready', appliedIndex: this.learner.appliedIndex });
     } catch (e) {
       if (!(e instanceof SegmentDamage)) throw e;
       // Never serve from damaged files: start empty; the feeder rebuilds from a row-store snapshot.
       clearLearnerDir(dir);
+      this.written.clear();
       this.learner = new Learner(this.options);
       this.send({ kind: 'ready', appliedIndex: 0, damage: { file: e.file, reason: e.reason } });
     }
@@ -143,7 +146,7 @@ export class LearnerHost {
   /** Compacts (the delta must be empty to save) and writes the segments and manifest. */
   private persist(): void {
     this.learner.compact();
-    if (this.options.dir !== undefined) this.diskBytes = saveLearner(this.options.dir, this.learner).diskBytes;
+    if (this.options.dir !== undefined) this.diskBytes = saveLearner(this.options.dir, this.learner, this.written).diskBytes;
     this.lastPersistMs = performance.now();
     this.lastPersistIndex = this.learner.appliedIndex;
   }

@@ -101,7 +101,6 @@ export class Learner {
     for (const t of state.tables) {
       const table = new ColumnTable(t.def, t.createdTs, [...t.columnsAt]);
       table.setStable(t.blocks);
-      table.changeCount = t.changeCount;
       this.tables.set(t.def.id, table);
     }
     this.appliedIndex = state.appliedIndex;
@@ -169,7 +168,6 @@ export interface RestoredTable {
   readonly createdTs: number;
   readonly columnsAt: readonly ColumnsAt[];
   readonly blocks: Block[];
-  readonly changeCount: number;
 }
 
 export interface RestoredState {

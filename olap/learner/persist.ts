@@ -17,18 +17,34 @@ import type { ZoneMap } from './zonemap.ts';
 const MANIFEST = 'manifest.json';
 const FORMAT = 1;
 
-interface ManifestTable {
-  readonly def: string;
-  readonly createdTs: number;
-  readonly columnsAt: readonly ColumnsAt[];
+/** Consecutive stable blocks per Parquet file: a change rewrites only the files of the blocks it touched. */
+export const SEGMENT_BLOCKS = 8;
+
+interface ManifestSegment {
   readonly file: string;
   readonly bytes: number;
   readonly crc: number;
   readonly rows: number;
-  readonly changeCount: number;
   /** Per block: rows and a zone map per column (min/max tagged so DECIMAL bigints survive JSON). */
   readonly blocks: readonly { rows: number; zones: readonly ZoneMap[] }[];
 }
+
+interface ManifestTable {
+  readonly def: string;
+  readonly createdTs: number;
+  readonly columnsAt: readonly ColumnsAt[];
+  readonly segments: readonly ManifestSegment[];
+}
+
+/** What was written for each segment (block identity and end-change counts), to skip unchanged ones. */
+export interface WrittenSegment {
+  readonly blocks: readonly Block[];
+  readonly endChanges: readonly number[];
+  readonly entry: ManifestSegment;
+}
+
+/** Per learner directory: table id -> its definition (JSON) and the segments last written. */
+export type PersistCache = Map<number, { def: string; segments: WrittenSegment[] }>;
 
 interface Manifest {
   readonly format: number;
@@ -71,32 +87,48 @@ function fsyncDir(dir: string): void {
 
 export interface SaveResult { readonly bytesWritten: number; readonly filesWritten: number; readonly diskBytes: number }
 
+function unchanged(w: WrittenSegment | undefined, blocks: readonly Block[]): boolean {
+  if (!w || w.blocks.length !== blocks.length) return false;
+  for (let i = 0; i < blocks.length; i++) if (w.blocks[i] !== blocks[i] || w.endChanges[i] !== blocks[i]!.endChanges) return false;
+  return true;
+}
+
 /**
  * Persists the learner's stable layer. Call right after compact() (the delta is empty, so the files plus the
- * log from appliedIndex + 1 are the whole state). Tables unchanged since the last save keep their file.
+ * log from appliedIndex + 1 are the whole state). Segments whose blocks did not change keep their file.
  */
-export function saveLearner(dir: string, learner: Learner): SaveResult {
+export function saveLearner(dir: string, learner: Learner, cache: PersistCache): SaveResult {
   mkdirSync(dir, { recursive: true });
-  const previous = readManifestOrUndefined(dir);
   const tables: ManifestTable[] = [];
   let bytesWritten = 0;
   let filesWritten = 0;
+  const live = new Set<number>();
   for (const t of learner.tableList()) {
     assert(t.deltaRows === 0, 'save the learner right after a compaction');
+    live.add(t.def.id);
     const def = serializeCatalogValue({ kind: 'table', def: t.def });
-    const old = previous?.tables.find((m) => m.def === def && m.changeCount === t.changeCount && existsSync(join(dir, m.file)));
-    const blocks = t.stable.map((b) => ({ rows: b.rows, zones: b.zones }));
-    if (old) {
-      tables.push(old); // its file, row count and zone maps still describe this table's state
-      continue;
+    const before = cache.get(t.def.id);
+    const previous = before?.def === def ? before.segments : [];
+    const written: WrittenSegment[] = [];
+    for (let first = 0, seg = 0; first < t.stable.length; first += SEGMENT_BLOCKS, seg++) {
+      const blocks = t.stable.slice(first, first + SEGMENT_BLOCKS);
+      const old = previous[seg];
+      if (old && unchanged(old, blocks) && existsSync(join(dir, old.entry.file))) {
+        written.push(old);
+        continue;
+      }
+      const file = `t${t.def.id}-s${seg}-${learner.appliedIndex}.parquet`;
+      const bytes = toParquet(t.def, blocks);
+      writeDurably(join(dir, file), bytes);
+      bytesWritten += bytes.length;
+      filesWritten++;
+      const entry: ManifestSegment = { file, bytes: bytes.length, crc: crc32(bytes), rows: blocks.reduce((n, b) => n + b.rows, 0), blocks: blocks.map((b) => ({ rows: b.rows, zones: b.zones })) };
+      written.push({ blocks, endChanges: blocks.map((b) => b.endChanges), entry });
     }
-    const file = `t${t.def.id}-${learner.appliedIndex}.parquet`;
-    const bytes = toParquet(t.def, t.stable);
-    writeDurably(join(dir, file), bytes);
-    bytesWritten += bytes.length;
-    filesWritten++;
-    tables.push({ def, createdTs: t.createdTs, columnsAt: t.columnsAt, file, bytes: bytes.length, crc: crc32(bytes), rows: t.stableRows, changeCount: t.changeCount, blocks });
+    cache.set(t.def.id, { def, segments: written });
+    tables.push({ def, createdTs: t.createdTs, columnsAt: t.columnsAt, segments: written.map((w) => w.entry) });
   }
+  for (const id of [...cache.keys()]) if (!live.has(id)) cache.delete(id);
   const manifest: Manifest = { format: FORMAT, appliedIndex: learner.appliedIndex, appliedTs: learner.appliedTs, horizonTs: learner.horizonTs, tables };
   const body = json(manifest);
   const text = JSON.stringify({ crc: crc32(Buffer.from(body, 'utf8')), body });
@@ -104,9 +136,9 @@ export function saveLearner(dir: string, learner: Learner): SaveResult {
   renameSync(join(dir, `${MANIFEST}.tmp`), join(dir, MANIFEST));
   fsyncDir(dir);
   // files no manifest names any more (older generations, dropped tables)
-  const keep = new Set(tables.map((t) => t.file));
+  const keep = new Set(tables.flatMap((t) => t.segments.map((x) => x.file)));
   for (const f of readdirSync(dir)) if (f.endsWith('.parquet') && !keep.has(f)) rmSync(join(dir, f), { force: true });
-  return { bytesWritten, filesWritten, diskBytes: tables.reduce((n, t) => n + t.bytes, 0) };
+  return { bytesWritten, filesWritten, diskBytes: tables.reduce((n, t) => n + t.segments.reduce((m, x) => m + x.bytes, 0), 0) };
 }
 
 export function toParquet(def: StoredTableDef, blocks: readonly Block[]): Uint8Array {
@@ -114,14 +146,6 @@ export function toParquet(def: StoredTableDef, blocks: readonly Block[]): Uint8A
   const wasm = WasmTable.fromIPCStream(tableToIPC(arrow, 'stream'));
   const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setStatisticsEnabled(EnabledStatistics.Chunk).setCreatedBy('duetdb learner').build();
   return writeParquet(wasm, props);
-}
-
-function readManifestOrUndefined(dir: string): Manifest | undefined {
-  try {
-    return readManifest(dir);
-  } catch {
-    return undefined;
-  }
 }
 
 function readManifest(dir: string): Manifest {
@@ -142,34 +166,47 @@ function readManifest(dir: string): Manifest {
  * Loads the persisted state: undefined when there is none (a fresh replica), SegmentDamage (thrown) when the
  * manifest or a segment is missing, truncated or fails its checksum.
  */
-export function loadLearner(dir: string): RestoredState | undefined {
+export function loadLearner(dir: string, cache: PersistCache): RestoredState | undefined {
   if (!existsSync(join(dir, MANIFEST))) return undefined;
   const m = readManifest(dir);
   const tables: RestoredTable[] = [];
+  cache.clear();
   for (const t of m.tables) {
-    const path = join(dir, t.file);
-    if (!existsSync(path)) throw new SegmentDamage(t.file, 'missing');
-    const bytes = readFileSync(path);
-    if (bytes.length !== t.bytes) throw new SegmentDamage(t.file, `size ${bytes.length}, manifest says ${t.bytes} (truncated?)`);
-    if (crc32(bytes) !== t.crc) throw new SegmentDamage(t.file, 'checksum mismatch');
     const v = parseCatalogValue(t.def);
     assert(v.kind === 'table', 'manifest table entry is not a table');
-    let arrow: ReturnType<typeof tableFromIPC>;
-    try {
-      arrow = tableFromIPC(readParquet(bytes).intoIPCStream());
-    } catch (e) {
-      throw new SegmentDamage(t.file, `not readable as Parquet: ${(e as Error).message}`);
+    const all: Block[] = [];
+    const written: WrittenSegment[] = [];
+    for (const seg of t.segments) {
+      const blocks = loadSegment(dir, seg, v.def);
+      all.push(...blocks);
+      written.push({ blocks, endChanges: blocks.map(() => 0), entry: seg });
     }
-    let blocks: Block[];
-    try {
-      blocks = arrowToBlocks(arrow, v.def);
-    } catch (e) {
-      throw new SegmentDamage(t.file, `unreadable: ${(e as Error).message}`);
-    }
-    if (blocks.reduce((n, b) => n + b.rows, 0) !== t.rows) throw new SegmentDamage(t.file, 'row count differs from the manifest');
-    tables.push({ def: v.def, createdTs: t.createdTs, columnsAt: t.columnsAt, blocks, changeCount: t.changeCount });
+    cache.set(v.def.id, { def: t.def, segments: written });
+    tables.push({ def: v.def, createdTs: t.createdTs, columnsAt: t.columnsAt, blocks: all });
   }
   return { appliedIndex: m.appliedIndex, appliedTs: m.appliedTs, horizonTs: m.horizonTs, tables };
+}
+
+function loadSegment(dir: string, t: ManifestSegment, def: StoredTableDef): Block[] {
+  const path = join(dir, t.file);
+  if (!existsSync(path)) throw new SegmentDamage(t.file, 'missing');
+  const bytes = readFileSync(path);
+  if (bytes.length !== t.bytes) throw new SegmentDamage(t.file, `size ${bytes.length}, manifest says ${t.bytes} (truncated?)`);
+  if (crc32(bytes) !== t.crc) throw new SegmentDamage(t.file, 'checksum mismatch');
+  let arrow: ReturnType<typeof tableFromIPC>;
+  try {
+    arrow = tableFromIPC(readParquet(bytes).intoIPCStream());
+  } catch (e) {
+    throw new SegmentDamage(t.file, `not readable as Parquet: ${(e as Error).message}`);
+  }
+  let blocks: Block[];
+  try {
+    blocks = arrowToBlocks(arrow, def);
+  } catch (e) {
+    throw new SegmentDamage(t.file, `unreadable: ${(e as Error).message}`);
+  }
+  if (blocks.reduce((n, b) => n + b.rows, 0) !== t.rows) throw new SegmentDamage(t.file, 'row count differs from the manifest');
+  return blocks;
 }
 
 /** Removes every file of a damaged replica before a rebuild. */

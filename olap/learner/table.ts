@@ -34,8 +34,6 @@ export class ColumnTable {
   private deltaBegin = new Float64Array(64);
   private deltaEnd = new Float64Array(64);
   deltaRows = 0;
-  /** Changes applied since creation (persist.ts skips rewriting a table whose count did not move). */
-  changeCount = 0;
   /** Live delta version per key (latin1 of the key bytes): bounded by the delta's own bound. */
   private deltaLive = new Map<string, number>();
   private deltaCache: { rows: number; columns: Vector[] } | undefined;
@@ -51,7 +49,6 @@ export class ColumnTable {
 
   /** Applies one row change at commitTs: ends the live version of `key` (if any) and appends `row` (if any). */
   applyChange(key: Uint8Array, row: Row | null, commitTs: number): void {
-    this.changeCount++;
     const ks = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     const d = this.deltaLive.get(ks);
     if (d !== undefined) {
@@ -59,7 +56,11 @@ export class ColumnTable {
       this.deltaLive.delete(ks);
     } else {
       const s = this.findLiveStable(key);
-      if (s >= 0) this.stable[s >> BLOCK_SHIFT]!.end[s & BLOCK_MASK] = commitTs;
+      if (s >= 0) {
+        const b = this.stable[s >> BLOCK_SHIFT]!;
+        b.end[s & BLOCK_MASK] = commitTs;
+        b.endChanges++;
+      }
     }
     if (row === null) return;
     this.growDelta();
@@ -91,7 +92,6 @@ export class ColumnTable {
     this.def = def;
     this.types = def.columns.map((c) => c.type);
     this.deltaCache = undefined;
-    this.changeCount++;
   }
 
   private growDelta(): void {
@@ -191,6 +191,13 @@ export class ColumnTable {
       const di = d < order.length ? order[d]! : -1;
       const blk = s < this.stableRows ? this.stable[s >> BLOCK_SHIFT]! : undefined;
       const i = s & BLOCK_MASK;
+      // A whole stable block that no delta key falls into and that holds no dead version is kept as it is
+      // (same object): appends and updates of recent keys cost O(delta), not O(table).
+      if (blk !== undefined && i === 0 && builder.rows === 0 && blk.rows === BLOCK_ROWS && (di < 0 || compareKeys(blk.keys, BLOCK_ROWS - 1, keys, di) < 0) && allLiveAfter(blk.end, horizonTs)) {
+        out.push(blk);
+        s += BLOCK_ROWS;
+        continue;
+      }
       // on equal keys the stable versions are older (they were compacted before these delta versions began)
       if (blk !== undefined && (di < 0 || compareKeys(blk.keys, i, keys, di) <= 0)) {
         emit(blk.columns, i, keyAt(blk.keys, i), blk.begin[i]!, blk.end[i]!);
@@ -241,6 +248,11 @@ export class ColumnTable {
 const BLOCK_SHIFT = Math.log2(BLOCK_ROWS);
 const BLOCK_MASK = BLOCK_ROWS - 1;
 assert(Number.isInteger(BLOCK_SHIFT), 'BLOCK_ROWS must be a power of two');
+
+function allLiveAfter(end: Float64Array, horizonTs: number): boolean {
+  for (let i = 0; i < end.length; i++) if (end[i]! <= horizonTs) return false;
+  return true;
+}
 
 /** Rows [from, to) visible at ts as one batch (selection vector unless all are visible); undefined if none. */
 function visibleBatch(n: number, begin: Float64Array, end: Float64Array, ts: number, columns: Vector[], types: SqlType[], from: number, to: number): Batch | undefined {

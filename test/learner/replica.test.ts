@@ -182,7 +182,7 @@ describe('learner replica', () => {
     await replica.caughtUp();
     await replica.compact();
     const status = await replica.status();
-    const manifest = JSON.parse(JSON.parse(readFileSync(join(learnerDir, 'manifest.json'), 'utf8')).body) as { tables: { file: string; def: string; rows: number }[] };
+    const manifest = JSON.parse(JSON.parse(readFileSync(join(learnerDir, 'manifest.json'), 'utf8')).body) as { tables: { def: string; segments: { file: string; rows: number }[] }[] };
     const expected = await rowStoreState(store);
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
     let compared = 0;
@@ -195,10 +195,10 @@ describe('learner replica', () => {
         if (c.type.id === 'bigint') return `${q}::DOUBLE`;
         return q;
       });
-      const path = join(learnerDir, t.file);
-      const all = await duck.runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet('${path}')`);
-      expect(all.getRowsJS()[0]![0]).toBe(t.rows);
-      const reader = await duck.runAndReadAll(`SELECT ${cols.join(', ')} FROM read_parquet('${path}') WHERE isinf(__duet_end)`);
+      const files = `[${t.segments.map((x) => `'${join(learnerDir, x.file)}'`).join(', ')}]`;
+      const all = await duck.runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet(${files})`);
+      expect(all.getRowsJS()[0]![0]).toBe(t.segments.reduce((n, x) => n + x.rows, 0));
+      const reader = await duck.runAndReadAll(`SELECT ${cols.join(', ')} FROM read_parquet(${files}) WHERE isinf(__duet_end)`);
       const rows = reader.getRowsJS().map((r) => r.map((v, i) => (def.columns[i]!.type.id === 'decimal' && v !== null ? BigInt(v as string) : v)));
       expect(canon(rows as Row[]), `table ${def.name}`).toEqual(expected.get(def.name));
       compared++;
