@@ -25,14 +25,13 @@ export type WorkerEvent =
   | { readonly kind: 'failed'; readonly message: string };
 
 const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
-/** One worker, reused from script to script until a record has to be killed. */
-let shared: Worker | undefined;
+/** Workers waiting for their next script: reused until a record has to be killed (one per concurrent script). */
+const idle: Worker[] = [];
 
-/** Ends the reused worker; callers run it when they have no more scripts (else the process stays up). */
+/** Ends the idle workers; callers run it when they have no more scripts (else the process stays up). */
 export async function closeWorkers(): Promise<void> {
-  const worker = shared;
-  shared = undefined;
-  await worker?.terminate();
+  const workers = idle.splice(0);
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 /**
  * A script whose records keep timing out is abandoned after this many kills: each kill costs the
@@ -83,8 +82,7 @@ function remainingRecords(records: readonly SltRecord[], line: number): (Stateme
 type WorkerRun = { kind: 'done'; skipped: number; haltedAtLine: number | undefined } | { kind: 'killed'; line: number };
 
 function runWorker(task: WorkerTask, onEvent: (event: WorkerEvent) => void): Promise<WorkerRun> {
-  const worker = shared ?? new Worker(BOOT_URL);
-  shared = worker;
+  const worker = idle.pop() ?? new Worker(BOOT_URL);
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const finish = (outcome: () => void) => {
@@ -94,13 +92,13 @@ function runWorker(task: WorkerTask, onEvent: (event: WorkerEvent) => void): Pro
       worker.off('exit', onExit);
       outcome();
     };
-    const discard = () => {
-      if (shared === worker) shared = undefined;
-      void worker.terminate();
-    };
+    const discard = () => void worker.terminate();
     const onMessage = (event: WorkerEvent) => {
       if (event.kind === 'failed') {
-        finish(() => reject(new Error(`${task.file}: ${event.message}`)));
+        finish(() => {
+          idle.push(worker); // the worker itself is fine; only this script could not run
+          reject(new Error(`${task.file}: ${event.message}`));
+        });
         return;
       }
       onEvent(event);
@@ -113,7 +111,10 @@ function runWorker(task: WorkerTask, onEvent: (event: WorkerEvent) => void): Pro
       } else if (event.kind === 'outcome') {
         clearTimeout(timer);
       } else if (event.kind === 'done') {
-        finish(() => resolve({ kind: 'done', skipped: event.skipped, haltedAtLine: event.haltedAtLine }));
+        finish(() => {
+          idle.push(worker);
+          resolve({ kind: 'done', skipped: event.skipped, haltedAtLine: event.haltedAtLine });
+        });
       }
     };
     const onError = (e: Error) => finish(() => {
@@ -121,7 +122,6 @@ function runWorker(task: WorkerTask, onEvent: (event: WorkerEvent) => void): Pro
       reject(e);
     });
     const onExit = (code: number) => finish(() => {
-      if (shared === worker) shared = undefined;
       reject(new Error(`${task.file}: worker exited with code ${code} before finishing`));
     });
     worker.on('message', onMessage);

@@ -2,20 +2,40 @@
 // or a listed record that now passes fails the check (update with run.ts --update-expectations).
 
 import { afterAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { closeWorkers } from './isolated.ts';
 import { checkScript, loadExpectations } from './expectations.ts';
-import { EXPECTATIONS_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
+import { DATA_DIR, EXPECTATIONS_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
 
 const expectations = loadExpectations(EXPECTATIONS_PATH);
-const SCRIPT_TIMEOUT_MS = 600_000;
+const SCRIPT_TIMEOUT_MS = 900_000;
+/** Scripts run two at a time (each in its own worker thread): the suite's wall time on two cores. */
+const SCRIPTS_CONCURRENT_MAX = 2;
+
+/** Biggest scripts first, so the two lanes finish at about the same time. */
+const files = suiteFiles().sort((a, b) => statSync(resolve(DATA_DIR, b)).size - statSync(resolve(DATA_DIR, a)).size);
+
+let running = 0;
+const waiting: (() => void)[] = [];
+async function withLane<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= SCRIPTS_CONCURRENT_MAX) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
 
 // Skipped only while the list has never been generated against a running engine (the SQL engine was
 // still being written): then every record would "newly fail" and block every commit for no information.
 describe.skipIf(!expectations.generatedWithEngine)('sqllogictest suite matches expected-failures.json', () => {
   afterAll(closeWorkers);
-  for (const file of suiteFiles()) {
-    it(file, async () => {
-      const result = await runSuiteScript(file, loadScript(file));
+  for (const file of files) {
+    it.concurrent(file, async () => {
+      const result = await withLane(() => runSuiteScript(file, loadScript(file)));
       const { newFailures, newPasses } = checkScript(file, result.outcomes, expectations);
       expect(newFailures.map((f) => `${f.file}:${f.line} ${f.reason} | ${f.sql}`), 'failing records not in expected-failures.json').toEqual([]);
       expect(newPasses.map((f) => `${f.file}:${f.line} (listed as ${f.reason})`), 'records listed as failing now pass: run npx tsx test/sqllogictest/run.ts --update-expectations').toEqual([]);
