@@ -4,8 +4,8 @@
 import type { ClassicLevel } from 'classic-level';
 import type { Catalog, StoredTableDef } from './catalog.ts';
 import { indexEntryBytes } from './txn.ts';
-import { idPrefix, indexKey, KS_INDEX, KS_LATEST, KS_LOG, KS_VERSION, latestKey, logKey, catalogKey, prefixEnd } from './keys.ts';
-import { isTombstone, versionRow, versionTs } from './version.ts';
+import { idPrefix, indexKey, KS_INDEX, KS_LATEST, KS_LOG, KS_VERSION, latestKey, logKey, catalogKey, prefixEnd, versionKey } from './keys.ts';
+import { isTombstone, versionPrevTs, versionRow, versionTs } from './version.ts';
 import { tableEntry } from './catalog.ts';
 import type { Row } from './types.ts';
 
@@ -171,23 +171,30 @@ export class GarbageCollector {
     if (!def) return; // dropped table: its whole range is cleared once its catalog versions are gone
     const lkey = latestKey(tableId, pk);
     const latest = this.host.readLatest(lkey);
+    // What stays is decided from the whole chain (not from this pass's slice of the version keyspace): the
+    // latest version, every version newer than the horizon, and the newest at or below it.
     const kept: Row[] = [];
-    const removed: Row[] = [];
-    let keepingOne = latest === undefined || versionTs(latest) > horizonTs;
+    let floorTs = Number.POSITIVE_INFINITY; // versions older than this go
     const dropLatest = latest !== undefined && isTombstone(latest) && versionTs(latest) <= horizonTs;
-    if (latest !== undefined && !isTombstone(latest)) kept.push(versionRow(latest)!);
-    // versions are newest first; keep every one newer than the horizon plus the newest at or below it
+    if (latest !== undefined) {
+      let buf: Buffer | undefined = latest;
+      // Bounded by the number of versions newer than the horizon.
+      while (buf !== undefined) {
+        const row = versionRow(buf);
+        if (row && !(buf === latest && dropLatest)) kept.push(row);
+        floorTs = versionTs(buf);
+        const prevTs = versionPrevTs(buf);
+        if (floorTs <= horizonTs || prevTs === 0) break;
+        buf = this.host.readLatest(versionKey(tableId, pk, prevTs));
+      }
+    }
+    const removed: Row[] = [];
     for (const [k, v] of versions) {
       this.host.checkVersion(k, v);
-      const ts = versionTs(v);
-      const row = versionRow(v);
-      if (ts > horizonTs || keepingOne) {
-        if (ts <= horizonTs) keepingOne = false;
-        if (row) kept.push(row);
-        continue;
-      }
+      if (versionTs(v) >= floorTs) continue;
       batch.del(k);
       result.versionsRemoved++;
+      const row = versionRow(v);
       if (row) removed.push(row);
     }
     if (dropLatest) {
