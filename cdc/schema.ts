@@ -68,7 +68,7 @@ export class SchemaTracker {
       }
       const prev = before?.id === def.id ? before : undefined;
       this.set(def);
-      out.push({ kind: classify(prev, def), table: name, tableId: def.id, def });
+      for (const kind of classify(prev, def)) out.push({ kind, table: name, tableId: def.id, def });
     }
     return out;
   }
@@ -86,12 +86,16 @@ export class SchemaTracker {
   }
 }
 
-function classify(prev: StoredTableDef | undefined, def: StoredTableDef): SchemaChangeKind {
-  if (!prev) return 'createTable';
-  if (def.columns.length > prev.columns.length) return 'addColumn';
-  if (def.indexes.length > prev.indexes.length) return 'createIndex';
-  if (def.indexes.length < prev.indexes.length) return 'dropIndex';
-  return 'alterTable';
+/** The kinds of change from prev to def (one transaction may add a column and create an index). */
+function classify(prev: StoredTableDef | undefined, def: StoredTableDef): SchemaChangeKind[] {
+  if (!prev) return ['createTable'];
+  const kinds: SchemaChangeKind[] = [];
+  if (def.columns.length > prev.columns.length) kinds.push('addColumn');
+  const before = new Set(prev.indexes.map((i) => i.id));
+  const after = new Set(def.indexes.map((i) => i.id));
+  if (def.indexes.some((i) => !before.has(i.id))) kinds.push('createIndex');
+  if (prev.indexes.some((i) => !after.has(i.id))) kinds.push('dropIndex');
+  return kinds.length > 0 ? kinds : ['alterTable'];
 }
 
 export { tableEntry };
