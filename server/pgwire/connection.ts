@@ -414,9 +414,11 @@ export class Connection {
     const name = r.cstring();
     if (kind === 'S') {
       const statement = this.extended.statement(name);
-      msg.writeParameterDescription(this.out, parameterOids(statement));
-      // The row shape is known only by running the statement; clients that need it describe the portal.
-      this.out.empty('n');
+      const oids = parameterOids(statement);
+      msg.writeParameterDescription(this.out, oids);
+      const columns = await this.queryShape(statement.sql, oids.length);
+      if (columns && columns.length > 0) msg.writeRowDescription(this.out, columns, []);
+      else this.out.empty('n');
       return;
     }
     const portal = this.extended.portal(name);
@@ -424,6 +426,22 @@ export class Connection {
     const result = await this.portalResult(portal);
     if (result.columns.length > 0) msg.writeRowDescription(this.out, result.columns, portal.resultFormats);
     else this.out.empty('n');
+  }
+
+  /**
+   * The columns a query would return, learned by running it for zero rows with NULL parameters (the
+   * engine has no describe-only call). Only plain queries outside a transaction: an error there must not
+   * abort the client's transaction, and statements with effects are never run early. undefined = unknown.
+   */
+  private async queryShape(sql: string, paramCount: number): Promise<QueryResult['columns'] | undefined> {
+    if (this.session!.inTransaction || !readOnlyQuery.test(sql) || dataChange.test(sql)) return undefined;
+    try {
+      const params = Array.from({ length: paramCount }, () => null);
+      // The newline ends a trailing `--` comment in the client's SQL.
+      return (await this.runStatement(`SELECT * FROM (${sql}\n) AS duet_describe LIMIT 0`, params)).columns;
+    } catch {
+      return undefined;
+    }
   }
 
   private async portalResult(portal: Portal): Promise<QueryResult> {
@@ -510,6 +528,10 @@ function durationMs(text: string): number {
   const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms'] ?? 1;
   return Number(m[1]) * unit;
 }
+
+/** Describe(statement) runs only queries: SELECT/WITH/VALUES without a data change anywhere in them. */
+const readOnlyQuery = /^\s*(select|with|values)\b/i;
+const dataChange = /\b(insert|update|delete|into|for\s+update|for\s+share)\b/i;
 
 /** Statements that begin or end transactions themselves (no implicit transaction around them). */
 const transactionControl = /^\s*(begin|start|commit|end|rollback|abort|savepoint|release|prepare\s+transaction|vacuum)\b/i;

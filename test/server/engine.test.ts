@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../query/database.ts';
 import { databaseEngine } from '../../server/database-engine.ts';
 import { PgServer } from '../../server/server.ts';
+import { RawClient } from './raw-client.ts';
 
 // The SQL engine (query/execute.ts) lands separately; until it is in the tree these tests cannot run.
 const engineReady = existsSync(new URL('../../query/execute.ts', import.meta.url));
@@ -84,6 +85,26 @@ describe.skipIf(!engineReady)('node-postgres against the engine', () => {
       expect((simple as unknown as pg.QueryResult[]).map((x) => x.command)).toEqual(['UPDATE', 'SELECT']);
     } finally {
       await c.end();
+    }
+  });
+
+  it('describes a prepared query: parameter types and the row shape (Describe statement)', async () => {
+    const c = await RawClient.ready(server.port);
+    try {
+      c.message('P', (w) => w.cstring('q').cstring('SELECT k, v FROM kv WHERE k = $1 -- trailing comment').int16(0));
+      c.message('D', (w) => w.int8('S'.charCodeAt(0)).cstring('q'));
+      c.message('P', (w) => w.cstring('w').cstring('UPDATE kv SET v = $2 WHERE k = $1').int16(0));
+      c.message('D', (w) => w.int8('S'.charCodeAt(0)).cstring('w'));
+      c.message('S');
+      const m = await c.until('Z');
+      expect(m.map((x) => x.type).join('')).toBe('1tT1tnZ');
+      const row = m[2]!.body;
+      expect(row.readInt16BE(0)).toBe(2);
+      expect(row.toString('latin1')).toContain('k\0');
+      expect(m[4]!.body.readInt16BE(0)).toBe(2); // the UPDATE's two parameters; it is not run to describe it
+      expect((await db.query('SELECT count(*) FROM kv WHERE v IS NULL')).rows[0]?.[0]).toBe(0);
+    } finally {
+      c.close();
     }
   });
 
