@@ -93,6 +93,38 @@ describe('learner replica', () => {
     await store.close();
   });
 
+  it('falls behind and reports lag instead of buffering when commits outpace it; the delta stays bounded', async () => {
+    const store = await RowStore.open(tempDir(), { gcIntervalMs: 0 });
+    // one entry per apply message and a tiny delta bound: the learner is made slow on purpose
+    const replica = await LearnerReplica.start(store, { worker: false, applyEntriesMax: 1, deltaRowsMax: 50 });
+    const setup = store.begin();
+    const t = await setup.createTable({ name: 'q', columns: [{ name: 'k', type: { id: 'integer' }, notNull: true }], primaryKey: [0] });
+    await setup.commit();
+    let maxLag = 0;
+    let maxDelta = 0;
+    await Promise.all(Array.from({ length: 16 }, async (_, w) => {
+      for (let i = 0; i < 20; i++) {
+        const txn = store.begin();
+        await txn.insert(t, [w * 100 + i]);
+        await txn.commit();
+        if (i % 5 === 0) {
+          const s = await replica.status();
+          maxLag = Math.max(maxLag, s.lagEntries);
+          maxDelta = Math.max(maxDelta, ...s.tables.map((x) => x.deltaRows));
+        }
+      }
+    }));
+    expect(maxLag).toBeGreaterThan(0);
+    expect(maxDelta).toBeLessThanOrEqual(50);
+    await replica.caughtUp();
+    const s = await replica.status();
+    expect(s.lagEntries).toBe(0);
+    expect(s.lagMs).toBe(0);
+    expect((await replica.read('q')).batches.flatMap(batchToRows)).toHaveLength(320);
+    await replica.close();
+    await store.close();
+  });
+
   it('restarts from its Parquet segments and catches up from the log', async () => {
     const dir = tempDir();
     const store = await RowStore.open(join(dir, 'db'), { gcIntervalMs: 0 });
