@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getValue, rowsToBatch } from '../../olap/exec/batch.ts';
 import { Evaluator } from '../../olap/exec/expr/evaluator.ts';
-import type { Batch, Expr } from '../../olap/exec/spec.ts';
+import type { Batch, Expr, Vector } from '../../olap/exec/spec.ts';
 import type { SqlType, Value } from '../../oltp/types.ts';
 import { Types } from '../../oltp/types.ts';
 
@@ -183,9 +183,18 @@ function show(o: Outcome): string {
   return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
+function toDict(v: Vector): Vector {
+  if (v.kind !== 'string') return v;
+  const dict = [...new Set(v.data)].reverse();
+  const codes = Int32Array.from(v.data, (text) => dict.indexOf(text));
+  return { kind: 'dict', dict, codes, valid: v.valid };
+}
+
 function makeBatch(r: () => number): Batch {
   const rows = Array.from({ length: 1 + Math.floor(r() * 24) }, () => COLUMNS.map((t) => randomValue(r, t)));
-  const batch = rowsToBatch(rows, COLUMNS);
+  const plain = rowsToBatch(rows, COLUMNS);
+  // half the batches carry string columns dictionary-encoded, as the columnar learner produces them
+  const batch = r() < 0.5 ? plain : { ...plain, columns: plain.columns.map(toDict) };
   if (r() < 0.5) return batch;
   const selection = Uint32Array.from(live(batch).filter(() => r() < 0.6));
   return { ...batch, selection };

@@ -406,6 +406,15 @@ function emitLike(g: Gen, out: string[], e: Extract<Expr, { kind: 'like' }>): Em
   const a = emit(g, out, e.arg);
   const r = g.local();
   const text = (x: Emitted, t: SqlType) => (reprOf(t) === 'str' ? x.v : `H.cast(${box(reprOf(t), x.v)}, ${g.konst(t)}, ${g.konst({ id: 'varchar' })})`);
+  if (e.pattern.kind === 'const' && typeof e.pattern.value === 'string' && e.arg.kind === 'col' && reprOf(e.arg.type) === 'str') {
+    // a dictionary column is matched once per dictionary entry, then by code
+    const re = g.konst(likeRegex(e.pattern.value, e.escape, e.caseInsensitive));
+    const c = `c${e.arg.index}`;
+    const m = `m${g.K.length}`;
+    g.prologue.push(`const ${m} = ${c}dict !== null ? ${c}dict.map((s) => ${re}.test(s)) : null;`);
+    out.push(`${r.n} = ${a.n}; if (!${a.n}) ${r.v} = ${e.negated ? '!' : ''}(${m} !== null ? ${m}[${c}codes[i]] : ${re}.test(${a.v}));`);
+    return r;
+  }
   if (e.pattern.kind === 'const' && typeof e.pattern.value === 'string') {
     const re = g.konst(likeRegex(e.pattern.value, e.escape, e.caseInsensitive));
     out.push(`${r.n} = ${a.n}; if (!${a.n}) ${r.v} = ${e.negated ? '!' : ''}${re}.test(${text(a, e.arg.type)});`);
