@@ -20,11 +20,6 @@ export function money(cents: number): string {
   return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${fraction < 10 ? '0' : ''}${fraction}`;
 }
 
-/** `0.04` style two-decimal fraction from hundredths (discount, tax). */
-export function hundredths(value: number): string {
-  return value < 10 ? `0.0${value}` : `0.${value}`;
-}
-
 export function pad9(n: number): string {
   return String(n).padStart(9, '0');
 }
