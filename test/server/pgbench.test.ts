@@ -73,6 +73,17 @@ describe.skipIf(!hasPgbench || !engineReady)('pgbench', () => {
     expect(await sum('SELECT count(*) FROM pgbench_history')).toBe(processed);
   });
 
+  it('runs the same script through the extended protocol (-M prepared)', async () => {
+    const hasNow = await db.query('SELECT CURRENT_TIMESTAMP').then(() => true, () => false);
+    const script = hasNow ? ['-b', 'tpcb-like'] : ['-f', fixedTimeScript];
+    const before = await sum('SELECT count(*) FROM pgbench_history');
+    const r = await pgbench('-n', '-M', 'prepared', '-c', '2', '-t', '10', '--max-tries=1000', ...script);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/number of transactions actually processed: 20\/20/);
+    expect(r.stdout).toMatch(/number of failed transactions: 0 \(/);
+    expect(await sum('SELECT count(*) FROM pgbench_history')).toBe(before + 20);
+  });
+
   it('keeps the balances in agreement', async () => {
     const history = await sum('SELECT sum(delta) FROM pgbench_history');
     expect(await sum('SELECT sum(abalance) FROM pgbench_accounts')).toBe(history);
