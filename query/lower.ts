@@ -48,8 +48,8 @@ class Lowerer {
           table: p.table.name,
           columns: p.cols.map((c) => ({ name: c.name, type: c.type })),
           access: p.access
-            ? { index: p.access.index, range: p.access.range, lowerExprs: p.access.lowerExprs?.map((e) => this.expr(e, [])), upperExprs: p.access.upperExprs?.map((e) => this.expr(e, [])), point: p.access.point, withRowId: p.withRowId === true }
-            : p.withRowId ? { index: null, range: {}, point: false, withRowId: true } : undefined,
+            ? { index: p.access.index, range: p.access.range, lowerExprs: p.access.lowerExprs?.map((e) => this.expr(e, [])), upperExprs: p.access.upperExprs?.map((e) => this.expr(e, [])), point: p.access.point, withRowId: p.withRowId === true, ...(p.columnIndexes ? { columns: p.columnIndexes } : {}) }
+            : p.withRowId || p.columnIndexes ? { index: null, range: {}, point: false, withRowId: p.withRowId === true, full: true, ...(p.columnIndexes ? { columns: p.columnIndexes } : {}) } : undefined,
         };
         return { node, layout: p.cols.map((c) => c.id) };
       }

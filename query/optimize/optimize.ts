@@ -4,7 +4,8 @@ import type { IdGen, Plan } from '../plan/logical.ts';
 import { chooseAccess } from './access.ts';
 import { decorrelate } from './decorrelate.ts';
 import { pushDown } from './pushdown.ts';
+import { pruneColumns } from './prune.ts';
 
 export function optimize(plan: Plan, ids: IdGen): Plan {
-  return chooseAccess(pushDown(decorrelate(plan, ids)));
+  return pruneColumns(chooseAccess(pushDown(decorrelate(plan, ids))));
 }

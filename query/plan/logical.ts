@@ -31,6 +31,8 @@ export interface Scan {
   readonly access: Access | null;
   /** Hidden-row-id tables only: DML reads the row id as an extra trailing column to address rows. */
   readonly withRowId?: boolean;
+  /** After column pruning: the table column ordinal of each of `cols` (absent = all columns in order). */
+  readonly columnIndexes?: readonly number[];
 }
 export interface Values { readonly kind: 'values'; readonly rows: readonly (readonly Expr[])[]; readonly cols: readonly Col[] }
 export interface Filter { readonly kind: 'filter'; readonly input: Plan; readonly pred: Expr }

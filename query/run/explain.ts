@@ -51,9 +51,9 @@ function kids(n: PlanNode): PlanNode[] {
 function label(n: PlanNode): string {
   switch (n.kind) {
     case 'scan': {
-      const a = n.access as { index: string | null; point: boolean } | undefined;
-      const how = !a ? 'Seq Scan' : a.point ? 'Point Get' : a.index ? `Index Scan using ${a.index}` : 'Primary Key Range Scan';
-      return `${how} on ${n.table}${n.filter ? ` filter: ${fmt(n.filter)}` : ''}`;
+      const a = n.access as { index: string | null; point: boolean; full?: boolean } | undefined;
+      const how = !a || a.full ? 'Seq Scan' : a.point ? 'Point Get' : a.index ? `Index Scan using ${a.index}` : 'Primary Key Range Scan';
+      return `${how} on ${n.table} (${n.columns.map((c) => c.name).join(', ')})${n.filter ? ` filter: ${fmt(n.filter)}` : ''}`;
     }
     case 'values': return `Values (${n.rows.length} rows)`;
     case 'filter': return `Filter: ${fmt(n.predicate)}`;

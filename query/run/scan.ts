@@ -15,6 +15,10 @@ export interface RowAccess {
   readonly upperExprs?: readonly SpecExpr[];
   readonly point: boolean;
   readonly withRowId?: boolean;
+  /** No key range: read the whole table (the access only carries `columns`/`withRowId`). */
+  readonly full?: boolean;
+  /** Table column ordinals to produce, in order (column pruning); absent = every column. */
+  readonly columns?: readonly number[];
 }
 
 export const SCAN_BATCH_ROWS = 1024;
@@ -28,6 +32,14 @@ async function* scanRows(txn: Txn, node: ScanNode, params: readonly Value[]): As
   if (!table) throw new DuetError(SqlState.undefinedTable, `relation "${node.table}" does not exist`);
   const types = node.columns.map((c) => c.type);
   const access = node.access as RowAccess | undefined;
+  const pick = access?.columns;
+  const shape = (rows: Row[]): Row[] => (pick ? rows.map((r) => pick.map((i) => r[i] ?? null)) : rows.map((r) => fit(r, types.length)));
+  if (access?.full) {
+    for await (const rows of txn.scan(table, { batchRows: SCAN_BATCH_ROWS, ...(access.withRowId ? { withRowId: true } : {}) })) {
+      if (rows.length > 0) yield rowsToBatch(access.withRowId ? rows.map((r) => fit(r, types.length)) : shape(rows), types);
+    }
+    return;
+  }
   if (access) {
     const range: KeyRange = {
       ...access.range,
@@ -37,12 +49,12 @@ async function* scanRows(txn: Txn, node: ScanNode, params: readonly Value[]): As
     if ([...(range.lower ?? []), ...(range.upper ?? [])].some((v) => v === null)) return; // NULL never matches a key
     if (access.point && access.index === null && !access.withRowId && range.lower && range.lower.length === table.primaryKey.length) {
       const row = txn.get(table, range.lower);
-      if (row) yield rowsToBatch([fit(row, types.length)], types);
+      if (row) yield rowsToBatch(shape([row]), types);
       return;
     }
     const options: ScanOptions = { ...range, batchRows: SCAN_BATCH_ROWS, ...(access.withRowId ? { withRowId: true } : {}) };
     const source = access.index === null ? txn.scan(table, options) : txn.indexScan(table, indexOf(table, access.index), options);
-    for await (const rows of source) if (rows.length > 0) yield rowsToBatch(rows.map((r) => fit(r, types.length)), types);
+    for await (const rows of source) if (rows.length > 0) yield rowsToBatch(access.withRowId ? rows.map((r) => fit(r, types.length)) : shape(rows), types);
     return;
   }
   for await (const rows of txn.scan(table, { batchRows: SCAN_BATCH_ROWS })) {
