@@ -411,10 +411,11 @@ function emitLike(g: Gen, out: string[], e: Extract<Expr, { kind: 'like' }>): Em
     const re = g.konst(likeRegex(e.pattern.value, e.escape, e.caseInsensitive));
     const c = `c${e.arg.index}`;
     const m = `m${g.K.length}`;
-    // batches of one column usually share one dictionary: match it once, not once per batch
+    // batches of one column usually share one dictionary: match it once, not once per batch (the length
+    // check keeps an append-only dictionary that grew in place correct)
     const memo = g.konst({ dict: null, matches: null });
     g.prologue.push(
-      `if (${c}dict !== null && ${memo}.dict !== ${c}dict) { ${memo}.dict = ${c}dict; ${memo}.matches = ${c}dict.map((s) => ${re}.test(s)); }`,
+      `if (${c}dict !== null && (${memo}.dict !== ${c}dict || ${memo}.matches.length !== ${c}dict.length)) { ${memo}.dict = ${c}dict; ${memo}.matches = ${c}dict.map((s) => ${re}.test(s)); }`,
       `const ${m} = ${c}dict !== null ? ${memo}.matches : null;`,
     );
     out.push(`${r.n} = ${a.n}; if (!${a.n}) ${r.v} = ${e.negated ? '!' : ''}(${m} !== null ? ${m}[${c}codes[i]] : ${re}.test(${a.v}));`);
