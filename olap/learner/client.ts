@@ -8,7 +8,7 @@ import { DuetError, SqlState, assert } from '../../oltp/errors.ts';
 import { readLogRange, RESUME_POINT_COMPACTED, firstLogIndex } from '../../cdc/log.ts';
 import { logKey } from '../../oltp/keys.ts';
 import type { Batch, Expr } from '../exec/spec.ts';
-import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
+import { packEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
 import { LearnerHost, type LearnerHostOptions } from './host.ts';
 import { snapshotMessages } from './snapshot.ts';
 import type { ZonePredicate } from './zonemap.ts';
@@ -102,7 +102,8 @@ export class LearnerReplica {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: hostOptions });
       worker.on('message', receive);
       worker.on('error', (e) => replica?.fail(e));
-      post = (m) => worker.postMessage(m);
+      // apply batches are handed over by transfer (one packed buffer, no copy)
+      post = (m) => (m.kind === 'apply' ? worker.postMessage(m, [m.bytes.buffer as ArrayBuffer]) : worker.postMessage(m));
       stop = async () => void (await worker.terminate());
     } else {
       // In-process: the same host, messages delivered asynchronously like a worker's.
@@ -177,14 +178,14 @@ export class LearnerReplica {
     }
     if (entries.length === count) {
       this.sentIndex = from + count - 1;
-      this.post({ kind: 'apply', entries });
+      this.post(packEntries(entries));
       return;
     }
     readLogRange(this.store, from, to, this.options.applyEntriesMax ?? 1024).then(
       (entries) => {
         if (this.closed) return;
         this.sentIndex = from + entries.length - 1;
-        this.post({ kind: 'apply', entries });
+        this.post(packEntries(entries));
       },
       (e: unknown) => {
         this.inflight = false;

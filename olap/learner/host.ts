@@ -7,7 +7,7 @@ import type { ScanRequest } from './table.ts';
 import { zonePredicatesOf } from './zonemap.ts';
 import type { Row } from '../../oltp/types.ts';
 import { Learner, type LearnerOptions } from './learner.ts';
-import type { FromLearner, LearnerStatus, ToLearner } from './messages.ts';
+import { unpackEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
 import { clearLearnerDir, loadLearner, saveLearner, SegmentDamage, type PersistCache } from './persist.ts';
 
 export interface LearnerHostOptions extends LearnerOptions {
@@ -44,7 +44,7 @@ export class LearnerHost {
     switch (msg.kind) {
       case 'init': return this.init();
       case 'apply':
-        this.learner.applyEntries(msg.entries);
+        this.learner.applyEntries(unpackEntries(msg));
         this.maybePersist();
         return this.afterApply();
       case 'snapshotBegin': {

@@ -7,8 +7,11 @@ import type { ZonePredicate } from './zonemap.ts';
 
 export type ToLearner =
   | { readonly kind: 'init' }
-  /** Encoded committed log entries, contiguous, in index order. */
-  | { readonly kind: 'apply'; readonly entries: readonly Uint8Array[] }
+  /**
+   * Encoded committed log entries, contiguous, in index order, packed into one buffer (entry i is
+   * bytes[offsets[i] .. offsets[i + 1])) so a worker receives them by transfer, not by copying each.
+   */
+  | { readonly kind: 'apply'; readonly bytes: Uint8Array; readonly offsets: Uint32Array }
   /** Rebuild from a row-store snapshot: defs are catalog JSON (serializeCatalogValue). */
   | { readonly kind: 'snapshotBegin'; readonly index: number; readonly ts: number; readonly defs: readonly string[] }
   | { readonly kind: 'snapshotRows'; readonly tableId: number; readonly keys: readonly Uint8Array[]; readonly rows: readonly (readonly unknown[])[] }
@@ -43,6 +46,20 @@ export type FromLearner =
   | { readonly kind: 'compacted'; readonly id: number }
   | { readonly kind: 'error'; readonly id?: number; readonly code?: string; readonly message: string }
   | { readonly kind: 'closed' };
+
+export function packEntries(entries: readonly Uint8Array[]): Extract<ToLearner, { kind: 'apply' }> {
+  const offsets = new Uint32Array(entries.length + 1);
+  for (let i = 0; i < entries.length; i++) offsets[i + 1] = offsets[i]! + entries[i]!.length;
+  const bytes = new Uint8Array(offsets[entries.length]!);
+  for (let i = 0; i < entries.length; i++) bytes.set(entries[i]!, offsets[i]!);
+  return { kind: 'apply', bytes, offsets };
+}
+
+export function unpackEntries(m: Extract<ToLearner, { kind: 'apply' }>): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i + 1 < m.offsets.length; i++) out.push(m.bytes.subarray(m.offsets[i]!, m.offsets[i + 1]!));
+  return out;
+}
 
 /** A duplex channel: a worker's parentPort / a Worker, or an in-process loopback (tests). */
 export interface LearnerPort {
