@@ -354,12 +354,61 @@ export class RowStore implements RowStoreApi, TxnHost {
       return;
     }
     for (const a of accepted) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.ts, value);
+    this.publishApplied(accepted.map((a) => a.entry), () => {
+      for (const a of accepted) a.p.resolve(a.ts);
+    });
+  }
+
+  /**
+   * The replica path (a Raft follower or learner): applies entries committed elsewhere, with the index and
+   * commit timestamp the leader gave them, in order and durably (one synced batch, like a local group).
+   * Entries at or below the applied index are skipped, so replaying after a restart is harmless.
+   */
+  applyCommitted(entries: readonly LogEntry[]): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertUsable();
+      const batch = this.db.batch();
+      const overlay = new Map<string, Buffer>();
+      const applied = entries.filter((e) => e.index > this.seqIndex);
+      // Check the whole sequence before touching any state.
+      applied.forEach((e, i) => {
+        const prev = i === 0 ? { index: this.seqIndex, commitTs: this.seqTs } : applied[i - 1]!;
+        assert(e.index === prev.index + 1, `log entry ${e.index} applied after ${prev.index}: entries must come in order without gaps`);
+        assert(e.commitTs > prev.commitTs, 'commit timestamps must increase along the log');
+      });
+      for (const e of applied) {
+        this.seqIndex = e.index;
+        this.seqTs = e.commitTs;
+        this.maxTxnId = Math.max(this.maxTxnId, e.txnId);
+        batch.put(logKey(e.index), encodeLogEntry(e));
+        this.applyEntry(e, batch, overlay);
+      }
+      if (applied.length === 0) {
+        await batch.close();
+        return;
+      }
+      batch.put(META_STATE_KEY, this.encodeMeta());
+      try {
+        await batch.write({ sync: true });
+      } catch (e) {
+        this.failure = e;
+        throw storageError(this.dir, e);
+      }
+      for (const e of applied) {
+        for (const w of e.writes) if (w.kind === 'catalog') this.catalog.add(w.name, e.commitTs, w.value === null ? null : parseCatalogValue(w.value));
+      }
+      this.maxObjectId = Math.max(this.maxObjectId, this.catalog.maxObjectId);
+      this.publishApplied(applied, () => undefined);
+    });
+  }
+
+  /** Makes applied entries visible to new snapshots, then tells waiters and subscribers. */
+  private publishApplied(entries: readonly LogEntry[], resolveWaiters: () => void): void {
     this.appliedIndex = this.seqIndex;
     this.lastApplied = this.seqTs;
     this.pruneRecent();
-    for (const a of accepted) a.p.resolve(a.ts);
+    resolveWaiters();
     if (this.listeners.size > 0) {
-      const entries = accepted.map((a) => a.entry);
       for (const l of this.listeners) {
         try {
           l(entries);
