@@ -20,7 +20,8 @@ class ColumnCodes {
   encode(v: Vector, rows: Uint32Array | undefined, n: number, out: Int32Array): void {
     const valid = v.valid;
     if (v.kind === 'dict') {
-      if (v.dict !== this.dict) {
+      if (v.dict !== this.dict || this.dictCodes.length !== v.dict.length) {
+        // a new dictionary, or one that grew in place: codes are re-resolved lazily
         this.dict = v.dict;
         this.dictCodes = new Int32Array(v.dict.length).fill(-1);
       }
