@@ -1,11 +1,11 @@
 // The wire protocol's WireEngine over the embedded database: one query/database.ts Session per
-// connection; COPY FROM goes straight to the row store (rows parsed by column type, inserted in the
-// session's transaction or in one of its own).
+// connection; COPY FROM goes straight to the row store (rows parsed by column type, omitted columns
+// filled with their DEFAULT, inserted in the session's transaction or in one of its own).
 
 import type { Database, Session } from '../query/database.ts';
 import type { TableDef, Txn, ViewDef } from '../oltp/api.ts';
 import { DuetError, SqlState } from '../oltp/errors.ts';
-import type { Value } from '../oltp/types.ts';
+import { typeName, type Value } from '../oltp/types.ts';
 import type { QueryResult, WireEngine, WireSession } from './engine.ts';
 import { parseTextAs } from './pgwire/values.ts';
 
@@ -74,11 +74,12 @@ class DatabaseWireSession implements WireSession {
       const def = txn.getTable(table);
       if (!def) throw new DuetError(SqlState.undefinedTable, `relation "${table}" does not exist`);
       const ordinals = columnOrdinals(def, columns);
+      const template = await this.defaultsRow(def, ordinals);
       let count = 0;
       for await (const batch of batches) {
         for (const fields of batch) {
           count++;
-          await txn.insert(def, rowFromFields(def, ordinals, fields, count));
+          await txn.insert(def, rowFromFields(def, ordinals, template, fields, count));
         }
       }
       if (own) await txn.commit();
@@ -89,6 +90,23 @@ class DatabaseWireSession implements WireSession {
       } else this.session.failed = true;
       throw error;
     }
+  }
+
+  /**
+   * The row COPY starts from: columns left out of the column list hold their DEFAULT, evaluated once
+   * (cast to the column's type) by the SQL layer, or NULL.
+   */
+  private async defaultsRow(def: TableDef, ordinals: readonly number[]): Promise<Value[]> {
+    const row: Value[] = def.columns.map(() => null);
+    for (let i = 0; i < def.columns.length; i++) {
+      const c = def.columns[i]!;
+      if (ordinals.includes(i) || c.defaultSql === undefined) continue;
+      const r = await this.session.query(`SELECT CAST((${c.defaultSql}) AS ${typeName(c.type)})`, []);
+      // Query results may carry decimals, dates and timestamps as text: bring them to the row form.
+      const value = r.rows[0]?.[0] ?? null;
+      row[i] = typeof value === 'string' ? parseTextAs(value, c.type) : value;
+    }
+    return row;
   }
 
   close(): Promise<void> {
@@ -105,13 +123,12 @@ function columnOrdinals(def: TableDef, columns: readonly string[] | undefined): 
   });
 }
 
-function rowFromFields(def: TableDef, ordinals: readonly number[], fields: readonly (string | null)[], line: number): Value[] {
+function rowFromFields(def: TableDef, ordinals: readonly number[], template: readonly Value[], fields: readonly (string | null)[], line: number): Value[] {
   if (fields.length !== ordinals.length) {
     const what = fields.length < ordinals.length ? 'missing data for a column' : 'extra data after the last expected column';
     throw new DuetError('22P04', `${what}`, { detail: `COPY ${def.name}, line ${line}: expected ${ordinals.length} fields, got ${fields.length}` });
   }
-  // Columns left out of the column list are NULL (their DEFAULT is not evaluated by COPY here).
-  const row: Value[] = def.columns.map(() => null);
+  const row = template.slice();
   ordinals.forEach((o, i) => {
     const field = fields[i] ?? null;
     row[o] = field === null ? null : parseTextAs(field, def.columns[o]!.type);
