@@ -323,6 +323,7 @@ function bindCall(env: ExprEnv, ast: Ast): Expr {
 
 function bindAggregate(env: ExprEnv, ast: Ast): Expr {
   const name = String(ast.name).toLowerCase();
+  if (ast.over) throw new DuetError(SqlState.featureNotSupported, `window functions are not supported (${name}(...) OVER ...)`, locPos(env.ctx, ast));
   const argAst = ast.args?.expr;
   const distinct = String(ast.args?.distinct ?? '').toUpperCase() === 'DISTINCT';
   if (name === 'count' && (argAst?.type === 'star' || argAst === undefined)) return aggregate(env, 'count_star', null, false, ast);

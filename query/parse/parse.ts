@@ -68,7 +68,26 @@ function parseClean(text: string, offset: number, original: string): Statement {
     return { kind: 'ast', ast: one[0], text: rewritten, offset };
   } catch (e) {
     if (e instanceof DuetError) throw e;
+    const retried = insertSelectReturning(rewritten, offset);
+    if (retried) return retried;
     throw syntaxError(e, text, offset, original);
+  }
+}
+
+/** node-sql-parser cannot read INSERT ... SELECT ... RETURNING: parse the two halves separately. */
+function insertSelectReturning(text: string, offset: number): Statement | null {
+  if (!/^insert\b/i.test(text)) return null;
+  const m = /^([\s\S]*)\breturning\b([\s\S]*)$/i.exec(text);
+  if (!m) return null;
+  try {
+    const head = parser.astify(m[1]!, { database: 'PostgreSQL', parseOptions: { includeLocations: true } } as never);
+    const tail = parser.astify(`SELECT ${m[2]!}`, { database: 'PostgreSQL' } as never);
+    const h: Ast = Array.isArray(head) ? head[0] : head;
+    const t: Ast = Array.isArray(tail) ? tail[0] : tail;
+    if (!h || h.type !== 'insert' || !t) return null;
+    return { kind: 'ast', ast: { ...h, returning: { type: 'returning', columns: t.columns } }, text, offset };
+  } catch {
+    return null;
   }
 }
 
