@@ -45,13 +45,18 @@ export function keyReader(v: Vector, type: SqlType, canonical: boolean): KeyRead
       }
       case 'bigdecimal':
         if (canonical) break;
-        return (i) => (valid !== undefined && valid[i] === 0 ? null : (v.data[i]!).toString());
+        // the same key as a 'decimal' vector gives for values that fit (a column may arrive either way)
+        return (i) => (valid !== undefined && valid[i] === 0 ? null : bigKey(v.data[i]!));
     }
   }
   return (i) => {
     const x = getValue(v, i);
     return x === null ? null : equalityKey(x, type);
   };
+}
+
+function bigKey(v: bigint): Key {
+  return v <= 9007199254740991n && v >= -9007199254740991n ? Number(v) : v.toString();
 }
 
 /** Encodes several key parts into one string without ambiguity (NULL encoded as a distinct token). */

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../olap/exec/execute.ts';
-import type { AggregateSpec, JoinType, OperatorStats, PlanNode, SortKey } from '../../olap/exec/spec.ts';
+import type { AggregateSpec, Batch, JoinType, OperatorStats, PlanNode, ScanNode, SortKey } from '../../olap/exec/spec.ts';
 import type { Row, Value } from '../../oltp/types.ts';
 import { BOOL, call, col, lit, memoryContext, run, runAll, scan, sorted, T, type Table } from './helpers.ts';
 
@@ -152,6 +152,21 @@ describe('aggregation', () => {
     const t: Table = { columns: [{ name: 'd', type: D2 }], rows: [[big], [big], [big], [1n], [-3n]] };
     const plan: PlanNode = { kind: 'aggregate', input: scan('t', t), groupBy: [], aggregates: [{ fn: 'sum', arg: col(0, D2), distinct: false, type: T.decimal(38, 2) }], names: ['s'] };
     expect(await runAll(plan, { t })).toEqual([[3n * big - 2n]]);
+  });
+
+  it('a DECIMAL column arriving as both double-backed and bigint-backed vectors groups and joins by value', async () => {
+    const D = T.decimal(30, 2);
+    const small: Batch = { length: 2, types: [D], selection: undefined, columns: [{ kind: 'decimal', scale: 2, data: Float64Array.from([150, 7]), valid: undefined }] };
+    const big: Batch = { length: 3, types: [D], selection: undefined, columns: [{ kind: 'bigdecimal', scale: 2, data: [150n, 10n ** 20n, 7n], valid: undefined }] };
+    const ctx = (order: Batch[]) => ({ ...memoryContext({}), async *scan() { yield* order; } });
+    const s: ScanNode = { kind: 'scan', table: 't', columns: [{ name: 'd', type: D }] };
+    const agg: PlanNode = { kind: 'aggregate', input: s, groupBy: [col(0, D)], names: [], aggregates: [{ fn: 'count_star', distinct: false, type: T.bigint }] };
+    expect(sorted(await run(agg, ctx([small, big])))).toEqual(sorted([[150n, 2], [7n, 2], [10n ** 20n, 1]]));
+    const join: PlanNode = { kind: 'hashJoin', joinType: 'inner', left: s, right: s, leftKeys: [col(0, D)], rightKeys: [col(0, D)] };
+    // build side materializes into one bigint-backed vector; probe batches come both ways
+    expect((await run(join, ctx([small, big]))).length).toBe(4 + 4 + 1);
+    const distinct: PlanNode = { kind: 'distinct', input: s };
+    expect((await run(distinct, ctx([small, big]))).length).toBe(3);
   });
 
   it('FILTER clause and aggregates over an empty input', async () => {

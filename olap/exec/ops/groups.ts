@@ -3,63 +3,89 @@
 // into one number (or, when they no longer fit, a short string) that maps to the group id.
 
 import type { SqlType } from '../../../oltp/types.ts';
-import { keyReader, type Key } from '../keys.ts';
+import type { Key } from '../keys.ts';
 import { trimBlanks } from '../values.ts';
 import type { Batch, Vector } from '../spec.ts';
 
-const NULL_KEY = '\u0000null';
-
+/** Small integer codes for the values of one key column (NULL is a value of its own here). */
 class ColumnCodes {
+  // one column has one type, so keys never mix kinds and need no type prefix
   private readonly codes = new Map<Key, number>();
+  private nullCode = -1;
   private dict: readonly string[] | undefined;
   private dictCodes = new Int32Array(0);
   private readonly fixed: boolean;
-  constructor(private readonly type: SqlType) { this.fixed = type.fixed === true; }
+  constructor(type: SqlType) { this.fixed = type.fixed === true; }
 
   /** Writes the code of each live row into out[i]. */
   encode(v: Vector, rows: Uint32Array | undefined, n: number, out: Int32Array): void {
     const valid = v.valid;
-    if (v.kind === 'dict') {
-      if (v.dict !== this.dict || this.dictCodes.length !== v.dict.length) {
-        // a new dictionary, or one that grew in place: codes are re-resolved lazily
-        this.dict = v.dict;
-        this.dictCodes = new Int32Array(v.dict.length).fill(-1);
-      }
-      const remap = this.dictCodes;
-      const codes = v.codes;
-      for (let k = 0; k < n; k++) {
-        const i = rows === undefined ? k : rows[k]!;
-        if (valid !== undefined && valid[i] === 0) { out[i] = this.codeOf(NULL_KEY); continue; }
-        let c = remap[codes[i]!]!;
-        if (c < 0) {
-          const text = v.dict[codes[i]!]!;
-          c = this.codeOf('s' + (this.fixed ? trimBlanks(text) : text));
-          remap[codes[i]!] = c;
+    switch (v.kind) {
+      case 'dict': {
+        if (v.dict !== this.dict || this.dictCodes.length !== v.dict.length) {
+          // a new dictionary, or one that grew in place: codes are re-resolved lazily
+          this.dict = v.dict;
+          this.dictCodes = new Int32Array(v.dict.length).fill(-1);
         }
-        out[i] = c;
+        const remap = this.dictCodes;
+        const codes = v.codes;
+        for (let k = 0; k < n; k++) {
+          const i = rows === undefined ? k : rows[k]!;
+          if (valid !== undefined && valid[i] === 0) { out[i] = this.nullOf(); continue; }
+          let c = remap[codes[i]!]!;
+          if (c < 0) {
+            c = this.codeOf(this.text(v.dict[codes[i]!]!));
+            remap[codes[i]!] = c;
+          }
+          out[i] = c;
+        }
+        return;
       }
-      return;
-    }
-    if (v.kind === 'number' || (v.kind === 'decimal')) {
-      const data = v.data;
-      for (let k = 0; k < n; k++) {
-        const i = rows === undefined ? k : rows[k]!;
-        out[i] = valid !== undefined && valid[i] === 0 ? this.codeOf(NULL_KEY) : this.codeOf(data[i]! + 0);
+      case 'string': {
+        const data = v.data;
+        for (let k = 0; k < n; k++) {
+          const i = rows === undefined ? k : rows[k]!;
+          out[i] = valid !== undefined && valid[i] === 0 ? this.nullOf() : this.codeOf(this.text(data[i]!));
+        }
+        return;
       }
-      return;
-    }
-    const read = keyReader(v, this.type, false);
-    for (let k = 0; k < n; k++) {
-      const i = rows === undefined ? k : rows[k]!;
-      const key = read(i);
-      out[i] = this.codeOf(key === null ? NULL_KEY : typeof key === 'string' ? 's' + key : key);
+      case 'number': case 'decimal': case 'bool': {
+        const data = v.data;
+        for (let k = 0; k < n; k++) {
+          const i = rows === undefined ? k : rows[k]!;
+          out[i] = valid !== undefined && valid[i] === 0 ? this.nullOf() : this.codeOf(data[i]! + 0);
+        }
+        return;
+      }
+      case 'bigdecimal': {
+        const data = v.data;
+        for (let k = 0; k < n; k++) {
+          const i = rows === undefined ? k : rows[k]!;
+          if (valid !== undefined && valid[i] === 0) { out[i] = this.nullOf(); continue; }
+          const x = data[i]!;
+          // equal to what a 'decimal' vector of the same column gives for values that fit
+          out[i] = this.codeOf(x <= 9007199254740991n && x >= -9007199254740991n ? Number(x) : x.toString());
+        }
+        return;
+      }
     }
   }
+
+  private text(s: string): string {
+    return this.fixed ? trimBlanks(s) : s;
+  }
+
+  private nullOf(): number {
+    if (this.nullCode < 0) this.nullCode = this.next++;
+    return this.nullCode;
+  }
+
+  private next = 0;
 
   private codeOf(key: Key): number {
     let c = this.codes.get(key);
     if (c === undefined) {
-      c = this.codes.size;
+      c = this.next++;
       this.codes.set(key, c);
     }
     return c;
