@@ -130,7 +130,7 @@ async function runStatement(session: Session, stmt: Statement, params: readonly 
       return done('SET');
     case 'show': return show(session, stmt.name);
     default:
-      return inTxn(session, (txn) => runInTxn(txn, stmt, params));
+      return inTxn(session, (txn) => runInTxn(txn, stmt, params, session.cancelSignal));
   }
 }
 
@@ -171,17 +171,17 @@ async function inTxn(session: Session, fn: (txn: Txn) => Promise<QueryResult>): 
   }
 }
 
-async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[]): Promise<QueryResult> {
-  if (stmt.kind === 'copy') return toPublic(await runCopy(txn, stmt));
-  if (stmt.kind === 'explain') return explain(txn, stmt, params);
+async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], signal?: AbortSignal): Promise<QueryResult> {
+  if (stmt.kind === 'copy') return toPublic(await runCopy(txn, stmt, signal));
+  if (stmt.kind === 'explain') return explain(txn, stmt, params, signal);
   if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
   const ast = stmt.ast;
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
   switch (ast.type) {
-    case 'select': return toPublic(await runSelect(txn, stmt, params));
-    case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params }));
-    case 'update': return toPublic(await runUpdate({ txn, ctx, ast, params }));
-    case 'delete': return toPublic(await runDelete({ txn, ctx, ast, params }));
+    case 'select': return toPublic(await runSelect(txn, stmt, params, signal));
+    case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
+    case 'update': return toPublic(await runUpdate({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
+    case 'delete': return toPublic(await runDelete({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'create': {
       const kw = String(ast.keyword).toLowerCase();
       if (kw === 'table') return done((await runCreateTable(txn, ast)).command);
@@ -195,7 +195,7 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[]): Pr
   throw new DuetError(SqlState.featureNotSupported, `statement ${String(ast.type).toUpperCase()} is not supported`, { position: stmt.offset + 1 });
 }
 
-export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[]): Promise<RowsResult> {
+export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal): Promise<RowsResult> {
   let planned: PlannedQuery;
   const cached = planCache.get(stmt);
   if (cached && depsValid(txn, cached.deps)) {
@@ -208,7 +208,7 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
     planCache.set(stmt, { deps, planned });
   }
   const values = convertParams(params, planned.lowered.paramTypes);
-  const rows = await runPlanned(txn, planned.lowered.root, values);
+  const rows = await runPlanned(txn, planned.lowered.root, values, undefined, signal);
   return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: planned.cols.map((c) => ({ name: c.name, type: c.type })), rows };
 }
 

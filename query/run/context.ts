@@ -82,6 +82,6 @@ function jsType(v: Value): SqlType {
   return Types.text;
 }
 
-export async function runPlanned(txn: Txn, root: PlanNode, params: readonly Value[], stats?: Map<PlanNode, OperatorStats>): Promise<Value[][]> {
-  return collectRows(root, { params, scan: rowScanSource(txn, params), ...(stats ? { stats } : {}) });
+export async function runPlanned(txn: Txn, root: PlanNode, params: readonly Value[], stats?: Map<PlanNode, OperatorStats>, signal?: AbortSignal): Promise<Value[][]> {
+  return collectRows(root, { params, scan: rowScanSource(txn, params), ...(stats ? { stats } : {}), ...(signal ? { signal } : {}) });
 }

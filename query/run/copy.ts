@@ -14,7 +14,10 @@ import { evalDefault } from './defaults.ts';
 
 const TEXT: SqlType = { id: 'varchar' };
 
-export async function runCopy(txn: Txn, stmt: Extract<Statement, { kind: 'copy' }>): Promise<RowsResult> {
+/** Rows between checks of the cancel signal. */
+const CANCEL_CHECK_ROWS = 1024;
+
+export async function runCopy(txn: Txn, stmt: Extract<Statement, { kind: 'copy' }>, signal?: AbortSignal): Promise<RowsResult> {
   const table = txn.getTable(stmt.table);
   if (!table) throw new DuetError(SqlState.undefinedTable, `relation "${stmt.table}" does not exist`);
   const targets = stmt.columns
@@ -62,6 +65,10 @@ export async function runCopy(txn: Txn, stmt: Extract<Statement, { kind: 'copy' 
     });
     await txn.insert(table, row);
     count++;
+    if (count % CANCEL_CHECK_ROWS === 0 && signal?.aborted) {
+      lines.close();
+      throw new DuetError(SqlState.queryCanceled, 'canceling statement due to user request');
+    }
   }
   return { command: `COPY ${count}`, rowCount: count, columns: [], rows: [] };
 }

@@ -22,7 +22,7 @@ export interface RowsResult {
   rows: Value[][];
 }
 
-export interface DmlInput { txn: Txn; ctx: BindCtx; ast: Ast; params: readonly Value[] }
+export interface DmlInput { txn: Txn; ctx: BindCtx; ast: Ast; params: readonly Value[]; signal?: AbortSignal }
 
 function env(ctx: BindCtx, scope: Scope): ExprEnv {
   return { ctx, scope, agg: null, bindQuery: (a, s) => bindQuery(ctx, a, s) };
@@ -124,7 +124,7 @@ async function valuesRows(input: DmlInput, exprRows: Expr[][], table: TableDef):
 async function execPlan(input: DmlInput, plan: Plan): Promise<Row[]> {
   const planned = planQuery(input.ctx, plan, []);
   const params = convertParams(input.params, planned.lowered.paramTypes);
-  return runPlanned(input.txn, planned.lowered.root, params);
+  return runPlanned(input.txn, planned.lowered.root, params, undefined, input.signal);
 }
 
 function tableScope(ctx: BindCtx, table: TableDef, withRowId: boolean): { scope: Scope; cols: Col[]; plan: Plan } {

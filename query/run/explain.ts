@@ -10,7 +10,7 @@ import { Scope } from '../bind/scope.ts';
 import type { Statement } from '../parse/parse.ts';
 import { convertParams, newBindCtx, planQuery, runPlanned } from './context.ts';
 
-export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[]): Promise<QueryResult> {
+export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal): Promise<QueryResult> {
   const inner = stmt.inner;
   if (inner.kind !== 'ast' || inner.ast.type !== 'select') throw new DuetError(SqlState.featureNotSupported, 'EXPLAIN supports SELECT statements');
   const ctx = newBindCtx(txn, inner.text, inner.offset);
@@ -22,7 +22,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
     stats = new Map();
     const values = convertParams(params, planned.lowered.paramTypes);
     const t0 = performance.now();
-    await runPlanned(txn, planned.lowered.root, values, stats);
+    await runPlanned(txn, planned.lowered.root, values, stats, signal);
     totalMs = performance.now() - t0;
   }
   const lines: string[] = [];

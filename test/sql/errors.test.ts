@@ -131,3 +131,17 @@ describe('transactions', () => {
     await s.close();
   });
 });
+
+describe('cancel', () => {
+  it('Session.cancel() stops a running query with 57014 and the session stays usable', async () => {
+    const s = db.session();
+    await s.query('CREATE TABLE big (i INTEGER PRIMARY KEY)');
+    await s.query(`INSERT INTO big SELECT a * 100 + b FROM (VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)) AS x(a), (VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)) AS y(b)`);
+    // cancel() right after the statement started: it stops at its first batch boundary
+    const running = s.query('SELECT count(*) FROM big a, big b, big c WHERE a.i + b.i + c.i = -1');
+    s.cancel();
+    await expect(running).rejects.toMatchObject({ code: '57014' });
+    expect((await s.query('SELECT count(*) FROM big')).rows).toEqual([[100]]);
+    await s.close();
+  });
+});
