@@ -63,6 +63,8 @@ export class Transaction implements Txn {
   /** Read committed: rows whose newest version lockForUpdate handed out (writes to them are based on it). */
   private readonly lockedNewest = new Set<string>();
   private wrote = false;
+  /** Whether anything read at readTs yet (after that, snapshot levels keep readTs for good). */
+  private snapshotUsed = false;
   private resolved: { id: number; readTs: number; catalogVersion: number; def: StoredTableDef } | undefined;
   /** Counts this transaction's catalog writes (invalidates `resolved`). */
   private catalogVersion = 0;
@@ -86,13 +88,20 @@ export class Transaction implements Txn {
     return this.isolation === 'serializable';
   }
 
+  /**
+   * Read committed: a new snapshot per statement. Snapshot/serializable: like PostgreSQL, the snapshot is taken
+   * when the first statement starts (not at BEGIN), unless the transaction already read or wrote something.
+   */
   beginStatement(): void {
-    if (this.isolation === 'read committed' && this.state === 'active') this.readTs = this.host.appliedTs();
+    if (this.state !== 'active') return;
+    if (this.isolation === 'read committed' || !this.snapshotUsed) this.readTs = this.host.appliedTs();
+    this.snapshotUsed = true;
   }
 
   // ---- catalog ----
 
   lookupCatalog(name: string): CatalogValue | null {
+    this.snapshotUsed = true;
     if (this.catalogWrites.has(name)) return this.catalogWrites.get(name) ?? null;
     return this.host.catalog.visible(name, this.readTs)?.value ?? null;
   }
@@ -465,6 +474,7 @@ export class Transaction implements Txn {
   }
 
   assertActive(): void {
+    this.snapshotUsed = true;
     if (this.state === 'committed') throw new DuetError(SqlState.noActiveTransaction, 'the transaction has already committed');
     if (this.state === 'aborted') throw new DuetError(SqlState.inFailedTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     if (this.committing) throw new DuetError(SqlState.activeTransaction, 'the transaction is committing');

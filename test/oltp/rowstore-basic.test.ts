@@ -147,3 +147,24 @@ describe('row store basics', () => {
     await store.close();
   });
 });
+
+describe('when the snapshot is taken', () => {
+  it('snapshot isolation takes it at the first statement, as PostgreSQL does (not at begin)', async () => {
+    const store = await openStore();
+    await createKv(store, 't', [[1, 1]]);
+    const rr = store.begin({ isolation: 'snapshot' });
+    const w = store.begin();
+    const t = w.getTable('t')!;
+    await w.update(t, [1], [1, 2]);
+    await w.commit();
+    rr.beginStatement(); // first statement: the commit above is visible
+    expect(rr.get(t, [1])).toEqual([1, 2]);
+    const w2 = store.begin();
+    await w2.update(t, [1], [1, 3]);
+    await w2.commit();
+    rr.beginStatement(); // later statements keep the snapshot
+    expect(rr.get(t, [1])).toEqual([1, 2]);
+    rr.rollback();
+    await store.close();
+  });
+});
