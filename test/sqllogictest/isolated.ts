@@ -12,6 +12,8 @@ export interface WorkerTask {
   readonly file: string;
   /** URL of a module whose `openEngine()` gives the engine (tests swap in stand-ins). */
   readonly engineModule: string;
+  /** Statements run on the fresh database before the script, e.g. `SET ...` to pick an engine configuration. */
+  readonly setupSql: readonly string[];
   readonly recordTimeoutMs: number;
   readonly resumeAfterLine: number | undefined;
 }
@@ -41,13 +43,23 @@ export const KILLS_MAX = 4;
 
 export const DUET_ENGINE_MODULE = new URL('./engine.ts', import.meta.url).href;
 
-export async function runScriptIsolated(file: string, records: readonly SltRecord[], recordTimeoutMs: number, onRecord?: () => void, engineModule = DUET_ENGINE_MODULE): Promise<ScriptResult> {
+export interface IsolatedOptions {
+  readonly recordTimeoutMs: number;
+  readonly onRecord?: () => void;
+  readonly engineModule?: string;
+  readonly setupSql?: readonly string[];
+}
+
+export async function runScriptIsolated(file: string, records: readonly SltRecord[], options: IsolatedOptions): Promise<ScriptResult> {
+  const { recordTimeoutMs, onRecord } = options;
+  const engineModule = options.engineModule ?? DUET_ENGINE_MODULE;
+  const setupSql = options.setupSql ?? [];
   const started = performance.now();
   const outcomes: Outcome[] = [];
   let skipped = 0;
   let resumeAfterLine: number | undefined;
   for (let kills = 1; ; kills++) {
-    const run = await runWorker({ file, engineModule, recordTimeoutMs, resumeAfterLine }, (event) => {
+    const run = await runWorker({ file, engineModule, setupSql, recordTimeoutMs, resumeAfterLine }, (event) => {
       if (event.kind === 'record') onRecord?.();
       else if (event.kind === 'outcome') outcomes.push(event.outcome);
     });

@@ -12,16 +12,37 @@ import { Progress } from './progress.ts';
 import { closeWorkers } from './isolated.ts';
 
 const SLOWEST_SHOWN = 10;
-const USAGE = 'usage: npx tsx test/sqllogictest/run.ts [--update-expectations] [files...]\n  files: paths relative to the data folder (e.g. select1.test evidence/in1.test) or to the current directory';
+const USAGE = `usage: npx tsx test/sqllogictest/run.ts [--update-expectations] [--set NAME=VALUE]... [files...]
+  files: paths relative to the data folder (e.g. select1.test evidence/in1.test) or to the current directory
+  --set: run SET NAME = VALUE on each fresh database first (an engine configuration; results must not change)`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const update = argv.includes('--update-expectations');
-  const unknown = argv.filter((a) => a.startsWith('-') && a !== '--update-expectations');
-  if (unknown.length > 0 || argv.includes('--help')) {
-    process.stderr.write(`${USAGE}\n`);
-    return unknown.length > 0 && !argv.includes('--help') ? 2 : 0;
+  const setupSql: string[] = [];
+  const positional: string[] = [];
+  let bad = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--update-expectations') continue;
+    if (arg === '--set') {
+      const m = /^([A-Za-z_][\w.]*)=(.*)$/.exec(argv[++i] ?? '');
+      if (m) setupSql.push(`SET ${m[1]} = '${(m[2] ?? '').replace(/'/g, "''")}'`);
+      else bad = true;
+    } else if (arg.startsWith('-')) {
+      bad = true;
+    } else {
+      positional.push(arg);
+    }
   }
-  const named = argv.filter((a) => !a.startsWith('-')).map(toSuiteName);
+  if (bad || argv.includes('--help')) {
+    process.stderr.write(`${USAGE}\n`);
+    return bad ? 2 : 0;
+  }
+  if (update && setupSql.length > 0) {
+    process.stderr.write('--update-expectations takes no --set: the list describes the default configuration\n');
+    return 2;
+  }
+  const named = positional.map(toSuiteName);
   const files = named.length > 0 ? named : suiteFiles();
   const scripts = files.map((file) => ({ file, records: loadScript(file) }));
   const progress = new Progress(scripts.reduce((n, s) => n + s.records.length, 0));
@@ -34,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   for (const { file, records } of scripts) {
     progress.startScript(file);
-    const result = await runSuiteScript(file, records, () => progress.tick());
+    const result = await runSuiteScript(file, records, () => progress.tick(), setupSql);
     const failed = result.outcomes.filter((o) => o.failure !== undefined).length;
     stats.push({ file, applied: result.outcomes.length, failed, skipped: result.skipped, elapsedMs: result.elapsedMs });
     for (const o of result.outcomes) if (o.failure !== undefined) allFailures.push(toExpectedFailure(file, o));
@@ -50,8 +71,8 @@ async function main(argv: readonly string[]): Promise<number> {
   progress.clear();
   printTotals(stats);
   for (const r of slowest.slice(0, 3)) process.stdout.write(`slow: ${r.elapsedMs.toFixed(0)} ms ${r.file}:${r.line}\n`);
-  // The report describes this run, so it is rewritten only when the run covered the whole suite.
-  if (named.length === 0) {
+  // The report describes this run, so it is rewritten only when the run covered the whole suite as is.
+  if (named.length === 0 && setupSql.length === 0) {
     writeFailuresReport(FAILURES_MD_PATH, stats, allFailures, new Date(), slowest);
     process.stdout.write(`wrote ${relative(process.cwd(), FAILURES_MD_PATH)}\n`);
   }

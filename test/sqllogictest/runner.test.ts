@@ -232,17 +232,18 @@ describe('runScriptIsolated', () => {
     const file = fileURLToPath(new URL('./fixtures/hang.test.slt', import.meta.url));
     const records = parseSlt(readFileSync(file, 'utf8'), file);
     let ticks = 0;
-    const r = await runScriptIsolated(file, records, 1500, () => ticks++, new URL('./fixtures/hang-engine.ts', import.meta.url).href);
-    // Line 14 passes only if the CREATE TABLE of line 1 was replayed in the new worker.
-    expect(r.outcomes.map((o) => [o.line, o.failure?.kind ?? 'pass'])).toEqual([[1, 'pass'], [4, 'pass'], [9, 'timeout'], [14, 'pass']]);
-    expect(ticks).toBe(4);
+    const r = await runScriptIsolated(file, records, { recordTimeoutMs: 1500, onRecord: () => ticks++, engineModule: new URL('./fixtures/hang-engine.ts', import.meta.url).href, setupSql: ['CREATE TABLE setup'] });
+    // Line 14 passes only if the CREATE TABLE of line 1 was replayed in the new worker, line 19 only if
+    // the setup statement ran there too.
+    expect(r.outcomes.map((o) => [o.line, o.failure?.kind ?? 'pass'])).toEqual([[1, 'pass'], [4, 'pass'], [9, 'timeout'], [14, 'pass'], [19, 'pass']]);
+    expect(ticks).toBe(5);
     await closeWorkers();
   });
 
   it(`abandons a script after ${KILLS_MAX} killed records, reporting the rest as not run`, async () => {
     const file = fileURLToPath(new URL('./fixtures/hang-many.test.slt', import.meta.url));
     const records = parseSlt(readFileSync(file, 'utf8'), file);
-    const r = await runScriptIsolated(file, records, 300, undefined, new URL('./fixtures/hang-engine.ts', import.meta.url).href);
+    const r = await runScriptIsolated(file, records, { recordTimeoutMs: 300, engineModule: new URL('./fixtures/hang-engine.ts', import.meta.url).href });
     await closeWorkers();
     expect(r.outcomes.map((o) => [o.line, o.failure?.kind ?? 'pass'])).toEqual([
       [1, 'pass'], [4, 'timeout'], [9, 'timeout'], [14, 'timeout'], [19, 'timeout'], [24, 'abandoned'], [35, 'abandoned'],

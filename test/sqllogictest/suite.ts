@@ -30,6 +30,6 @@ export function loadScript(file: string): SltRecord[] {
 }
 
 /** Runs one script of the suite on a fresh duetdb in a worker thread (see isolated.ts). */
-export function runSuiteScript(file: string, records: readonly SltRecord[], onRecord?: () => void): Promise<ScriptResult> {
-  return runScriptIsolated(file, records, RECORD_TIMEOUT_MS, onRecord);
+export function runSuiteScript(file: string, records: readonly SltRecord[], onRecord?: () => void, setupSql: readonly string[] = []): Promise<ScriptResult> {
+  return runScriptIsolated(file, records, { recordTimeoutMs: RECORD_TIMEOUT_MS, setupSql, ...(onRecord ? { onRecord } : {}) });
 }

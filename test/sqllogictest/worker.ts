@@ -16,6 +16,7 @@ async function runTask(task: WorkerTask): Promise<void> {
   const { openEngine } = (await import(task.engineModule)) as { openEngine: () => Promise<SltEngine> };
   const engine = await openEngine();
   try {
+    for (const sql of task.setupSql) await engine.query(sql);
     const result = await runScript(loadScript(task.file), engine, {
       dbms: DBMS,
       // The parent enforces the real limit (it can kill a synchronous loop); this one only stops async stalls.
