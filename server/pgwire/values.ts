@@ -118,8 +118,11 @@ export function formatTimestamp(us: number): string {
 
 // ---------------------------------------------------------------- binary format (out)
 
-/** Whether a column of this type can be sent in binary; others fall back to text (see README). */
-export function formatBinary(v: Value, t: SqlType): Buffer | null {
+/** A value in binary format; types without a binary form here fall back to their text bytes (see README). */
+export function formatBinary(value: Value, t: SqlType): Buffer | null {
+  if (value === null) return null;
+  // The SQL layer may hand over dates, timestamps and decimals already as text: back to the row form.
+  const v = typeof value === 'string' && t.id !== 'varchar' && t.id !== 'decimal' && t.id !== 'null' ? parseTextAs(value, t) : value;
   if (v === null) return null;
   switch (t.id) {
     case 'integer': return int32Buffer(Number(v));

@@ -94,6 +94,17 @@ describe('values', () => {
     );
   });
 
+  it('encodes the same binary value from the row form and from the text form of a value', () => {
+    for (const [rowForm, text, type] of [
+      [19723, '2024-01-01', Types.date],
+      [1704110400123456, '2024-01-01 12:00:00.123456', Types.timestamp],
+      [-1234567n, '-12345.67', Types.decimal(10, 2)],
+      [42, '42', Types.bigint],
+    ] as const) {
+      expect(formatBinary(text, type)).toEqual(formatBinary(rowForm, type));
+    }
+  });
+
   it('decodes text and binary parameters by type and rejects bad ones with 22P02', () => {
     expect(parseTextParam('42', Oid.int4)).toBe(42);
     expect(parseTextParam('on', Oid.bool)).toBe(true);

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../query/database.ts';
 import { databaseEngine } from '../../server/database-engine.ts';
 import { PgServer } from '../../server/server.ts';
-import { RawClient } from './raw-client.ts';
+import { Oid, parseBinaryParam } from '../../server/pgwire/values.ts';
+import { dataRowBuffers, RawClient } from './raw-client.ts';
 
 // The SQL engine (query/execute.ts) lands separately; until it is in the tree these tests cannot run.
 const engineReady = existsSync(new URL('../../query/execute.ts', import.meta.url));
@@ -58,17 +59,26 @@ describe.skipIf(!engineReady)('node-postgres against the engine', () => {
     }
   });
 
-  it('returns the common types in binary format when asked', async () => {
-    const c = await connect();
+  it('returns the common types in binary format when asked (byte level)', async () => {
+    const c = await RawClient.ready(server.port);
     try {
-      // `binary` is a node-postgres query option its type definitions leave out.
-      const r: pg.QueryResult = await c.query({ text: 'SELECT id, b, n, f, t, bo, ts FROM every_type WHERE id = 1', binary: true } as pg.QueryConfig);
-      expect(r.rows[0]).toMatchObject({ id: 1, b: '-9007199254740991', n: '-123456789.012', f: 0.1, t: 'héllo "wörld"\ttab', bo: true });
-      // node-postgres reads a binary timestamp (without time zone) as that wall-clock time in local time.
-      const ts = r.rows[0].ts as Date;
-      expect([ts.getFullYear(), ts.getMonth(), ts.getDate(), ts.getHours(), ts.getMinutes(), ts.getSeconds(), ts.getMilliseconds()]).toEqual([2024, 0, 1, 12, 0, 0, 123]);
+      c.message('P', (w) => w.cstring('').cstring('SELECT id, b, n, f, t, bo, d, ts FROM every_type WHERE id = 1').int16(0));
+      c.message('B', (w) => w.cstring('').cstring('').int16(0).int16(0).int16(1).int16(1));
+      c.message('E', (w) => w.cstring('').int32(0));
+      c.message('S');
+      const m = await c.until('Z');
+      expect(m.map((x) => x.type).join('')).toBe('12DCZ');
+      const [id, b, n, f, t, bo, d, ts] = dataRowBuffers(m[2]!.body);
+      expect(id!.readInt32BE(0)).toBe(1);
+      expect(b!.readBigInt64BE(0)).toBe(-9007199254740991n);
+      expect(parseBinaryParam(n!, Oid.numeric)).toBe('-123456789.012');
+      expect(f!.readDoubleBE(0)).toBe(0.1);
+      expect(t!.toString()).toBe('héllo "wörld"\ttab');
+      expect([...bo!]).toEqual([1]);
+      expect(d!.readInt32BE(0)).toBe(8825); // 2024-02-29 in days since 2000-01-01
+      expect(ts!.readBigInt64BE(0)).toBe(1704110400123456n - 946684800000000n); // µs since 2000-01-01
     } finally {
-      await c.end();
+      c.close();
     }
   });
 

@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgServer } from '../../server/server.ts';
-import { Oid } from '../../server/pgwire/values.ts';
+import { Oid, parseBinaryParam } from '../../server/pgwire/values.ts';
 import { dataRowBuffers, dataRowTexts, RawClient, reportFields } from './raw-client.ts';
 import { StubEngine, typeSample } from './stub-engine.ts';
 
@@ -43,22 +43,26 @@ describe('node-postgres', () => {
     }
   });
 
-  it('returns the common types in binary format', async () => {
-    const c = await client();
-    try {
-      // `binary` is a node-postgres query option its type definitions leave out.
-      const r: pg.QueryResult = await c.query({ text: 'select types', binary: true } as pg.QueryConfig);
-      const row = r.rows[0];
-      expect(row.i).toBe(-2147483648);
-      expect(row.b).toBe('9007199254740991');
-      expect(row.n).toBe('-123456789.012');
-      expect(row.d).toBe(0.1);
-      expect(row.t).toBe('héllo\t"wörld"');
-      expect(row.bo).toBe(true);
-      expect(r.rows[1].i).toBe(null);
-    } finally {
-      await c.end();
-    }
+  it('returns the common types in binary format (byte level: node-postgres decodes binary fields as UTF-8)', async () => {
+    const c = await RawClient.ready(server.port);
+    c.message('P', (w) => w.cstring('').cstring('select types').int16(0));
+    c.message('B', (w) => w.cstring('').cstring('').int16(0).int16(0).int16(1).int16(1));
+    c.message('D', (w) => w.int8('P'.charCodeAt(0)).cstring(''));
+    c.message('E', (w) => w.cstring('').int32(0));
+    c.message('S');
+    const m = await c.until('Z');
+    expect(m.map((x) => x.type).join('')).toBe('12TDDCZ');
+    const [i, b, n, d, t, v, ch, bo, dt, ts] = dataRowBuffers(m[3]!.body);
+    expect(i!.readInt32BE(0)).toBe(-2147483648);
+    expect(b!.readBigInt64BE(0)).toBe(9007199254740991n);
+    expect(parseBinaryParam(n!, Oid.numeric)).toBe('-123456789.012');
+    expect(d!.readDoubleBE(0)).toBe(0.1);
+    expect([t!.toString(), v!.toString(), ch!.toString()]).toEqual(['héllo\t"wörld"', 'abc', 'ab  ']);
+    expect([...bo!]).toEqual([1]);
+    expect(dt!.readInt32BE(0)).toBe(19723 - 10957); // days since 2000-01-01
+    expect(ts!.readBigInt64BE(0)).toBe(1704110400123456n - 946684800000000n); // µs since 2000-01-01
+    expect(dataRowBuffers(m[4]!.body).every((x) => x === null)).toBe(true);
+    c.close();
   });
 
   it('passes parameters (untyped text from node-postgres arrives as strings, NULL as null)', async () => {
