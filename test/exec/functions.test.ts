@@ -81,6 +81,12 @@ describe('arithmetic', () => {
     expect(ev(f('<', B, dec('0.10', 2), dbl(0.2)))).toBe(true);
     expect(ev(f('>', B, dec('2.5', 1), i(2)))).toBe(true);
   });
+  it('NaN equals itself and is above every number (PostgreSQL)', () => {
+    const nan = cast(s('NaN'), T.double);
+    expect(ev(f('=', B, nan, nan))).toBe(true);
+    expect(ev(f('>', B, nan, dbl(Infinity)))).toBe(true);
+    expect(ev(f('<', B, dbl(1), nan))).toBe(true);
+  });
   it('double arithmetic follows IEEE and overflow is 22003', () => {
     expect(ev(f('+', T.double, dbl(0.1), dbl(0.2)))).toBe(0.1 + 0.2);
     expect(err(f('*', T.double, dbl(1e300), dbl(1e300)))).toBe('22003');

@@ -62,6 +62,9 @@ const H = {
     throw FALLBACK;
   },
   trim: trimBlanks,
+  cmpNaN(x: number, y: number): number {
+    return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : Number.isNaN(y) ? -1 : x < y ? -1 : x > y ? 1 : 0;
+  },
   cast: castValue,
   compare: compareValues,
   like: likeMatch,
@@ -184,7 +187,8 @@ function compareCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType,
     case 'double': {
       const x = ra === 'dec' ? `(${a.v} / ${pow10n(scaleOf(ta))})` : a.v;
       const y = rb === 'dec' ? `(${b.v} / ${pow10n(scaleOf(tb))})` : b.v;
-      return `(${x} ${jsOp} ${y})`;
+      // PostgreSQL orders NaN above every number and equal to itself; JS comparisons with NaN are false
+      return `((${x} === ${x} && ${y} === ${y}) ? (${x} ${jsOp} ${y}) : (H.cmpNaN(${x}, ${y}) ${jsOp} 0))`;
     }
     case 'decimal': {
       const s = Math.max(scaleOf(ta), scaleOf(tb));
@@ -284,7 +288,7 @@ function emit(g: Gen, out: string[], e: Expr): Emitted {
         if (big > 9007199254740991n || big < -9007199254740991n) throw FALLBACK;
         return { v: `(${String(Number(big))})`, n: 'false' };
       }
-      if (repr === 'num' && typeof e.value === 'number' && Number.isFinite(e.value)) return { v: `(${String(e.value)})`, n: 'false' };
+      if (repr === 'num' && typeof e.value === 'number' && Number.isFinite(e.value) && !Object.is(e.value, -0)) return { v: `(${String(e.value)})`, n: 'false' };
       return { v: g.konst(e.value), n: 'false' };
     }
     case 'param':
@@ -484,7 +488,12 @@ const selectCache = new Map<string, SelectKernel>();
 const KERNEL_CACHE_MAX = 1024;
 
 function cacheKey(e: Expr): string {
-  return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  // JSON alone would print NaN, ±Infinity as null and -0 as 0: constants that must not share a kernel
+  return JSON.stringify(e, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) return `#number:${Object.is(v, -0) ? '-0' : String(v)}`;
+    return v;
+  });
 }
 
 // Plans reused from the plan cache hit by object identity first, without serializing the expression.

@@ -15,6 +15,15 @@ function baseCompare(v: Vector, type: SqlType): RowCompare {
   switch (v.kind) {
     case 'number': case 'decimal': case 'bool': {
       const d = v.data;
+      if (type.id === 'double') {
+        // NaN sorts above every number (PostgreSQL)
+        return (i, j) => {
+          const x = d[i]!;
+          const y = d[j]!;
+          if (x !== x || y !== y) return x !== x ? (y !== y ? 0 : 1) : -1;
+          return x < y ? -1 : x > y ? 1 : 0;
+        };
+      }
       return (i, j) => (d[i]! < d[j]! ? -1 : d[i]! > d[j]! ? 1 : 0);
     }
     case 'bigdecimal': {
