@@ -4,6 +4,8 @@ import type { Txn } from '../../oltp/api.ts';
 import { DuetError, SqlState } from '../../oltp/errors.ts';
 import type { Value } from '../../oltp/types.ts';
 import type { OperatorStats, PlanNode, Expr as SpecExpr } from '../../olap/exec/spec.ts';
+import { outputColumns } from '../../olap/exec/execute.ts';
+import { valueToText } from '../bind/literals.ts';
 import type { QueryResult } from '../database.ts';
 import { bindQuery } from '../bind/select.ts';
 import { Scope } from '../bind/scope.ts';
@@ -48,7 +50,18 @@ function kids(n: PlanNode): PlanNode[] {
   }
 }
 
+/** Names of the columns a node's expressions read (its input's output; left ++ right for joins). */
+function inputNames(n: PlanNode): string[] {
+  switch (n.kind) {
+    case 'scan': case 'values': return outputColumns(n).map((c) => c.name);
+    case 'hashJoin': case 'nestedLoopJoin': return [...outputColumns(n.left), ...outputColumns(n.right)].map((c) => c.name);
+    case 'setOp': return [];
+    default: return outputColumns(n.input).map((c) => c.name);
+  }
+}
+
 function label(n: PlanNode): string {
+  names = inputNames(n);
   switch (n.kind) {
     case 'scan': {
       const a = n.access as { index: string | null; point: boolean; full?: boolean } | undefined;
@@ -59,7 +72,16 @@ function label(n: PlanNode): string {
     case 'filter': return `Filter: ${fmt(n.predicate)}`;
     case 'project': return `Project: ${n.exprs.map(fmt).join(', ')}`;
     case 'aggregate': return `HashAggregate${n.groupBy.length ? ` group by: ${n.groupBy.map(fmt).join(', ')}` : ''} aggs: ${n.aggregates.map((a) => `${a.fn}(${a.distinct ? 'DISTINCT ' : ''}${a.arg ? fmt(a.arg) : '*'})`).join(', ')}`;
-    case 'hashJoin': return `Hash ${cap(n.joinType)} Join${n.nullAware ? ' (null-aware)' : ''} on ${n.leftKeys.map((k, i) => `${fmt(k)} = ${fmt(n.rightKeys[i]!)}`).join(' AND ')}${n.residual ? ` residual: ${fmt(n.residual)}` : ''}`;
+    case 'hashJoin': {
+      const both = names;
+      const left = outputColumns(n.left).map((c) => c.name);
+      names = left;
+      const lk = n.leftKeys.map(fmt);
+      names = outputColumns(n.right).map((c) => c.name);
+      const rk = n.rightKeys.map(fmt);
+      names = both;
+      return `Hash ${cap(n.joinType)} Join${n.nullAware ? ' (null-aware)' : ''} on ${lk.map((k, i) => `${k} = ${rk[i]}`).join(' AND ')}${n.residual ? ` residual: ${fmt(n.residual)}` : ''}`;
+    }
     case 'nestedLoopJoin': return `Nested Loop ${cap(n.joinType)} Join${n.predicate ? ` on ${fmt(n.predicate)}` : ''}`;
     case 'sort': return `Sort: ${n.keys.map((k) => fmt(k.expr) + (k.descending ? ' DESC' : '')).join(', ')}`;
     case 'topN': return `Top-N Sort: ${n.keys.map((k) => fmt(k.expr) + (k.descending ? ' DESC' : '')).join(', ')} limit ${fmt(n.limit)}`;
@@ -74,10 +96,17 @@ function cap(s: string): string {
   return s[0]!.toUpperCase() + s.slice(1);
 }
 
+// input column names of the node being printed (set by label())
+let names: string[] = [];
+
 function fmt(e: SpecExpr): string {
   switch (e.kind) {
-    case 'col': return `$${e.index}`.replace('$', '#');
-    case 'const': return typeof e.value === 'string' ? `'${e.value}'` : String(e.value);
+    case 'col': return names[e.index] ?? `#${e.index}`;
+    case 'const': {
+      if (e.value === null) return 'NULL';
+      const text = valueToText(e.value, e.type);
+      return typeof e.value === 'string' || e.type.id === 'date' || e.type.id === 'timestamp' ? `'${text}'` : text;
+    }
     case 'param': return `$${e.index}`;
     case 'call': return /^[^a-z]/.test(e.fn) && e.args.length === 2 ? `(${fmt(e.args[0]!)} ${e.fn} ${fmt(e.args[1]!)})` : `${e.fn}(${e.args.map(fmt).join(', ')})`;
     case 'cast': return `${fmt(e.arg)}::${e.type.id}`;
