@@ -45,6 +45,19 @@ describe('robustness', () => {
     await stillServes();
   });
 
+  it('drops a client that does not finish startup in time', async () => {
+    const slow = await PgServer.listen({ engine, port: 0, startupTimeoutMs: 200 });
+    try {
+      const c = await RawClient.connect(slow.port);
+      c.send(Buffer.from([0, 0, 0])); // a startup packet that never completes
+      const started = Date.now();
+      expect(await c.next(3000)).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('answers pipelined simple queries in order, including an empty one', async () => {
     const c = await RawClient.ready(server.port);
     c.query('select series 1');
