@@ -48,10 +48,16 @@ describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipp
   let cwd = '';
   beforeAll(async () => {
     cwd = tempDir();
-    const r = await runDuet(['-c', "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT); INSERT INTO t VALUES (1, 'one'), (20, NULL)"], { cwd });
+    // `big` (50,000 rows) gives the REPL test a statement that runs long enough to be cancelled.
+    const values = Array.from({ length: 1000 }, (_, i) => `(${i + 1})`).join(',');
+    const r = await runDuet([
+      '-c', "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT); INSERT INTO t VALUES (1, 'one'), (20, NULL)",
+      '-c', `CREATE TABLE n (i INTEGER PRIMARY KEY); INSERT INTO n VALUES ${values}`,
+      '-c', 'CREATE TABLE big (i INTEGER PRIMARY KEY); INSERT INTO big SELECT a.i * 1000 + b.i FROM n a, n b WHERE b.i <= 50',
+    ], { cwd });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('CREATE TABLE\nINSERT 0 2\n');
+    expect(r.stdout).toBe('CREATE TABLE\nINSERT 0 2\nCREATE TABLE\nINSERT 0 1000\nCREATE TABLE\nINSERT 0 50000\n');
   });
 
   it('-c uses ./duet-data by default and prints an aligned table', async () => {
@@ -95,7 +101,7 @@ describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipp
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ a {2}\n----\n 20\n\(1 row\)\n\n/);
-    expect(r.stdout).toMatch(/List of relations\n Name \| Type {2}\n------\+-------\n t {4}\| table\n\(1 row\)\n/);
+    expect(r.stdout).toMatch(/List of relations\n Name \| Type {2}\n------\+-------\n big {2}\| table\n n {4}\| table\n t {4}\| table\n\(3 rows\)\n/);
     expect(r.stdout).toMatch(/\\timing \[on\|off\]/);
     expect(r.stdout).toMatch(/ x \n---\n 1\n\(1 row\)\n\n$/);
   });
@@ -122,11 +128,19 @@ describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipp
       pty.send('\x1b[A'); // arrow up: the previous entry of the history
       pty.send('\r');
       at = await pty.waitFor(/Time: .*\nduet=> $/, at);
+      // Ctrl-C during a statement cancels it (57014) and the REPL carries on. (A 2.5e9-row join: it
+      // cannot finish first on any machine.)
+      pty.send('SELECT count(*) FROM big a, big b WHERE a.i + b.i < 0;\r');
+      at = await pty.waitFor(/< 0;\n/, at);
+      await new Promise((r) => setTimeout(r, 500));
+      pty.send('\x03');
+      at = await pty.waitFor(/Cancel request sent\nERROR: {2}canceling statement due to user request\n(Time: .*\n)?duet=> $/, at, 30_000);
       pty.send('\x04'); // Ctrl-D on an empty line quits
       expect(await pty.exit()).toBe(0);
       const saved = readFileSync(history, 'utf8').split('\n');
       expect(saved.slice(0, 4)).toEqual(['SELECT 42;', 'SELECT a, b', 'FROM t WHERE a = 1;', 'SELECT nope FROM t;']);
       expect(saved).not.toContain('SELECT half');
+      expect(saved).toContain('SELECT count(*) FROM big a, big b WHERE a.i + b.i < 0;');
     } finally {
       pty.kill();
     }
