@@ -106,7 +106,12 @@ function dateArith(op: ArithOp, a: Value, ta: SqlType, b: Value, tb: SqlType): V
 export function arith(op: ArithOp, a: Value, ta: SqlType, b: Value, tb: SqlType, t: SqlType): Value {
   if (isDateLike(ta) || isDateLike(tb)) return dateArith(op, a, ta, b, tb);
   if (t.id === 'double' || ta.id === 'double' || tb.id === 'double') {
-    return fromDouble(doubleArith(op, toDouble(a, ta), toDouble(b, tb)), t);
+    const x = toDouble(a, ta);
+    const y = toDouble(b, tb);
+    const r = doubleArith(op, x, y);
+    // PostgreSQL: overflow is an error only when finite inputs give an infinite result
+    if (t.id === 'double' && !Number.isFinite(r) && !Number.isNaN(r) && !(Number.isFinite(x) && Number.isFinite(y))) return r;
+    return fromDouble(r, t);
   }
   if (t.id === 'decimal') {
     const sa = scaleOf(ta);

@@ -37,7 +37,7 @@ function randomValue(r: () => number, t: SqlType): Value {
     case 'integer': return pick([0, 1, -1, 2, 7, -13, 100, 2147483647, -2147483648, Math.floor(r() * 2000) - 1000]);
     case 'bigint': return pick([0, 3, -5, 9007199254740991, Math.floor(r() * 1e12) - 5e11]);
     case 'decimal': return pick([0n, 1n, -1n, 150n, 99999n, -12345n, BigInt(Math.floor(r() * 1e9) - 5e8), 900719925474099n]);
-    case 'double': return pick([0, 1.5, -2.25, 0.1, 1e20, -3, r() * 100, NaN]);
+    case 'double': return pick([0, 1.5, -2.25, 0.1, 1e20, -3, r() * 100, NaN, Infinity, -Infinity]);
     case 'varchar': return t.fixed === true ? pick(['a', 'ab ', 'abc', 'b  ']) : pick(STRINGS);
     case 'boolean': return r() < 0.5;
     case 'date': return pick([0, 9131, 10956, -1, 11016, Math.floor(r() * 20000)]);
@@ -181,7 +181,7 @@ function live(batch: Batch): number[] {
 
 function show(o: Outcome): string {
   // bigint and NaN spelled out (JSON would print NaN as null, hiding a NaN/NULL mix-up)
-  return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && Number.isNaN(v) ? 'NaN' : v));
+  return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
 }
 
 function toDict(v: Vector): Vector {

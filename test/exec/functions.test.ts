@@ -90,6 +90,7 @@ describe('arithmetic', () => {
   it('double arithmetic follows IEEE and overflow is 22003', () => {
     expect(ev(f('+', T.double, dbl(0.1), dbl(0.2)))).toBe(0.1 + 0.2);
     expect(err(f('*', T.double, dbl(1e300), dbl(1e300)))).toBe('22003');
+    expect(ev(f('+', T.double, dbl(Infinity), dbl(1)))).toBe(Infinity);
   });
 });
 

@@ -239,7 +239,8 @@ function arithCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType, b
   if (t.id === 'double' && numeric(ta) && numeric(tb)) {
     const x = ta.id === 'decimal' ? `(${a.v} / ${pow10n(scaleOf(ta))})` : a.v;
     const y = tb.id === 'decimal' ? `(${b.v} / ${pow10n(scaleOf(tb))})` : b.v;
-    const finite = `if (${r.v} === Infinity || ${r.v} === -Infinity) H.overflow();`;
+    // overflow only when finite inputs give an infinite result (Infinity in, Infinity out is fine)
+    const finite = `if ((${r.v} === Infinity || ${r.v} === -Infinity) && Number.isFinite(${x}) && Number.isFinite(${y})) H.overflow();`;
     if (op === '/' || op === '%') out.push(`if (${y} === 0) H.divZero(); ${r.v} = ${x} ${op} ${y}; ${finite}`);
     else out.push(`${r.v} = ${x} ${op} ${y}; ${finite}`);
     return true;
