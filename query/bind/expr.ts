@@ -301,6 +301,10 @@ function bindCall(env: ExprEnv, ast: Ast): Expr {
   const name = funcName(ast);
   const argAsts: Ast[] = ast.args?.value ?? (ast.args ? [ast.args] : []);
   if (name === 'exists') return bindSubquery(env, argAsts[0]?.ast ?? argAsts[0], 'exists', null);
+  if ((name === '__is_distinct' || name === '__is_not_distinct') && argAsts.length === 2) {
+    const [l, r] = unify(env, bindExpr(env, argAsts[0]), bindExpr(env, argAsts[1]), 'IS DISTINCT FROM', ast);
+    return E.call(name === '__is_distinct' ? 'is_distinct_from' : 'is_not_distinct_from', [l, r], BOOL);
+  }
   if (name === 'not' && argAsts.length === 1) return E.call('not', [toBool(env, bindExpr(env, argAsts[0]), argAsts[0])], BOOL);
   const distinctAgg = /^__(sum|avg|min|max)_distinct$/.exec(name);
   if (distinctAgg) return aggregate(env, distinctAgg[1]!, argAsts[0], true, ast);

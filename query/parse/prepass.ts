@@ -9,6 +9,9 @@ export function prepass(sql: string): string {
   out = rewriteCalls(out, 'substring', rewriteSubstring);
   out = rewriteCalls(out, 'position', rewritePosition);
   out = out.replace(/\b(sum|avg|min|max)\s*\(\s*distinct\b/gi, (_m, fn: string) => `__${fn.toLowerCase()}_distinct(`);
+  // a IS [NOT] DISTINCT FROM b, for simple operands (names, literals, parameters)
+  out = out.replace(/([\w.$]+|'(?:[^']|'')*')\s+is\s+(not\s+)?distinct\s+from\s+([\w.$]+|'(?:[^']|'')*')/gi,
+    (_m, a: string, not: string | undefined, b: string) => `${not ? '__is_not_distinct' : '__is_distinct'}(${a}, ${b})`);
   return out;
 }
 

@@ -71,6 +71,19 @@ describe('basic SQL', () => {
     expect(n.rows).toEqual([[2, 3]]);
   });
 
+  it('IS [NOT] DISTINCT FROM treats NULLs as equal values', async () => {
+    const r = await db.query('SELECT a, c IS DISTINCT FROM NULL, c IS NOT DISTINCT FROM 2.25 FROM t ORDER BY a');
+    expect(r.rows).toEqual([[1, true, false], [2, true, true], [3, false, false]]);
+  });
+
+  it('INSERT ... SELECT ... RETURNING, VALUES in FROM, window functions rejected', async () => {
+    const r = await db.query(`INSERT INTO t (a, b) SELECT a + 100, b FROM t WHERE a < 3 RETURNING a, b`);
+    expect(r.rows).toEqual([[101, 'one'], [102, 'two']]);
+    await db.query('DELETE FROM t WHERE a > 100');
+    expect((await db.query('SELECT sum(x) FROM (VALUES (1), (2), (3)) AS v(x)')).rows).toEqual([[6]]);
+    await expect(db.query('SELECT a, count(*) OVER () FROM t')).rejects.toMatchObject({ code: '0A000' });
+  });
+
   it('joins tables', async () => {
     const r = await db.query('SELECT x.a, y.a FROM t x JOIN t y ON x.a = y.a + 1 ORDER BY 1');
     expect(r.rows).toEqual([[2, 1], [3, 2]]);
