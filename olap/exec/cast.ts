@@ -6,7 +6,7 @@ import type { SqlType, Value } from '../../oltp/types.ts';
 import { typeName } from '../../oltp/types.ts';
 import { checkPrecision, decimalToNumber, divRound, doubleToDecimal, parseDecimal, pow10, rescale } from './decimal.ts';
 import { MICROS_PER_DAY, parseDate, parseTimestamp } from './datetime.ts';
-import { scaleOf, valueToText } from './values.ts';
+import { scaleOf, trimBlanks, valueToText } from './values.ts';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -105,7 +105,8 @@ function toDouble(v: Value, from: SqlType, to: SqlType): number {
 }
 
 function toText(v: Value, from: SqlType, to: SqlType): string {
-  let s = valueToText(v, from);
+  // CHAR(n) loses its padding on the way to text (PostgreSQL: 'ab '::char(3)::text = 'ab')
+  let s = from.fixed === true ? trimBlanks(valueToText(v, from)) : valueToText(v, from);
   if (to.length !== undefined) {
     if (s.length > to.length) s = s.slice(0, to.length);
     else if (to.fixed === true && s.length < to.length) s = s.padEnd(to.length, ' ');

@@ -8,7 +8,7 @@ import { arith, decimalArith, fromDouble, negate, type ArithOp } from './arith.t
 import { castValue, rationalToType } from './cast.ts';
 import { addMonths, addMonthsMicros, civilFromDays, daysFromCivil, MICROS_PER_DAY } from './datetime.ts';
 import { pow10, rescale } from './decimal.ts';
-import { compareValues, scaleOf, toDouble, toScaled, valueToText } from './values.ts';
+import { compareValues, scaleOf, toDouble, toScaled, trimBlanks, valueToText } from './values.ts';
 
 export type ScalarImpl = (args: readonly Value[], argTypes: readonly SqlType[], type: SqlType) => Value;
 
@@ -31,8 +31,10 @@ function lenient(minArgs: number, maxArgs: number, impl: ScalarImpl): ScalarFn {
   return { strict: false, minArgs, maxArgs, impl };
 }
 
+/** The text form of an argument; CHAR(n) without its padding, as PostgreSQL's char → text does. */
 function text(v: Value, t: SqlType): string {
-  return typeof v === 'string' ? v : valueToText(v, t);
+  if (typeof v === 'string') return t.fixed === true ? trimBlanks(v) : v;
+  return valueToText(v, t);
 }
 
 function int(v: Value, t: SqlType): number {

@@ -217,6 +217,10 @@ describe('strings', () => {
   it('comparison is code-point order and CHAR(n) ignores trailing blanks', () => {
     expect(ev(f('<', B, s('B'), s('a')))).toBe(true);
     expect(ev(f('=', B, c('ab  ', T.varchar(4, true)), s('ab')))).toBe(true);
+    // CHAR(n) → text drops the padding: length, concatenation, casts
+    expect(ev(f('length', T.integer, c('ab  ', T.varchar(4, true))))).toBe(2);
+    expect(ev(f('||', T.text, c('ab  ', T.varchar(4, true)), s('x')))).toBe('abx');
+    expect(ev(cast(c('ab  ', T.varchar(4, true)), T.text))).toBe('ab');
   });
   it('LIKE, ILIKE, escapes', () => {
     const like = (v: string, p: string, opts: Partial<{ escape: string; negated: boolean; ci: boolean }> = {}): Expr => ({
