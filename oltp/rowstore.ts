@@ -27,6 +27,12 @@ export interface RowStoreOpenOptions extends RowStoreOptions {
   gcKeysPerPass?: number;
   /** Commit-log entries kept below the applied index (for CDC consumers and debugging). Default 100000. */
   logRetainEntries?: number;
+  /**
+   * Replication (oltp/replication/): called with each validated commit group before it is written; the group is
+   * written and acknowledged only once this resolves (the entries are committed by a quorum). A rejection undoes
+   * the group's sequencing and fails its commits with that error. Absent: the single-node path, unchanged.
+   */
+  replicate?: (entries: readonly LogEntry[]) => Promise<void>;
 }
 
 interface PendingCommit {
@@ -329,6 +335,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     const batch = this.db.batch();
     const overlay = new Map<string, Buffer>();
     const accepted: { p: PendingCommit; ts: number; entry: LogEntry }[] = [];
+    const undo = { seqIndex: this.seqIndex, seqTs: this.seqTs, recent: this.recent.length, tableTs: new Map(this.tableLastWriteTs) };
     for (const p of group) {
       const conflict = this.validate(p.txn);
       if (conflict) {
@@ -345,6 +352,21 @@ export class RowStore implements RowStoreApi, TxnHost {
       return;
     }
     batch.put(META_STATE_KEY, this.encodeMeta());
+    if (this.options.replicate !== undefined) {
+      try {
+        await this.options.replicate(accepted.map((a) => a.entry));
+      } catch (e) {
+        // Not committed here (lost leadership, refused): nothing was written, so undo the sequencing.
+        this.seqIndex = undo.seqIndex;
+        this.seqTs = undo.seqTs;
+        this.recent.length = undo.recent;
+        this.tableLastWriteTs.clear();
+        for (const [k, v] of undo.tableTs) this.tableLastWriteTs.set(k, v);
+        await batch.close();
+        for (const a of accepted) a.p.reject(e);
+        return;
+      }
+    }
     try {
       await batch.write({ sync: true });
     } catch (e) {

@@ -1,0 +1,147 @@
+// `duet node`: one cluster member. Opens the Raft log (DIR/raft) and the row store (DIR/rows), joins its
+// peers over TCP, and serves SQL over the PostgreSQL wire protocol until SIGINT/SIGTERM.
+
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
+import { DuetError } from '../errors.ts';
+import { bootstrapSnapshot, LevelStorage, makeConfig, type NodeId } from '../raft/index.ts';
+import { Replicator } from './replicator.ts';
+import { TcpTransport } from './transport.ts';
+
+export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT --sql HOST:PORT --peers 1=HOST:PORT,2=HOST:PORT,...
+  --id N              this member's id (a positive integer, one of --peers)
+  --db DIR            data directory (Raft log in DIR/raft, rows in DIR/rows)
+  --listen HOST:PORT  where peers reach this node (Raft messages)
+  --sql HOST:PORT     where clients connect (PostgreSQL wire protocol)
+  --peers LIST        every voter's id=HOST:PORT (Raft addresses), this node included
+  --tick-ms N         Raft tick (default 50); --election-ticks N (default 10: elections after 0.5-1 s)`;
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface NodeArgs {
+  id: NodeId;
+  dir: string;
+  listen: Address;
+  sql: Address;
+  peers: Map<NodeId, Address>;
+  tickMs: number;
+  electionTicks: number;
+}
+
+export function parseAddress(text: string, flag: string): Address {
+  const m = /^([^:]+):(\d+)$/.exec(text);
+  if (!m) throw new DuetError('22023', `${flag} takes HOST:PORT, not "${text}"`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new DuetError('22023', `${flag} takes a positive integer, not "${text}"`);
+  return n;
+}
+
+export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
+  const got = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--help' || flag === '-h') return 'help';
+    const value = argv[++i];
+    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
+    if (value === undefined) throw new DuetError('22023', `${flag} needs a value`);
+    got.set(flag, value);
+  }
+  for (const required of ['--id', '--db', '--listen', '--sql', '--peers']) {
+    if (!got.has(required)) throw new DuetError('22023', `${required} is required`);
+  }
+  const peers = new Map<NodeId, Address>();
+  for (const part of got.get('--peers')!.split(',')) {
+    const [id, address] = part.split('=');
+    if (id === undefined || address === undefined) throw new DuetError('22023', `--peers takes id=HOST:PORT items, not "${part}"`);
+    peers.set(positive(id, '--peers'), parseAddress(address, '--peers'));
+  }
+  const id = positive(got.get('--id')!, '--id');
+  const listen = parseAddress(got.get('--listen')!, '--listen');
+  if (!peers.has(id)) peers.set(id, listen);
+  return {
+    id,
+    dir: got.get('--db')!,
+    listen,
+    sql: parseAddress(got.get('--sql')!, '--sql'),
+    peers,
+    tickMs: positive(got.get('--tick-ms') ?? '50', '--tick-ms'),
+    electionTicks: positive(got.get('--election-ticks') ?? '10', '--election-ticks'),
+  };
+}
+
+/** A running member; `stop()` closes the SQL server, the transport and both databases. */
+export interface RunningNode {
+  readonly replicator: Replicator;
+  readonly sqlPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startNode(args: NodeArgs): Promise<RunningNode> {
+  await mkdir(args.dir, { recursive: true });
+  const raftDb = new ClassicLevel<string, Uint8Array>(join(args.dir, 'raft'), { valueEncoding: 'view' });
+  await raftDb.open();
+  const storage = await LevelStorage.open(raftDb, 'raft', bootstrapSnapshot(makeConfig([...args.peers.keys()])));
+  let transport: TcpTransport | undefined;
+  const replicator = new Replicator({
+    id: args.id,
+    storage,
+    send: (messages) => transport?.send(messages),
+    sqlAddressOf: (id) => transport?.sqlAddresses.get(id),
+    tickMs: args.tickMs,
+    electionTicks: args.electionTicks,
+  });
+  const { Database } = await import('../../query/database.ts');
+  const { databaseEngine } = await import('../../server/database-engine.ts');
+  const { PgServer } = await import('../../server/server.ts');
+  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries) });
+  transport = await TcpTransport.listen({
+    id: args.id,
+    listen: args.listen,
+    sqlAddress: `${args.sql.host}:${args.sql.port}`,
+    peers: args.peers,
+    onMessage: (m) => replicator.receive(m),
+  });
+  replicator.start(db.store);
+  const server = await PgServer.listen({ engine: databaseEngine(db), host: args.sql.host, port: args.sql.port });
+  return {
+    replicator,
+    sqlPort: server.port,
+    async stop() {
+      await server.close();
+      await replicator.stop();
+      await transport?.close();
+      await db.close();
+      await raftDb.close();
+    },
+  };
+}
+
+export async function nodeMain(argv: readonly string[]): Promise<number> {
+  let args: NodeArgs | 'help';
+  try {
+    args = parseNodeArgs(argv);
+  } catch (e) {
+    console.error(`duet node: ${(e as Error).message}\n${NODE_USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    console.log(NODE_USAGE);
+    return 0;
+  }
+  const node = await startNode(args);
+  console.error(`duet node ${args.id}: raft on ${args.listen.host}:${args.listen.port}, SQL on ${args.sql.host}:${node.sqlPort}, data in ${args.dir}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await node.stop();
+  return 0;
+}

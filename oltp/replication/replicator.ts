@@ -1,0 +1,175 @@
+// The replicated commit path: drives a RaftNode (tick, step, Ready loop over LevelStorage and a transport),
+// proposes the row store's commit groups on the leader and applies committed groups of others into the row store.
+
+import type { LogEntry } from '../commitlog.ts';
+import { DuetError, assert } from '../errors.ts';
+import type { RowStore } from '../rowstore.ts';
+import { RaftNode, SeededRandom, type LevelStorage, type Message, type NodeId, type Ready } from '../raft/index.ts';
+import { decodeGroup, encodeGroup } from './group-codec.ts';
+
+export interface ReplicatorOptions {
+  readonly id: NodeId;
+  readonly storage: LevelStorage;
+  readonly send: (messages: readonly Message[]) => void;
+  /** SQL address of a node, for "connect to the leader at ..." hints (undefined when not known yet). */
+  readonly sqlAddressOf: (id: NodeId) => string | undefined;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  readonly seed?: number;
+}
+
+interface Pending {
+  readonly term: number;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class Replicator {
+  readonly node: RaftNode;
+  private store: RowStore | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private pumping = false;
+  private ticker: NodeJS.Timeout | undefined;
+  /** Highest Raft index whose effect on the row store is settled (applied, or handed to its own commit group). */
+  private appliedRaftIndex = 0;
+  /** The term we lead and the index of its first entry (the no-op): writes wait until that is applied. */
+  private leaderTerm = 0;
+  private leaderFirstIndex = Infinity;
+  private failure: unknown;
+  private stopped = false;
+
+  constructor(private readonly options: ReplicatorOptions) {
+    this.node = new RaftNode({
+      id: options.id,
+      storage: options.storage,
+      random: new SeededRandom(options.seed ?? (options.id * 7919 + Date.now()) >>> 0),
+      electionTicks: options.electionTicks ?? 10,
+      heartbeatTicks: options.heartbeatTicks ?? 1,
+      preVote: true,
+      checkQuorum: true,
+      applied: options.storage.storedAppliedIndex(),
+    });
+    this.appliedRaftIndex = options.storage.storedAppliedIndex();
+  }
+
+  /** Starts ticking and applying once the row store is open. */
+  start(store: RowStore): void {
+    this.store = store;
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.pump();
+    }, this.options.tickMs ?? 50);
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    for (const [, p] of this.pending) p.reject(unknownOutcome());
+    this.pending.clear();
+  }
+
+  receive(m: Message): void {
+    if (this.stopped || m.to !== this.options.id) return;
+    this.node.step(m);
+    this.pump();
+  }
+
+  /** True when this node leads and has applied everything before its term: proposals may be sequenced here. */
+  isWritableLeader(): boolean {
+    const s = this.node.status();
+    return s.role === 'leader' && s.term === this.leaderTerm && this.appliedRaftIndex >= this.leaderFirstIndex;
+  }
+
+  status(): { id: NodeId; role: string; leaderId: NodeId; term: number; commit: number; appliedRaftIndex: number; leaderSql: string | undefined } {
+    const s = this.node.status();
+    return { id: s.id, role: s.role, leaderId: s.leaderId, term: s.term, commit: s.commit, appliedRaftIndex: this.appliedRaftIndex, leaderSql: this.options.sqlAddressOf(s.leaderId) };
+  }
+
+  /** The row store's `replicate` hook: resolves once the group is committed by a quorum at this term. */
+  replicate(entries: readonly LogEntry[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (!this.isWritableLeader()) return Promise.reject(this.notLeaderError());
+    const result = this.node.propose(encodeGroup(entries));
+    if (!result.ok) return Promise.reject(this.notLeaderError());
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(result.index, { term: result.term, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private notLeaderError(): DuetError {
+    const s = this.node.status();
+    if (s.role === 'leader') return new DuetError('40001', 'the leader is still catching up after its election', { hint: 'Retry the transaction.' });
+    const sql = s.leaderId === 0 ? undefined : this.options.sqlAddressOf(s.leaderId);
+    const hint = sql !== undefined ? `connect to the leader at ${sql}` : 'no leader is known right now: retry shortly';
+    return new DuetError('25006', `cannot commit a write on node ${this.options.id}: it is not the leader`, { hint });
+  }
+
+  private pump(): void {
+    if (this.pumping || this.stopped || this.store === undefined) return;
+    this.pumping = true;
+    void this.drain()
+      .catch((e: unknown) => {
+        // Persisting or applying failed: this node cannot go on safely (a restart recovers from disk).
+        this.failure = e;
+        this.stopped = true;
+        clearInterval(this.ticker);
+        for (const [, p] of this.pending) p.reject(e);
+        this.pending.clear();
+        console.error(`duet node ${this.options.id}: replication stopped: ${(e as Error).message}`);
+      })
+      .finally(() => {
+        this.pumping = false;
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && this.node.hasReady()) await this.handle(this.node.ready());
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    assert(rd.snapshot === undefined, 'snapshots are not used yet (the log is never compacted)');
+    if (rd.hardState !== undefined || rd.entries.length > 0) await this.options.storage.persist({ hardState: rd.hardState, entries: rd.entries });
+    this.options.send(rd.messages);
+    this.noteRole();
+    for (const e of rd.committedEntries) {
+      const own = this.pending.get(e.index);
+      if (own !== undefined) {
+        this.pending.delete(e.index);
+        if (own.term === e.term) {
+          // Ours: the commit group waiting in the row store writes it (it holds the store's write turn).
+          this.appliedRaftIndex = e.index;
+          own.resolve();
+          continue;
+        }
+        own.reject(new DuetError('40001', 'the transaction was lost in a leader change', { hint: 'Retry the transaction.' }));
+      }
+      if (e.type === 'normal' && e.data.length > 0) await this.store!.applyCommitted(decodeGroup(e.data));
+      this.appliedRaftIndex = e.index;
+    }
+    this.node.advance(rd);
+  }
+
+  /** Tracks our leadership; proposals of a term we no longer lead have an unknown outcome. */
+  private noteRole(): void {
+    const s = this.node.status();
+    if (s.role === 'leader' && s.term !== this.leaderTerm) {
+      this.leaderTerm = s.term;
+      this.leaderFirstIndex = s.lastIndex; // the no-op appended on election (nothing else is proposed before)
+    }
+    for (const [index, p] of this.pending) {
+      if (p.term !== s.term || s.role !== 'leader') {
+        this.pending.delete(index);
+        p.reject(unknownOutcome());
+      }
+    }
+  }
+}
+
+function unknownOutcome(): DuetError {
+  return new DuetError('08007', 'leadership changed while the commit was in flight: it may or may not have committed', {
+    hint: 'Check whether the change is there before retrying.',
+  });
+}

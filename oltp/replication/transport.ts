@@ -1,0 +1,149 @@
+// TCP transport between cluster members: one outgoing connection per peer (for sending) that reconnects with
+// back-off; incoming connections are only read. Queues are bounded and drop on overflow (Raft tolerates loss).
+
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Message, NodeId } from '../raft/index.ts';
+import { encodeFrame, FrameDecoder, type WireMessage } from './codec.ts';
+
+export interface TransportOptions {
+  readonly id: NodeId;
+  /** Where this node listens for peers, and where it serves SQL (told to peers for leader hints). */
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly sqlAddress: string;
+  readonly peers: ReadonlyMap<NodeId, { readonly host: string; readonly port: number }>;
+  readonly onMessage: (m: Message) => void;
+  /** Messages waiting per peer while it is unreachable; older ones are dropped first. Default 1024. */
+  readonly queueMessagesMax?: number;
+  readonly backoffMsMin?: number;
+  readonly backoffMsMax?: number;
+}
+
+class PeerLink {
+  private socket: Socket | undefined;
+  private connected = false;
+  private queue: Buffer[] = [];
+  private backoffMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  dropped = 0;
+
+  constructor(
+    private readonly address: { readonly host: string; readonly port: number },
+    private readonly hello: Buffer,
+    private readonly queueMax: number,
+    private readonly backoffMin: number,
+    private readonly backoffMax: number,
+  ) {
+    this.backoffMs = backoffMin;
+    this.dial();
+  }
+
+  send(frame: Buffer): void {
+    if (this.connected && this.socket !== undefined && this.socket.writableLength < 8 * 1024 * 1024) {
+      this.socket.write(frame);
+      return;
+    }
+    if (this.queue.length >= this.queueMax) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.queue.push(frame);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.socket?.destroy();
+  }
+
+  private dial(): void {
+    if (this.closed) return;
+    const socket = connect({ host: this.address.host, port: this.address.port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.connected = true;
+      this.backoffMs = this.backoffMin;
+      socket.write(this.hello);
+      const queued = this.queue;
+      this.queue = [];
+      for (const f of queued) socket.write(f);
+    });
+    socket.on('data', () => undefined); // peers never answer on this connection
+    socket.on('error', () => undefined); // 'close' follows and schedules the reconnect
+    socket.on('close', () => {
+      this.connected = false;
+      if (this.socket === socket) this.socket = undefined;
+      if (this.closed) return;
+      this.timer = setTimeout(() => this.dial(), this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMax, this.backoffMs * 2);
+    });
+  }
+}
+
+export class TcpTransport {
+  /** SQL address each peer announced in its hello (for "connect to the leader at ..." hints). */
+  readonly sqlAddresses = new Map<NodeId, string>();
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly incoming = new Set<Socket>();
+
+  private constructor(
+    private readonly options: TransportOptions,
+    private readonly server: Server,
+  ) {
+    const hello = encodeFrame({ kind: 'hello', id: options.id, sql: options.sqlAddress });
+    for (const [id, address] of options.peers) {
+      if (id === options.id) continue;
+      this.links.set(id, new PeerLink(address, hello, options.queueMessagesMax ?? 1024, options.backoffMsMin ?? 20, options.backoffMsMax ?? 500));
+    }
+    this.sqlAddresses.set(options.id, options.sqlAddress);
+  }
+
+  static async listen(options: TransportOptions): Promise<TcpTransport> {
+    const server = createServer();
+    const transport = new TcpTransport(options, server);
+    server.on('connection', (socket) => transport.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.listen.port, options.listen.host, () => resolve());
+    });
+    return transport;
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const m of messages) this.links.get(m.to)?.send(encodeFrame({ kind: 'raft', m }));
+  }
+
+  get droppedMessages(): number {
+    let n = 0;
+    for (const l of this.links.values()) n += l.dropped;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.links.values()) l.close();
+    for (const s of this.incoming) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.incoming.add(socket);
+    socket.setNoDelay(true);
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      let messages: WireMessage[];
+      try {
+        messages = decoder.push(chunk);
+      } catch {
+        socket.destroy(); // a damaged stream: drop it, the peer reconnects
+        return;
+      }
+      for (const w of messages) {
+        if (w.kind === 'hello') this.sqlAddresses.set(w.id, w.sql);
+        else this.options.onMessage(w.m);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.incoming.delete(socket));
+  }
+}
