@@ -1,6 +1,6 @@
 // node-postgres against `duet serve`'s real engine (Database + row store): every type round-tripping,
-// parameterized queries, transactions, errors with their codes, a disconnect mid-transaction, a pool
-// of 32 connections under concurrent writes.
+// parameterized queries, transactions, errors with their codes, a query cancelled from a second
+// connection, a disconnect mid-transaction, a pool of 32 connections under concurrent writes.
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,6 +146,26 @@ describe.skipIf(!engineReady)('node-postgres against the engine', () => {
       await expect(c.query('SELECT * FROM missing_table')).rejects.toMatchObject({ code: '42P01' });
       await expect(c.query('SELEC 1')).rejects.toMatchObject({ code: '42601' });
       await expect(c.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('cancels a running query when another connection sends CancelRequest (57014)', async () => {
+    const c = await connect();
+    try {
+      await c.query('CREATE TABLE big (id int PRIMARY KEY, v int)');
+      await c.query(`INSERT INTO big VALUES ${Array.from({ length: 1000 }, (_, i) => `(${i}, ${i % 7})`).join(', ')}`);
+      const started = Date.now();
+      // 10^9 combinations: this runs until cancelled.
+      const running = c.query('SELECT count(*) FROM big a, big b, big c WHERE a.v + b.v + c.v > 3').catch((e: unknown) => e as pg.DatabaseError);
+      await new Promise((r) => setTimeout(r, 300));
+      // node-postgres sends CancelRequest with this client's BackendKeyData over a new connection.
+      const canceller = new pg.Client({ host: '127.0.0.1', port: server.port });
+      (canceller as unknown as { cancel(target: pg.Client, q: unknown): void }).cancel(c, (c as unknown as { activeQuery: unknown }).activeQuery);
+      expect(await running).toMatchObject({ code: '57014' });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect((await c.query('SELECT count(*) AS n FROM big')).rows).toEqual([{ n: '1000' }]);
     } finally {
       await c.end();
     }
