@@ -52,19 +52,18 @@ function bindSetOp(ctx: BindCtx, ast: Ast, scope: Scope): BoundQuery {
     if (a._next) ops.push(String(a.set_op).toLowerCase());
   }
   const last = arms[arms.length - 1]!;
-  let left = bindSelect(ctx, arms[0]!, new Scope(scope.parent), null, null);
-  mergeOuter(scope, left);
+  // each arm is its own query level; its outer references count as this level's
+  const armScope = (): Scope => new Scope(scope.parent);
+  const firstScope = armScope();
+  let left = bindSelect(ctx, arms[0]!, firstScope, null, null);
+  for (const id of firstScope.outerRefs) scope.outerRefs.add(id);
   for (let i = 1; i < arms.length; i++) {
-    const armScope = new Scope(scope.parent);
-    const right = bindSelect(ctx, arms[i]!, armScope, null, null);
-    for (const id of armScope.outerRefs) scope.outerRefs.add(id);
+    const s = armScope();
+    const right = bindSelect(ctx, arms[i]!, s, null, null);
+    for (const id of s.outerRefs) scope.outerRefs.add(id);
     left = combine(ctx, ops[i - 1]!, left, right);
   }
   return orderAndLimit(ctx, scope, left, last.orderby, last.limit);
-}
-
-function mergeOuter(_scope: Scope, _q: BoundQuery): void {
-  // outer references of set-operation arms are recorded on their own scopes' parents already
 }
 
 function combine(ctx: BindCtx, opText: string, l: BoundQuery, r: BoundQuery): BoundQuery {
@@ -98,7 +97,6 @@ interface SelectItem { expr: Expr; name: string; ast: Ast | null }
 
 function bindSelect(ctx: BindCtx, ast: Ast, scope: Scope, orderby: Ast, limit: Ast): BoundQuery {
   if (ast.type !== 'select') throw new DuetError(SqlState.featureNotSupported, `a ${String(ast.type)} statement cannot be used as a query here`);
-  if (ast._next && ast !== ast) return bindQuery(ctx, ast, scope);
   let plan: Plan = bindFrom(ctx, ast.from, scope, (a, s) => bindQuery(ctx, a, s));
   const plainEnv = envFor(ctx, scope, null);
   if (ast.where) {

@@ -5,7 +5,6 @@ import type { TableDef, Txn } from '../../oltp/api.ts';
 import { DuetError, SqlState } from '../../oltp/errors.ts';
 import { Types, typeName, type Row, type SqlType, type Value } from '../../oltp/types.ts';
 import { bindExpr, identName, toBool, type ExprEnv } from '../bind/expr.ts';
-import { castConstant } from '../bind/literals.ts';
 import { bindQuery } from '../bind/select.ts';
 import { missingTable, posOpt, Scope, type BindCtx } from '../bind/scope.ts';
 import { coerce, isNumeric } from '../bind/types.ts';
@@ -246,4 +245,3 @@ async function returningRows(input: DmlInput, table: TableDef, rows: Row[]): Pro
   return { columns: outCols.map((c) => ({ name: c.name, type: c.type })), rows: out };
 }
 
-export { castConstant };
