@@ -99,7 +99,7 @@ export class LearnerReplica {
     let stop: () => Promise<void>;
     const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}) };
     if (options.worker ?? true) {
-      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: hostOptions });
+      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { ...hostOptions, writerThread: true } });
       worker.on('message', receive);
       worker.on('error', (e) => replica?.fail(e));
       // apply batches are handed over by transfer (one packed buffer, no copy)

@@ -8,13 +8,16 @@ import { zonePredicatesOf } from './zonemap.ts';
 import type { Row } from '../../oltp/types.ts';
 import { Learner, type LearnerOptions } from './learner.ts';
 import { unpackEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
-import { clearLearnerDir, loadLearner, saveLearner, SegmentDamage, type PersistCache } from './persist.ts';
+import { applySaveResult, clearLearnerDir, loadLearner, planSave, SegmentDamage, type PersistCache } from './persist.ts';
+import { inlineWriter, threadWriter, type SegmentWriter } from './segment-writer.ts';
 
 export interface LearnerHostOptions extends LearnerOptions {
   /** Directory for Parquet segments and the manifest; undefined = memory only. */
   readonly dir?: string;
   /** Longest time between persisting compactions while changes arrive. Default 30000. */
   readonly persistIntervalMs?: number;
+  /** Encode and write Parquet on a separate thread (the embedded learner does); default inline. */
+  readonly writerThread?: boolean;
 }
 
 interface PendingScan { readonly msg: Extract<ToLearner, { kind: 'scan' }> }
@@ -26,9 +29,15 @@ export class LearnerHost {
   private lastPersistIndex = 0;
   private diskBytes = 0;
   private readonly written: PersistCache = new Map();
+  private readonly writer: SegmentWriter;
+  private saving = false;
+  private saveAgain = false;
+  private afterSaved: (() => void)[] = [];
+  lastSaveError: string | undefined;
 
   constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner) => void) {
     this.learner = new Learner(options);
+    this.writer = options.writerThread ? threadWriter() : inlineWriter();
   }
 
   handle(msg: ToLearner): void {
@@ -64,14 +73,14 @@ export class LearnerHost {
         return this.answerScans();
       case 'compact':
         this.persist();
-        this.send({ kind: 'compacted', id: msg.id });
+        this.whenSaved(() => this.send({ kind: 'compacted', id: msg.id }));
         return;
       case 'status':
         this.send({ kind: 'status', id: msg.id, status: this.status() });
         return;
       case 'close':
         if (this.learner.appliedIndex > this.lastPersistIndex) this.persist();
-        this.send({ kind: 'closed' });
+        this.whenSaved(() => void this.writer.close().then(() => this.send({ kind: 'closed' })));
         return;
     }
   }
@@ -143,12 +152,43 @@ export class LearnerHost {
     if (due && this.learner.appliedIndex > this.lastPersistIndex) this.persist();
   }
 
-  /** Compacts (the delta must be empty to save) and writes the segments and manifest. */
+  /**
+   * Compacts (a save needs an empty delta) and hands the changed segments and the manifest to the writer.
+   * One save at a time: a persist while one runs is folded into one more save when it finishes.
+   */
   private persist(): void {
     this.learner.compact();
-    if (this.options.dir !== undefined) this.diskBytes = saveLearner(this.options.dir, this.learner, this.written).diskBytes;
     this.lastPersistMs = performance.now();
     this.lastPersistIndex = this.learner.appliedIndex;
+    const dir = this.options.dir;
+    if (dir === undefined) return;
+    if (this.saving) {
+      this.saveAgain = true;
+      return;
+    }
+    this.saving = true;
+    this.writer.save(planSave(dir, this.learner, this.written), (result) => {
+      this.saving = false;
+      if (result instanceof Error) {
+        // The previous manifest stays valid (files are new names): the replica keeps serving, restarts replay more.
+        this.lastSaveError = result.message;
+        this.written.clear();
+      } else {
+        applySaveResult(this.written, result);
+        this.diskBytes = result.diskBytes;
+      }
+      if (this.saveAgain) {
+        this.saveAgain = false;
+        this.persist();
+        return;
+      }
+      for (const fn of this.afterSaved.splice(0)) fn();
+    });
+  }
+
+  private whenSaved(fn: () => void): void {
+    if (this.saving) this.afterSaved.push(fn);
+    else fn();
   }
 
   status(): LearnerStatus {

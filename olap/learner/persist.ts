@@ -46,7 +46,7 @@ export interface WrittenSegment {
 /** Per learner directory: table id -> its definition (JSON) and the segments last written. */
 export type PersistCache = Map<number, { def: string; segments: WrittenSegment[] }>;
 
-interface Manifest {
+export interface Manifest {
   readonly format: number;
   readonly appliedIndex: number;
   readonly appliedTs: number;
@@ -93,15 +93,22 @@ function unchanged(w: WrittenSegment | undefined, blocks: readonly Block[]): boo
   return true;
 }
 
+/** One Parquet file to write: a segment's blocks (cloned when sent to a writer thread). */
+export interface SaveTask { readonly file: string; readonly def: StoredTableDef; readonly blocks: readonly Block[] }
+
+/** Everything a writer needs: files to write and the manifest to install once they are durable. */
+export interface SavePlan { readonly dir: string; readonly tasks: readonly SaveTask[]; readonly manifest: Manifest }
+
+export interface SaveDone { readonly files: readonly { file: string; bytes: number; crc: number }[]; readonly diskBytes: number }
+
 /**
- * Persists the learner's stable layer. Call right after compact() (the delta is empty, so the files plus the
- * log from appliedIndex + 1 are the whole state). Segments whose blocks did not change keep their file.
+ * Plans a save of the learner's stable layer. Call right after compact() (the delta is empty, so the files plus
+ * the log from appliedIndex + 1 are the whole state). Segments whose blocks did not change keep their file.
+ * The cache records the new segments at once; applySaveResult fills in their sizes and checksums.
  */
-export function saveLearner(dir: string, learner: Learner, cache: PersistCache): SaveResult {
-  mkdirSync(dir, { recursive: true });
+export function planSave(dir: string, learner: Learner, cache: PersistCache): SavePlan {
   const tables: ManifestTable[] = [];
-  let bytesWritten = 0;
-  let filesWritten = 0;
+  const tasks: SaveTask[] = [];
   const live = new Set<number>();
   for (const t of learner.tableList()) {
     assert(t.deltaRows === 0, 'save the learner right after a compaction');
@@ -118,27 +125,60 @@ export function saveLearner(dir: string, learner: Learner, cache: PersistCache):
         continue;
       }
       const file = `t${t.def.id}-s${seg}-${learner.appliedIndex}.parquet`;
-      const bytes = toParquet(t.def, blocks);
-      writeDurably(join(dir, file), bytes);
-      bytesWritten += bytes.length;
-      filesWritten++;
-      const entry: ManifestSegment = { file, bytes: bytes.length, crc: crc32(bytes), rows: blocks.reduce((n, b) => n + b.rows, 0), blocks: blocks.map((b) => ({ rows: b.rows, zones: b.zones })) };
+      tasks.push({ file, def: t.def, blocks });
+      const entry: ManifestSegment = { file, bytes: 0, crc: 0, rows: blocks.reduce((n, b) => n + b.rows, 0), blocks: blocks.map((b) => ({ rows: b.rows, zones: b.zones })) };
       written.push({ blocks, endChanges: blocks.map((b) => b.endChanges), entry });
     }
     cache.set(t.def.id, { def, segments: written });
     tables.push({ def, createdTs: t.createdTs, columnsAt: t.columnsAt, segments: written.map((w) => w.entry) });
   }
   for (const id of [...cache.keys()]) if (!live.has(id)) cache.delete(id);
-  const manifest: Manifest = { format: FORMAT, appliedIndex: learner.appliedIndex, appliedTs: learner.appliedTs, horizonTs: learner.horizonTs, tables };
+  return { dir, tasks, manifest: { format: FORMAT, appliedIndex: learner.appliedIndex, appliedTs: learner.appliedTs, horizonTs: learner.horizonTs, tables } };
+}
+
+/** Writes a plan's files (fsynced), then the manifest (temp + fsync + rename + fsync dir), then drops old files. */
+export function executeSave(plan: SavePlan): SaveDone {
+  const { dir } = plan;
+  mkdirSync(dir, { recursive: true });
+  const files: { file: string; bytes: number; crc: number }[] = [];
+  for (const task of plan.tasks) {
+    const bytes = toParquet(task.def, task.blocks);
+    writeDurably(join(dir, task.file), bytes);
+    files.push({ file: task.file, bytes: bytes.length, crc: crc32(bytes) });
+  }
+  const byFile = new Map(files.map((f) => [f.file, f]));
+  const manifest: Manifest = {
+    ...plan.manifest,
+    tables: plan.manifest.tables.map((t) => ({ ...t, segments: t.segments.map((x) => ({ ...x, ...(byFile.get(x.file) ?? {}) })) })),
+  };
   const body = json(manifest);
   const text = JSON.stringify({ crc: crc32(Buffer.from(body, 'utf8')), body });
   writeDurably(join(dir, `${MANIFEST}.tmp`), Buffer.from(text, 'utf8'));
   renameSync(join(dir, `${MANIFEST}.tmp`), join(dir, MANIFEST));
   fsyncDir(dir);
   // files no manifest names any more (older generations, dropped tables)
-  const keep = new Set(tables.flatMap((t) => t.segments.map((x) => x.file)));
+  const keep = new Set(manifest.tables.flatMap((t) => t.segments.map((x) => x.file)));
   for (const f of readdirSync(dir)) if (f.endsWith('.parquet') && !keep.has(f)) rmSync(join(dir, f), { force: true });
-  return { bytesWritten, filesWritten, diskBytes: tables.reduce((n, t) => n + t.segments.reduce((m, x) => m + x.bytes, 0), 0) };
+  return { files, diskBytes: manifest.tables.reduce((n, t) => n + t.segments.reduce((m, x) => m + x.bytes, 0), 0) };
+}
+
+/** Records the sizes and checksums of the files a save wrote (the next manifest reuses these entries). */
+export function applySaveResult(cache: PersistCache, done: SaveDone): void {
+  const byFile = new Map(done.files.map((f) => [f.file, f]));
+  for (const t of cache.values()) {
+    t.segments = t.segments.map((w) => {
+      const f = byFile.get(w.entry.file);
+      return f ? { ...w, entry: { ...w.entry, bytes: f.bytes, crc: f.crc } } : w;
+    });
+  }
+}
+
+/** Plans, writes and records a save in one call (in-process use and tests). */
+export function saveLearner(dir: string, learner: Learner, cache: PersistCache): SaveResult {
+  const plan = planSave(dir, learner, cache);
+  const done = executeSave(plan);
+  applySaveResult(cache, done);
+  return { bytesWritten: done.files.reduce((n, f) => n + f.bytes, 0), filesWritten: done.files.length, diskBytes: done.diskBytes };
 }
 
 export function toParquet(def: StoredTableDef, blocks: readonly Block[]): Uint8Array {

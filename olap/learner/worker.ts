@@ -7,8 +7,6 @@ import type { ToLearner } from './messages.ts';
 const port = parentPort;
 if (port) {
   const host = new LearnerHost(workerData as LearnerHostOptions, (msg) => port.postMessage(msg));
-  port.on('message', (msg: ToLearner) => {
-    host.handle(msg);
-    if (msg.kind === 'close') port.close();
-  });
+  // The leader side terminates this thread after the 'closed' reply (sent once the last save is durable).
+  port.on('message', (msg: ToLearner) => host.handle(msg));
 }

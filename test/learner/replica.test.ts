@@ -52,11 +52,12 @@ async function workload(store: RowStore, seed: number, steps: number): Promise<v
 describe('learner replica', () => {
   it('runs in a worker thread (under vitest too): a commit followed by a learner read sees it, every time', async () => {
     const store = await RowStore.open(tempDir(), { gcIntervalMs: 0 });
-    const replica = await LearnerReplica.start(store, { worker: true, deltaRowsMax: 64 });
+    const learnerDir = tempDir();
+    let replica = await LearnerReplica.start(store, { worker: true, deltaRowsMax: 64, dir: learnerDir });
     const setup = store.begin();
     const t = await setup.createTable({ name: 'kv', columns: [{ name: 'k', type: { id: 'integer' }, notNull: true }, { name: 'v', type: { id: 'varchar' }, notNull: false }], primaryKey: [0] });
     await setup.commit();
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 45; i++) {
       const txn = store.begin();
       if (i % 3 === 2) await txn.update(t, [i - 1], [i - 1, `updated ${i}`]);
       else await txn.insert(t, [i, `v${i}`]);
@@ -72,6 +73,15 @@ describe('learner replica', () => {
     expect(status.appliedIndex).toBe(store.stats.appliedIndex);
     expect(status.tables[0]).toMatchObject({ name: 'kv', deltaRows: expect.any(Number), stableBlocks: expect.any(Number) });
     expect(status.compactions).toBeGreaterThan(0);
+    // Parquet written by the writer thread: a restarted worker learner loads it and serves the same rows
+    await replica.compact();
+    expect((await replica.status()).diskBytes).toBeGreaterThan(0);
+    await replica.close();
+    replica = await LearnerReplica.start(store, { worker: true, dir: learnerDir });
+    const after = await replica.status();
+    expect(after.rebuilds).toBe(0);
+    expect(after.appliedIndex).toBe(store.stats.appliedIndex);
+    await expectSameAsRowStore(store, replica);
     await replica.close();
     await store.close();
   });
