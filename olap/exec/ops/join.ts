@@ -7,7 +7,28 @@ import { gather, liveCount, nullVector, RowBuffer } from '../batch.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
 import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
 import type { Runtime } from '../runtime.ts';
-import type { Batch, HashJoinNode, JoinType, NestedLoopJoinNode, PlanNode, Vector } from '../spec.ts';
+import type { Batch, Expr, HashJoinNode, JoinType, NestedLoopJoinNode, PlanNode, Vector } from '../spec.ts';
+
+/** A vector standing in for a column nobody reads. */
+const UNREAD: Vector = { kind: 'number', data: new Float64Array(0), valid: undefined };
+
+/** The input columns an expression reads. */
+export function columnsOf(e: Expr, into = new Set<number>()): Set<number> {
+  switch (e.kind) {
+    case 'col': into.add(e.index); break;
+    case 'const': case 'param': break;
+    case 'call': case 'and': case 'or': e.args.forEach((a) => columnsOf(a, into)); break;
+    case 'cast': case 'not': case 'isNull': columnsOf(e.arg, into); break;
+    case 'case':
+      if (e.operand !== undefined) columnsOf(e.operand, into);
+      for (const w of e.whens) { columnsOf(w.when, into); columnsOf(w.then, into); }
+      if (e.else !== undefined) columnsOf(e.else, into);
+      break;
+    case 'in': columnsOf(e.arg, into); e.list.forEach((a) => columnsOf(a, into)); break;
+    case 'like': columnsOf(e.arg, into); columnsOf(e.pattern, into); break;
+  }
+  return into;
+}
 
 /** Fills candidate pairs (physical left row, build row) for one left batch; returns 0 when exhausted. */
 interface PairSource {
@@ -43,12 +64,20 @@ class Joiner {
     this.chunkRowsMax = chunkRowsMax;
     this.lIdx = new Int32Array(chunkRowsMax);
     this.rIdx = new Int32Array(chunkRowsMax);
+    this.residualColumns = residual === undefined ? undefined : columnsOf(residual.expr);
   }
 
-  private pairBatch(left: Batch, count: number, lIdx: Int32Array, rIdx: Int32Array): Batch {
+  private readonly residualColumns: ReadonlySet<number> | undefined;
+
+  /**
+   * Left row lIdx[p] next to build row rIdx[p]. With `only`, just those columns are gathered (the others
+   * hold an empty placeholder that is never read): semi/anti joins only evaluate the residual on pairs.
+   */
+  private pairBatch(left: Batch, count: number, lIdx: Int32Array, rIdx: Int32Array, only?: ReadonlySet<number>): Batch {
+    const width = left.columns.length;
     const columns = [
-      ...left.columns.map((v, c) => gather(v, left.types[c]!, lIdx, count)),
-      ...this.build.columns.map((v, c) => gather(v, this.build.types[c]!, rIdx, count)),
+      ...left.columns.map((v, c) => (only === undefined || only.has(c) ? gather(v, left.types[c]!, lIdx, count) : UNREAD)),
+      ...this.build.columns.map((v, c) => (only === undefined || only.has(width + c) ? gather(v, this.build.types[c]!, rIdx, count) : UNREAD)),
     ];
     return { length: count, columns, types: [...left.types, ...this.build.types], selection: undefined };
   }
@@ -65,7 +94,7 @@ class Joiner {
       }
       const lIdx = this.lIdx.slice(0, count);
       const rIdx = this.rIdx.slice(0, count);
-      const batch = this.pairBatch(left, count, lIdx, rIdx);
+      const batch = this.pairBatch(left, count, lIdx, rIdx, emitPairs ? undefined : this.residualColumns);
       const selection = this.residual === undefined ? undefined : this.residual.select(batch);
       const live = selection === undefined ? count : selection.length;
       // matches only matter to outer, semi and anti joins
