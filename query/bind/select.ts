@@ -5,6 +5,7 @@ import { DuetError, SqlState } from '../../oltp/errors.ts';
 import { Types, type SqlType } from '../../oltp/types.ts';
 import { E, exprKey, type Expr } from '../plan/expr.ts';
 import { outputCols, type Col, type Plan, type SortKey } from '../plan/logical.ts';
+import { renameCols } from '../plan/walk.ts';
 import type { Ast } from '../parse/parse.ts';
 import { AggCollector, bindExpr, containsAggregate, identName, toBool, type ExprEnv } from './expr.ts';
 import { bindFrom } from './from.ts';
@@ -205,7 +206,22 @@ function overGroups(ctx: BindCtx, e: Expr, groups: Expr[], groupCols: Col[], agg
       case 'call': return { ...x, args: x.args.map(walk) };
       case 'case': return { ...x, whens: x.whens.map((w) => ({ when: walk(w.when), then: walk(w.then) })), otherwise: x.otherwise ? walk(x.otherwise) : null };
       case 'cast': return { ...x, expr: walk(x.expr) };
-      case 'subquery': return x.lhs ? { ...x, lhs: walk(x.lhs) } : x;
+      case 'subquery': {
+        // a subquery reading this level's columns after GROUP BY reads the group keys instead
+        const rename = new Map<number, number>();
+        for (const id of x.outerRefs) {
+          if (!local.has(id)) continue;
+          const hitCol = keys.get(`#${id}`);
+          if (!hitCol) {
+            const name = scope.items.find((i) => i.col.id === id)!;
+            throw new DuetError(SqlState.groupingError, `subquery uses ungrouped column "${name.table ? name.table + '.' : ''}${name.name}" from outer query`, posOpt(ctx, name.name));
+          }
+          rename.set(id, hitCol.id);
+        }
+        const plan = rename.size > 0 ? renameCols(x.plan, rename) : x.plan;
+        const outerRefs = x.outerRefs.map((id) => rename.get(id) ?? id);
+        return { ...x, plan, outerRefs, lhs: x.lhs ? walk(x.lhs) : null };
+      }
       default: return x;
     }
   };

@@ -45,6 +45,12 @@ describe('subqueries', () => {
     ]);
   });
 
+  it('subqueries over a grouped query read the group keys', async () => {
+    expect(await rows('SELECT b, count(*), (SELECT count(*) FROM t2 WHERE t2.y = t1.b) FROM t1 GROUP BY b ORDER BY 1')).toEqual([[10, 1, 2], [20, 1, 0], [40, 1, 0], [null, 1, 0]]);
+    expect(await rows('SELECT b FROM t1 GROUP BY b HAVING EXISTS (SELECT 1 FROM t2 WHERE t2.y = t1.b) ORDER BY b')).toEqual([[10]]);
+    await expect(db.query('SELECT a, (SELECT count(*) FROM t2 WHERE t2.y = t1.b) FROM t1 GROUP BY a')).rejects.toMatchObject({ code: '42803' });
+  });
+
   it('a scalar subquery returning more than one row is an error', async () => {
     await expect(db.query('SELECT (SELECT x FROM t2)')).rejects.toMatchObject({ code: '21000' });
   });
