@@ -36,6 +36,12 @@ export class Replicator {
   /** The term we lead and the index of its first entry (the no-op): writes wait until that is applied. */
   private leaderTerm = 0;
   private leaderFirstIndex = Infinity;
+  /**
+   * Transactions with an id below this began before this node became a caught-up leader: their writes were
+   * checked against rows that entries applied later (without row locks) may have changed, so they are refused.
+   */
+  private txnIdMin = Infinity;
+  private txnIdMinTerm = 0;
   private failure: unknown;
   private stopped = false;
 
@@ -79,7 +85,7 @@ export class Replicator {
   /** True when this node leads and has applied everything before its term: proposals may be sequenced here. */
   isWritableLeader(): boolean {
     const s = this.node.status();
-    return s.role === 'leader' && s.term === this.leaderTerm && this.appliedRaftIndex >= this.leaderFirstIndex;
+    return s.role === 'leader' && s.term === this.leaderTerm && this.appliedRaftIndex >= this.leaderFirstIndex && this.txnIdMinTerm === s.term;
   }
 
   status(): { id: NodeId; role: string; leaderId: NodeId; term: number; commit: number; appliedRaftIndex: number; leaderSql: string | undefined } {
@@ -91,6 +97,9 @@ export class Replicator {
   replicate(entries: readonly LogEntry[]): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (!this.isWritableLeader()) return Promise.reject(this.notLeaderError());
+    if (entries.some((e) => e.txnId < this.txnIdMin)) {
+      return Promise.reject(new DuetError('40001', 'could not serialize access: the transaction began before this node became the leader', { hint: 'Retry the transaction.' }));
+    }
     const result = this.node.propose(encodeGroup(entries));
     if (!result.ok) return Promise.reject(this.notLeaderError());
     return new Promise<void>((resolve, reject) => {
@@ -149,7 +158,18 @@ export class Replicator {
       if (e.type === 'normal' && e.data.length > 0) await this.store!.applyCommitted(decodeGroup(e.data));
       this.appliedRaftIndex = e.index;
     }
+    this.noteCaughtUp();
     this.node.advance(rd);
+  }
+
+  private noteCaughtUp(): void {
+    const s = this.node.status();
+    if (s.role !== 'leader' || s.term !== this.leaderTerm || this.appliedRaftIndex < this.leaderFirstIndex || this.txnIdMinTerm === s.term) return;
+    // The next transaction id the store hands out: every transaction begun from now on sees all applied entries.
+    const probe = this.store!.begin();
+    probe.rollback();
+    this.txnIdMin = probe.id + 1;
+    this.txnIdMinTerm = s.term;
   }
 
   /** Tracks our leadership; proposals of a term we no longer lead have an unknown outcome. */
