@@ -26,6 +26,14 @@ function integerText(value: Exclude<Value, null>, type: SqlType): string {
     const scale = type.scale ?? 0;
     return (value / 10n ** BigInt(scale)).toString(); // BigInt division truncates toward zero
   }
+  if (typeof value === 'string') {
+    // Plain decimal text (how the engine hands out DECIMALs): truncate exactly, without a double in between.
+    const m = /^\s*([+-]?)(\d+)(\.\d*)?\s*$/.exec(value);
+    if (m) {
+      const whole = BigInt(m[2] ?? '0');
+      return whole === 0n ? '0' : `${m[1] === '-' ? '-' : ''}${whole.toString()}`;
+    }
+  }
   const x = toDouble(value, type);
   if (!Number.isFinite(x)) return '0';
   const t = Math.trunc(x);

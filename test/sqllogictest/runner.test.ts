@@ -65,6 +65,9 @@ describe('formatValue', () => {
     expect(formatValue(true, 'I', Types.boolean)).toBe('1');
     expect(formatValue('12abc', 'I', Types.text)).toBe('12');
     expect(formatValue('abc', 'I', Types.text)).toBe('0');
+    expect(formatValue('-12345678901234567890.99', 'I', Types.decimal(30, 2))).toBe('-12345678901234567890');
+    expect(formatValue('-0.50', 'I', Types.decimal(5, 2))).toBe('0');
+    expect(formatValue('1.5e3', 'I', Types.text)).toBe('1500');
     expect(formatValue(null, 'I', Types.integer)).toBe('NULL');
   });
 
