@@ -136,6 +136,46 @@ export class VectorBuilder {
     this.append(getValue(v, i));
   }
 
+  /** Appends the rows `rows[0..n)` of v (all of 0..n-1 when rows is undefined) with one loop per kind. */
+  appendVector(v: Vector, rows: Uint32Array | undefined, n: number): void {
+    const fast = (v.kind === 'number' && this.kind === 'number') || (v.kind === 'decimal' && this.kind === 'decimal' && this.bigs === undefined)
+      || (v.kind === 'bool' && this.kind === 'bool');
+    if (!fast && !(this.kind === 'string' && (v.kind === 'string' || v.kind === 'dict'))) {
+      for (let k = 0; k < n; k++) this.appendFrom(v, rows === undefined ? k : rows[k]!);
+      return;
+    }
+    while (this.length + n > this.valid.length) this.grow();
+    const base = this.length;
+    const srcValid = v.valid;
+    const valid = this.valid;
+    for (let k = 0; k < n; k++) {
+      const i = rows === undefined ? k : rows[k]!;
+      const ok = srcValid === undefined || srcValid[i] === 1;
+      valid[base + k] = ok ? 1 : 0;
+      if (!ok) this.hasNull = true;
+    }
+    if (v.kind === 'number' || v.kind === 'decimal') {
+      const src = v.data;
+      const dst = this.numbers;
+      for (let k = 0; k < n; k++) dst[base + k] = src[rows === undefined ? k : rows[k]!]!;
+    } else if (v.kind === 'bool') {
+      const src = v.data;
+      const dst = this.bools;
+      for (let k = 0; k < n; k++) dst[base + k] = src[rows === undefined ? k : rows[k]!]!;
+    } else if (v.kind === 'string') {
+      const src = v.data;
+      for (let k = 0; k < n; k++) this.strings.push(src[rows === undefined ? k : rows[k]!]!);
+    } else if (v.kind === 'dict') {
+      const dict = v.dict;
+      const codes = v.codes;
+      for (let k = 0; k < n; k++) {
+        const i = rows === undefined ? k : rows[k]!;
+        this.strings.push(srcValid !== undefined && srcValid[i] === 0 ? '' : dict[codes[i]!]!);
+      }
+    }
+    this.length += n;
+  }
+
   build(): Vector {
     const n = this.length;
     const valid = this.hasNull ? this.valid.slice(0, n) : undefined;
@@ -310,11 +350,7 @@ export class RowBuffer {
 
   appendBatch(batch: Batch): void {
     const n = liveCount(batch);
-    for (let c = 0; c < this.builders.length; c++) {
-      const b = this.builders[c]!;
-      const v = batch.columns[c]!;
-      for (let k = 0; k < n; k++) b.appendFrom(v, batch.selection === undefined ? k : batch.selection[k]!);
-    }
+    for (let c = 0; c < this.builders.length; c++) this.builders[c]!.appendVector(batch.columns[c]!, batch.selection, n);
     this.length += n;
   }
 

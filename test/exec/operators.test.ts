@@ -201,6 +201,13 @@ describe('sort, top-N, limit', () => {
       }), { numRuns: 60 });
   });
 
+  it('sorts and materializes boolean, date and double columns', async () => {
+    const cols = [{ name: 'b', type: T.boolean }, { name: 'd', type: T.date }, { name: 'f', type: T.double }];
+    const t: Table = { columns: cols, rows: [[true, 3, 1.5], [null, 1, null], [false, 2, -0.5], [true, null, 2.5]] };
+    const plan: PlanNode = { kind: 'sort', input: scan('t', t), keys: [{ expr: col(0, T.boolean), descending: false }, { expr: col(1, T.date), descending: true }] };
+    expect(await runAll(plan, { t }, [], true)).toEqual([[false, 2, -0.5], [true, null, 2.5], [true, 3, 1.5], [null, 1, null]]);
+  });
+
   it('negative LIMIT is an error, NULL LIMIT means all', async () => {
     const t: Table = { columns: COLS, rows: [[1, 'a', 1n], [2, 'b', 2n]] };
     await expect(run({ kind: 'limit', input: scan('t', t), limit: lit(-1, T.bigint) }, memoryContext({ t }))).rejects.toMatchObject({ code: '2201W' });
