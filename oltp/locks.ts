@@ -54,6 +54,18 @@ export class LockManager {
     }
   }
 
+  /**
+   * Waits (without taking the lock) until no other transaction holds `key`; undefined when it is free already.
+   * Used to let a row's current writer finish before judging a unique conflict with that row.
+   */
+  waitUntilFree(txnId: number, key: string): Promise<void> | undefined {
+    const owner = this.owners.get(key);
+    if (owner === undefined || owner === txnId) return undefined;
+    this.checkDeadlock(txnId, owner);
+    this.waitsFor.set(txnId, owner);
+    return this.releaseOf(owner).promise.finally(() => this.waitsFor.delete(txnId));
+  }
+
   holds(txnId: number, key: string): boolean {
     return this.owners.get(key) === txnId;
   }

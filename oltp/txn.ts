@@ -384,7 +384,15 @@ export class Transaction implements Txn {
       this.assertActive();
       for (const k of keys) {
         const keyStr = latestKey(def.id, k.subarray(prefix.length)).toString('latin1');
-        if (keyStr !== rowKeyStr && this.rowHasValues(def, idx, keyStr, values)) throw uniqueViolation(idx.name, def, idx.columns, values);
+        if (keyStr === rowKeyStr) continue;
+        // A conflicting row that another transaction is changing right now: wait for it, then look again
+        // (it may be deleted or get other values), as PostgreSQL waits for the other inserter/updater.
+        for (let wait = this.host.locks.waitUntilFree(this.id, keyStr); wait; wait = this.host.locks.waitUntilFree(this.id, keyStr)) {
+          if (!this.rowHasValues(def, idx, keyStr, values)) break;
+          await wait;
+          this.assertActive();
+        }
+        if (this.rowHasValues(def, idx, keyStr, values)) throw uniqueViolation(idx.name, def, idx.columns, values);
       }
     }
   }

@@ -230,3 +230,44 @@ describe('serializable phantoms through an index', () => {
     await store.close();
   });
 });
+
+describe('unique index and a concurrent writer of the conflicting row', () => {
+  it('waits for the writer: succeeds if it deleted the row, 23505 if it rolled back', async () => {
+    const store = await openStore();
+    const setup = store.begin();
+    await setup.createTable({ name: 'u', columns: [{ name: 'id', type: { id: 'integer' }, notNull: true }, { name: 'email', type: { id: 'varchar' }, notNull: false }], primaryKey: [0], uniques: [{ columns: [1] }] });
+    await setup.insert(setup.getTable('u')!, [1, 'a']);
+    await setup.commit();
+    const peek = store.begin();
+    const t = peek.getTable('u')!;
+    peek.rollback();
+    for (const [outcome, oldId, newId, email] of [['commit', 1, 2, 'a'], ['rollback', 3, 4, 'b']] as const) {
+      if (oldId === 3) {
+        const add = store.begin();
+        await add.insert(t, [3, 'b']);
+        await add.commit();
+      }
+      const deleter = store.begin();
+      await deleter.delete(t, [oldId]);
+      const inserter = store.begin();
+      let settled = false;
+      const p = inserter.insert(t, [newId, email]).finally(() => (settled = true));
+      p.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(settled).toBe(false);
+      if (outcome === 'commit') {
+        await deleter.commit();
+        await p;
+        await inserter.commit();
+      } else {
+        deleter.rollback();
+        await rejectsWith(p, '23505');
+        inserter.rollback();
+      }
+    }
+    const r = store.begin();
+    expect(await scanAll(r, 'u')).toEqual([[2, 'a'], [3, 'b']]);
+    r.rollback();
+    await store.close();
+  });
+});
