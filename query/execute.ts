@@ -13,7 +13,7 @@ import { normalizeLiterals, type Normalized } from './parse/normalize.ts';
 import { convertParams, depsValid, newBindCtx, planQuery, runPlanned, type Deps, type PlannedQuery } from './run/context.ts';
 import { runCopy } from './run/copy.ts';
 import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
-import { runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
+import { lockSelected, runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
 import { explain } from './run/explain.ts';
 import { publicRows } from './run/format.ts';
 import { LruMap, StatementCache } from './cache.ts';
@@ -178,7 +178,12 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
   const ast = stmt.ast;
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
   switch (ast.type) {
-    case 'select': return toPublic(await runSelect(txn, stmt, params, signal));
+    case 'select':
+      if (stmt.lockRows) {
+        await lockSelected({ txn, ctx, ast, params, ...(signal ? { signal } : {}) });
+        txn.beginStatement(); // READ COMMITTED: read the versions just locked
+      }
+      return toPublic(await runSelect(txn, stmt, params, signal));
     case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'update': return toPublic(await runUpdate({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'delete': return toPublic(await runDelete({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));

@@ -14,7 +14,7 @@ import { stripComments, type Piece } from './split.ts';
 export type Ast = any;
 
 export type Statement =
-  | { readonly kind: 'ast'; readonly ast: Ast; readonly text: string; readonly offset: number; readonly paramTypes?: ReadonlyMap<number, SqlType> }
+  | { readonly kind: 'ast'; readonly ast: Ast; readonly text: string; readonly offset: number; readonly paramTypes?: ReadonlyMap<number, SqlType>; readonly lockRows?: boolean }
   | { readonly kind: 'begin'; readonly isolation: Isolation | null }
   | { readonly kind: 'commit' }
   | { readonly kind: 'rollback' }
@@ -60,12 +60,14 @@ function parseClean(text: string, offset: number, original: string): Statement {
   }
   if ((m = /^show\s+([a-z_][a-z0-9_.]*|all)$/i.exec(text))) return { kind: 'show', name: m[1]!.toLowerCase() };
   if (/^copy\s/i.test(text)) return parseCopy(text, offset);
-  const rewritten = prepass(text);
+  // SELECT ... FOR UPDATE / FOR SHARE: node-sql-parser cannot read the clause; strip it and lock rows
+  const locking = /^select\b/i.test(text) ? /\s+for\s+(?:update|share|no\s+key\s+update|key\s+share)(?:\s+of\s+[\w\s,.]+?)?(?:\s+nowait|\s+skip\s+locked)?\s*$/i.exec(text) : null;
+  const rewritten = prepass(locking ? text.slice(0, locking.index) : text);
   try {
     const ast = parser.astify(rewritten, { database: 'PostgreSQL', trimQuery: false, parseOptions: { includeLocations: true } } as never);
     const one = Array.isArray(ast) ? ast : [ast];
     if (one.length !== 1) throw new DuetError(SqlState.syntaxError, 'expected exactly one statement', { position: offset + 1 });
-    return { kind: 'ast', ast: one[0], text: rewritten, offset };
+    return { kind: 'ast', ast: one[0], text: rewritten, offset, ...(locking ? { lockRows: true } : {}) };
   } catch (e) {
     if (e instanceof DuetError) throw e;
     const retried = insertSelectReturning(rewritten, offset);

@@ -210,6 +210,20 @@ export async function runUpdate(input: DmlInput): Promise<RowsResult> {
   return { command: `UPDATE ${rows.length}`, rowCount: rows.length, ...returning };
 }
 
+/**
+ * SELECT ... FOR UPDATE on one table: locks every row the WHERE selects (waiting for other writers like
+ * PostgreSQL); the caller then reads with a fresh statement snapshot so it sees the locked versions.
+ */
+export async function lockSelected(input: DmlInput): Promise<void> {
+  const from: Ast[] = Array.isArray(input.ast.from) ? input.ast.from : [];
+  if (from.length !== 1 || from[0].expr || from[0].join || input.ast.groupby?.columns || input.ast._next) {
+    throw new DuetError(SqlState.featureNotSupported, 'FOR UPDATE / FOR SHARE is supported on queries over a single table');
+  }
+  const table = tableOf(input, from[0]);
+  const found = await targetRows({ ...input, ast: { table: [from[0]], where: input.ast.where } }, table, () => []);
+  for (const r of found.rows) await input.txn.lockForUpdate(table, pkOf(table, r));
+}
+
 export async function runDelete(input: DmlInput): Promise<RowsResult> {
   const { ast, txn } = input;
   const tableAst = ast.from?.[0] ?? ast.table?.[0];

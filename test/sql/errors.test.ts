@@ -121,6 +121,25 @@ describe('transactions', () => {
     await b.close();
   });
 
+  it('SELECT ... FOR UPDATE waits for the lock holder and then reads its committed value', async () => {
+    const a = db.session();
+    const b = db.session();
+    const start = (await a.query('SELECT bal FROM acc WHERE id = 1')).rows[0]![0] as number;
+    await a.query('BEGIN');
+    expect((await a.query('SELECT bal FROM acc WHERE id = 1 FOR UPDATE')).rows).toEqual([[start]]);
+    await b.query('BEGIN');
+    const waiting = b.query('SELECT bal FROM acc WHERE id = 1 FOR UPDATE');
+    await new Promise((r) => setTimeout(r, 30));
+    await a.query('UPDATE acc SET bal = bal + 1 WHERE id = 1');
+    await a.query('COMMIT');
+    expect((await waiting).rows).toEqual([[start + 1]]);
+    await b.query('UPDATE acc SET bal = bal + 1 WHERE id = 1');
+    await b.query('COMMIT');
+    expect((await a.query('SELECT bal FROM acc WHERE id = 1')).rows).toEqual([[start + 2]]);
+    await a.close();
+    await b.close();
+  });
+
   it('ROLLBACK discards writes; SHOW reports the isolation level', async () => {
     const s = db.session();
     await s.query('START TRANSACTION ISOLATION LEVEL SERIALIZABLE');
