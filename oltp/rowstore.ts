@@ -89,7 +89,11 @@ export class RowStore implements RowStoreApi, TxnHost {
   }
 
   static async open(dir: string, options: RowStoreOpenOptions = {}): Promise<RowStore> {
-    await mkdir(dir, { recursive: true });
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw new DuetError(SqlState.ioError, `cannot create the data directory ${dir}: ${(e as Error).message}`, { cause: e });
+    }
     // LevelDB skips damaged write-ahead-log records on recovery without failing (and then deletes the log):
     // check them first, so damage is reported instead of acknowledged commits silently disappearing.
     const damagedWal = findDamagedFile(dir, { walsOnly: true });

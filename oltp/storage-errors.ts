@@ -35,7 +35,7 @@ export function storageError(dir: string, e: unknown): DuetError {
   if (e instanceof DuetError) return e;
   const text = messages(e);
   if (/lock/i.test(text) && /(held|resource temporarily unavailable|already)/i.test(text)) {
-    return new DuetError(SqlState.objectInUse, `the data directory ${dir} is in use by another process`, { cause: e });
+    return new DuetError(SqlState.objectInUse, `the data directory ${dir} is already open (in this or another process)`, { cause: e });
   }
   const file = mentionedFile(dir, text);
   // A table file shorter than its index says reads past its end: LevelDB reports EINVAL, which is damage, not I/O.
