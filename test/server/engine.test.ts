@@ -171,6 +171,20 @@ describe.skipIf(!engineReady)('node-postgres against the engine', () => {
     }
   });
 
+  it('stops a query that runs past statement_timeout', async () => {
+    const c = await connect();
+    try {
+      await c.query("SET statement_timeout = '200ms'");
+      await expect(c.query('SELECT count(*) FROM big a, big b, big c WHERE a.v + b.v + c.v > 3')).rejects.toMatchObject({
+        code: '57014',
+        message: 'canceling statement due to statement timeout',
+      });
+      expect((await c.query('SELECT count(*) AS n FROM big')).rows).toEqual([{ n: '1000' }]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('rolls back the transaction of a client that disconnects in the middle of it', async () => {
     const a = await connect();
     a.on('error', () => undefined); // its socket is cut on purpose below
