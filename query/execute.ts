@@ -13,7 +13,7 @@ import { normalizeLiterals, type Normalized } from './parse/normalize.ts';
 import { convertParams, depsValid, newBindCtx, planQuery, runPlanned, type Deps, type PlannedQuery } from './run/context.ts';
 import { runCopy } from './run/copy.ts';
 import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
-import { lockSelected, runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
+import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
 import { explain } from './run/explain.ts';
 import { publicRows } from './run/format.ts';
 import { LruMap, StatementCache } from './cache.ts';
@@ -189,6 +189,7 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
     case 'delete': return toPublic(await runDelete({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'create': {
       const kw = String(ast.keyword).toLowerCase();
+      if (kw === 'table' && ast.query_expr) return toPublic(await runCreateTableAs({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
       if (kw === 'table') return done((await runCreateTable(txn, ast)).command);
       if (kw === 'index') return done((await runCreateIndex(txn, ast)).command);
       if (kw === 'view') return done((await runCreateView(txn, ast, stmt.text)).command);

@@ -17,7 +17,6 @@ export interface DdlResult { command: string }
 export async function runCreateTable(txn: Txn, ast: Ast): Promise<DdlResult> {
   const name = String(ast.table?.[0]?.table ?? '').toLowerCase();
   if (ast.if_not_exists && (txn.getTable(name) || txn.getView(name))) return { command: 'CREATE TABLE' };
-  if (ast.query_expr) throw new DuetError(SqlState.featureNotSupported, 'CREATE TABLE ... AS SELECT is not supported; create the table, then INSERT ... SELECT');
   const columns: ColumnDef[] = [];
   let primaryKey: number[] = [];
   const uniques: { name?: string; columns: number[] }[] = [];

@@ -224,6 +224,26 @@ export async function lockSelected(input: DmlInput): Promise<void> {
   for (const r of found.rows) await input.txn.lockForUpdate(table, pkOf(table, r));
 }
 
+/** CREATE TABLE name AS SELECT ...: the query's columns become the table's (no primary key). */
+export async function runCreateTableAs(input: DmlInput): Promise<RowsResult> {
+  const { ctx, ast, txn } = input;
+  const name = String(ast.table?.[0]?.table ?? '').toLowerCase();
+  if (txn.getTable(name) || txn.getView(name)) {
+    if (ast.if_not_exists) return { command: 'CREATE TABLE AS', rowCount: 0, columns: [], rows: [] };
+    throw new DuetError(SqlState.duplicateTable, `relation "${name}" already exists`);
+  }
+  const q = bindQuery(ctx, ast.query_expr?.ast ?? ast.query_expr, new Scope(null));
+  const seen = new Set<string>();
+  for (const c of q.cols) {
+    if (seen.has(c.name)) throw new DuetError(SqlState.duplicateColumn, `column "${c.name}" specified more than once`);
+    seen.add(c.name);
+  }
+  const table = await txn.createTable({ name, columns: q.cols.map((c) => ({ name: c.name, type: c.type, notNull: false })), primaryKey: [] });
+  const rows = await execPlan(input, q.plan);
+  for (const row of rows) await txn.insert(table, row);
+  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: [], rows: [] };
+}
+
 export async function runDelete(input: DmlInput): Promise<RowsResult> {
   const { ast, txn } = input;
   const tableAst = ast.from?.[0] ?? ast.table?.[0];

@@ -64,6 +64,12 @@ describe('DDL', () => {
     await expect(db.query('DROP TABLE a1')).rejects.toMatchObject({ code: '42P01' });
   });
 
+  it('CREATE TABLE ... AS SELECT copies the query result', async () => {
+    const r = await db.query(`CREATE TABLE tagged AS SELECT id, upper(tag) AS tag FROM p WHERE tag IS NOT NULL`);
+    expect(r.rowCount).toBe(4);
+    expect(await rows('SELECT id, tag FROM tagged ORDER BY id')).toEqual([[1, 'A'], [2, 'B'], [3, 'A'], [5, 'C']]);
+  });
+
   it('tables without a primary key can be updated and deleted', async () => {
     await db.query('CREATE TABLE heap (x INTEGER, y VARCHAR(5))');
     await db.query(`INSERT INTO heap VALUES (1, 'a'), (1, 'a'), (2, 'b')`);
