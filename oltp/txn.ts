@@ -174,7 +174,11 @@ export class Transaction implements Txn {
   async lockCatalog(name: string): Promise<void> {
     const wait = this.lockKey(`\u0006${name}`);
     if (wait) await wait;
-    if (this.host.catalog.latestTs(name) > this.readTs) throw serializationFailure('could not serialize access due to concurrent DDL');
+    if (this.host.catalog.latestTs(name) > this.readTs) {
+      // Read committed: continue on the newest catalog (a concurrent CREATE of the same name then reports 42P07).
+      if (this.isolation === 'read committed' && !this.catalogWrites.has(name)) this.readTs = this.host.appliedTs();
+      else throw serializationFailure('could not serialize access due to concurrent DDL');
+    }
   }
 
   /** Records a catalog change (ddl.ts calls this after taking the lock). */

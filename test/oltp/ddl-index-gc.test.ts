@@ -230,3 +230,21 @@ describe('MVCC garbage collection', () => {
     await store.close();
   });
 });
+
+describe('concurrent DDL', () => {
+  it('two creates of one table name: the second waits, then 42P07 (read committed) or 40001 (snapshot)', async () => {
+    for (const [level, code] of [['read committed', '42P07'], ['snapshot', '40001']] as const) {
+      const store = await openStore();
+      const a = store.begin({ isolation: level });
+      const b = store.begin({ isolation: level });
+      await a.createTable(kvTable('same'));
+      const pb = b.createTable(kvTable('same'));
+      pb.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 10));
+      await a.commit();
+      await rejectsWith(pb, code);
+      b.rollback();
+      await store.close();
+    }
+  });
+});
