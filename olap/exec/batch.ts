@@ -270,7 +270,7 @@ export function batchToRows(batch: Batch): Value[][] {
 }
 
 /** Rows of `v` at `indexes` (an index of -1 gives NULL, used by outer joins). */
-export function gather(v: Vector, type: SqlType, indexes: Int32Array | Uint32Array, count: number): Vector {
+export function gather(v: Vector, _type: SqlType, indexes: Int32Array | Uint32Array, count: number): Vector {
   let anyNull = false;
   for (let k = 0; k < count; k++) {
     const i = indexes[k]!;
@@ -312,7 +312,6 @@ export function gather(v: Vector, type: SqlType, indexes: Int32Array | Uint32Arr
       return { kind: 'bigdecimal', scale: v.scale, data, valid };
     }
   }
-  void type;
 }
 
 /** The same rows without a selection vector (copies only when there is a selection). */

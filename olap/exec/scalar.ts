@@ -4,7 +4,7 @@
 
 import { DuetError, SqlState } from '../../oltp/errors.ts';
 import type { SqlType, Value } from '../../oltp/types.ts';
-import { arith, decimalArith, fromDouble, negate, type ArithOp } from './arith.ts';
+import { arith, fromDouble, negate, type ArithOp } from './arith.ts';
 import { castValue, rationalToType } from './cast.ts';
 import { addMonths, addMonthsMicros, civilFromDays, daysFromCivil, MICROS_PER_DAY } from './datetime.ts';
 import { pow10, rescale } from './decimal.ts';
@@ -19,9 +19,6 @@ export interface ScalarFn {
   readonly maxArgs: number;
   readonly impl: ScalarImpl;
 }
-
-const TEXT: SqlType = Object.freeze({ id: 'varchar' }) as SqlType;
-const BOOL_TYPE: SqlType = Object.freeze({ id: 'boolean' }) as SqlType;
 
 function strict(minArgs: number, maxArgs: number, impl: ScalarImpl): ScalarFn {
   return { strict: true, minArgs, maxArgs, impl };
@@ -331,4 +328,3 @@ export function resolveScalar(name: string, argTypes: readonly SqlType[]): Scala
   return fn;
 }
 
-export { decimalArith, BOOL_TYPE, TEXT };

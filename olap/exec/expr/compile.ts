@@ -214,7 +214,6 @@ function compareCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType,
   const ka = g.konst(ta);
   const kb = g.konst(tb);
   return `(H.compare(${box(ra, a.v)}, ${ka}, ${box(rb, b.v)}, ${kb}) ${jsOp} 0)`;
-  void out;
 }
 
 function isIntType(t: SqlType): boolean {

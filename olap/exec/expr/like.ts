@@ -1,7 +1,7 @@
 // LIKE / ILIKE patterns turned into anchored regular expressions (cached per pattern), PostgreSQL style:
 // '%' any run, '_' one character, the escape character (default backslash; '' disables) quotes the next.
 
-import { DuetError, SqlState } from '../../../oltp/errors.ts';
+import { DuetError } from '../../../oltp/errors.ts';
 
 const CACHE_SIZE_MAX = 256;
 const cache = new Map<string, RegExp>();

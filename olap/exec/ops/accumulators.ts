@@ -127,12 +127,10 @@ function updateEach(acc: Accumulator, gids: Int32Array, v: Vector | undefined, r
 class DoubleSumAcc implements Accumulator {
   private sums = new Float64Array(16);
   private counts = new Float64Array(16);
-  private readonly argType: SqlType;
   private readonly type: SqlType;
   private readonly avg: boolean;
 
-  constructor(argType: SqlType, type: SqlType, avg: boolean) {
-    this.argType = argType;
+  constructor(type: SqlType, avg: boolean) {
     this.type = type;
     this.avg = avg;
   }
@@ -154,7 +152,6 @@ class DoubleSumAcc implements Accumulator {
     if (count === 0) return null;
     const s = this.sums[g]!;
     return castValue(this.avg ? s / count : s, { id: 'double' }, this.type);
-    void this.argType;
   }
 }
 
@@ -218,7 +215,7 @@ export function makeAccumulator(spec: AggregateSpec): Accumulator {
     case 'sum': case 'avg': {
       assert(argType !== undefined, `${spec.fn} needs an argument`);
       const avg = spec.fn === 'avg';
-      if (argType.id === 'double' || spec.type.id === 'double') return new DoubleSumAcc(argType, spec.type, avg);
+      if (argType.id === 'double' || spec.type.id === 'double') return new DoubleSumAcc(spec.type, avg);
       return new ExactSumAcc(argType, spec.type, avg);
     }
     case 'min': case 'max':

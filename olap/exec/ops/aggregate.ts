@@ -7,7 +7,7 @@ import type { Evaluator } from '../expr/evaluator.ts';
 import { keyReader } from '../keys.ts';
 import { GroupTable } from './groups.ts';
 import type { Runtime } from '../runtime.ts';
-import type { AggregateNode, Batch, Vector } from '../spec.ts';
+import type { AggregateNode, Batch } from '../spec.ts';
 import { makeAccumulator, type Accumulator } from './accumulators.ts';
 
 interface AggState {

@@ -3,7 +3,7 @@
 
 import { DuetError, SqlState } from '../../../oltp/errors.ts';
 import type { Value } from '../../../oltp/types.ts';
-import { liveCount, nullVector, RowBuffer, sliceBatch, batchToRows } from '../batch.ts';
+import { liveCount, nullVector, RowBuffer, sliceBatch } from '../batch.ts';
 import { castValue } from '../cast.ts';
 import { evalConstant } from '../expr/evaluator.ts';
 import type { Runtime } from '../runtime.ts';
@@ -58,5 +58,4 @@ export async function* singleRowOp(node: SingleRowNode, rt: Runtime, types: Batc
   }
   if (buffer.length === 1) { yield buffer.take(); return; }
   yield { length: 1, columns: types.map((t) => nullVector(t, 1)), types, selection: undefined };
-  void batchToRows;
 }
