@@ -35,7 +35,8 @@ describe('LevelStorage', () => {
     expect(storage.lastIndex()).toBe(4);
     await db.close();
 
-    const reopened = await LevelStorage.open(openDb(dir).db, 'raft');
+    const { db: db2 } = openDb(dir);
+    const reopened = await LevelStorage.open(db2, 'raft');
     expect(reopened.initialState()).toEqual({ hardState: { term: 2, vote: 1, commit: 1 }, snapshotMeta: { index: 0, term: 0, config } });
     expect(reopened.entries(1, 5).map((e) => [e.index, e.term, untext(e.data)])).toEqual([
       [1, 1, 'e1'],
@@ -46,6 +47,7 @@ describe('LevelStorage', () => {
     // A shorter replacement must not leave the old tail behind.
     await reopened.persist({ entries: [entry(2, 4)] });
     expect(reopened.lastIndex()).toBe(2);
+    await db2.close();
   });
 
   it('compacts through a snapshot and installs a received snapshot, both durably', async () => {
@@ -63,9 +65,11 @@ describe('LevelStorage', () => {
     const received = { meta: { index: 10, term: 4, config: makeConfig([1, 2]) }, data: text('image@10') };
     await reopened.persist({ entries: [], snapshot: received });
     await db2.close();
-    const again = await LevelStorage.open(openDb(dir).db, 'raft');
+    const { db: db3 } = openDb(dir);
+    const again = await LevelStorage.open(db3, 'raft');
     expect([again.firstIndex(), again.lastIndex()]).toEqual([11, 10]);
     expect(again.snapshot().meta).toEqual(received.meta);
+    await db3.close();
   });
 
   it('records the applied index atomically in the state machine\'s own batch', async () => {
