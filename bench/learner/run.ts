@@ -21,6 +21,8 @@ const arg = (name: string, dflt: string): string => {
 const seconds = Number(arg('seconds', '4'));
 const lineitemPath = arg('lineitem', '/work/shared/data/tpch/sf0.01/lineitem.tbl');
 const sessions = 32;
+/** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
+const ROUNDS = 3;
 const resultsDir = join(import.meta.dirname, '..', 'results');
 const scratch = mkdtempSync(join(tmpdir(), 'duet-bench-learner-'));
 
@@ -107,11 +109,11 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
 
 async function interference(): Promise<{ detached: number[]; attached: number[]; memoryOnly: number[] }> {
   const out = { detached: [] as number[], attached: [] as number[], memoryOnly: [] as number[] };
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ['detached', 'attached', 'memoryOnly'] as const) {
       const { store, t } = await openEvents(`oltp-${round}-${mode}`);
       const replica = mode === 'detached' ? undefined : await LearnerReplica.start(store, mode === 'attached' ? { dir: join(scratch, `oltp-learner-${round}`) } : {});
-      progress(`OLTP throughput, learner ${mode} (round ${round + 1}/2) ...`);
+      progress(`OLTP throughput, learner ${mode} (round ${round + 1}/${ROUNDS}) ...`);
       const r = await commitRun(store, t, Infinity, undefined, 0);
       progress(`  ${r.rate.toFixed(0)} commits/s`);
       out[mode].push(r.rate);
@@ -178,7 +180,7 @@ async function main(): Promise<void> {
   const fresh = await freshness();
   const oltp = await interference();
   const foot = await footprint();
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mean = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!; // median
   const overheadPct = (1 - mean(oltp.attached) / mean(oltp.detached)) * 100;
   const md = [
     '# Columnar learner benchmark',
@@ -195,7 +197,7 @@ async function main(): Promise<void> {
     '',
     '## OLTP interference: commit throughput with the learner attached vs detached',
     '',
-    '| learner | commits/s per round | mean |',
+    '| learner | commits/s per round | median |',
     '|---|---|---|',
     `| detached | ${oltp.detached.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp.detached).toFixed(0)} |`,
     `| attached (Parquet persistence on) | ${oltp.attached.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp.attached).toFixed(0)} |`,

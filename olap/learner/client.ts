@@ -97,7 +97,7 @@ export class LearnerReplica {
     const receive = (m: FromLearner): void => replica!.receive(m);
     let post: (m: ToLearner) => void;
     let stop: () => Promise<void>;
-    const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}) };
+    const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}), ...(options.compactDeltaRows !== undefined ? { compactDeltaRows: options.compactDeltaRows } : {}) };
     if (options.worker ?? true) {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { ...hostOptions, writerThread: true } });
       worker.on('message', receive);

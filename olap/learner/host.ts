@@ -18,6 +18,11 @@ export interface LearnerHostOptions extends LearnerOptions {
   readonly persistIntervalMs?: number;
   /** Encode and write Parquet on a separate thread (the embedded learner does); default inline. */
   readonly writerThread?: boolean;
+  /**
+   * Delta versions at which the host compacts and saves (small compactions are short pauses; the learner's
+   * own deltaRowsMax stays the hard bound). Default 8192.
+   */
+  readonly compactDeltaRows?: number;
 }
 
 interface PendingScan { readonly msg: Extract<ToLearner, { kind: 'scan' }> }
@@ -148,7 +153,8 @@ export class LearnerHost {
   }
 
   private maybePersist(): void {
-    const due = this.learner.deltaRows() >= this.learner.deltaRowsMax / 2 || performance.now() - this.lastPersistMs >= (this.options.persistIntervalMs ?? 30_000);
+    const compactRows = Math.min(this.options.compactDeltaRows ?? 8192, this.learner.deltaRowsMax);
+    const due = this.learner.deltaRows() >= compactRows || performance.now() - this.lastPersistMs >= (this.options.persistIntervalMs ?? 30_000);
     if (due && this.learner.appliedIndex > this.lastPersistIndex) this.persist();
   }
 

@@ -53,7 +53,7 @@ describe('learner replica', () => {
   it('runs in a worker thread (under vitest too): a commit followed by a learner read sees it, every time', async () => {
     const store = await RowStore.open(tempDir(), { gcIntervalMs: 0 });
     const learnerDir = tempDir();
-    let replica = await LearnerReplica.start(store, { worker: true, deltaRowsMax: 64, dir: learnerDir });
+    let replica = await LearnerReplica.start(store, { worker: true, deltaRowsMax: 16, dir: learnerDir });
     const setup = store.begin();
     const t = await setup.createTable({ name: 'kv', columns: [{ name: 'k', type: { id: 'integer' }, notNull: true }, { name: 'v', type: { id: 'varchar' }, notNull: false }], primaryKey: [0] });
     await setup.commit();
