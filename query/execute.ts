@@ -20,7 +20,7 @@ import { LruMap, StatementCache } from './cache.ts';
 
 const statementCache = new StatementCache(512);
 /** Normalized statement text → its parsed statement with literal parameter types, or 'raw' (do not normalize). */
-const shapeCache = new LruMap<string, Statement | 'raw'>(512);
+const shapeCache = new LruMap<string, Statement | 'raw' | 'seen'>(512);
 /** Planned SELECTs by statement object, valid while the tables they read keep their definitions. */
 const planCache = new WeakMap<Statement, { deps: Deps; planned: PlannedQuery }>();
 
@@ -47,7 +47,7 @@ async function runPiece(session: Session, piece: Piece, params: readonly Value[]
   const key = norm ? `${norm.text}\u0000${[...literalTypes(norm)].map(([i, t]) => `${i}:${t.id}:${t.scale ?? ''}`).join(',')}` : '';
   if (norm) {
     const shape = shapeCache.get(key);
-    if (shape && shape !== 'raw') {
+    if (shape && shape !== 'raw' && shape !== 'seen') {
       const all: Value[] = [...params];
       while (all.length < norm.firstIndex - 1) all.push(null);
       all.push(...norm.literals);
@@ -64,7 +64,10 @@ async function runPiece(session: Session, piece: Piece, params: readonly Value[]
   }
   const stmt = statementCache.statements(piece.text, () => [parseStatement(piece)])[0]!;
   const result = await runStatement(session, stmt, params);
-  if (norm && !shapeCache.has(key)) {
+  if (norm && shapeCache.get(key) === undefined) {
+    // a shape seen once is only remembered; parsing it as a template pays off from its second use
+    shapeCache.set(key, 'seen');
+  } else if (norm && shapeCache.get(key) === 'seen') {
     let shape: Statement | 'raw' = 'raw';
     try {
       const parsed = parseStatement({ text: norm.text, offset: piece.offset });
