@@ -54,12 +54,37 @@ function isDistinct(a: readonly Value[], ta: readonly SqlType[]): boolean {
   return compareValues(x, ta[0]!, y, ta[1]!) !== 0;
 }
 
+// Positions and lengths count characters (code points) like PostgreSQL, not UTF-16 code units; strings
+// without surrogates (nearly all) take the plain code-unit path.
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+function chars(s: string): string[] | undefined {
+  return SURROGATE.test(s) ? Array.from(s) : undefined;
+}
+
+function charLength(s: string): number {
+  const cs = chars(s);
+  return cs === undefined ? s.length : cs.length;
+}
+
+/** Characters [start, end) (0-based, clamped). */
+function charSlice(s: string, start: number, end?: number): string {
+  const cs = chars(s);
+  return cs === undefined ? s.slice(start, end) : cs.slice(start, end).join('');
+}
+
+function charPosition(haystack: string, needle: string): number {
+  const unit = haystack.indexOf(needle);
+  if (unit <= 0) return unit + 1;
+  return charLength(haystack.slice(0, unit)) + 1;
+}
+
 function substring(s: string, from: number, count: number | undefined): string {
   if (count !== undefined && count < 0) throw new DuetError('22011', 'negative substring length not allowed');
   const start = Math.max(from, 1);
-  const end = count === undefined ? s.length + 1 : from + count;
+  const end = count === undefined ? Infinity : from + count;
   if (end <= start) return '';
-  return s.slice(start - 1, end - 1);
+  return charSlice(s, start - 1, end === Infinity ? undefined : end - 1);
 }
 
 function trimChars(s: string, chars: string, left: boolean, right: boolean): string {
@@ -72,11 +97,12 @@ function trimChars(s: string, chars: string, left: boolean, right: boolean): str
 
 function pad(s: string, length: number, fill: string, left: boolean): string {
   if (length <= 0) return '';
-  if (s.length >= length) return s.slice(0, length);
+  const have = charLength(s);
+  if (have >= length) return charSlice(s, 0, length);
   if (fill === '') return s;
   let padding = '';
-  while (padding.length < length - s.length) padding += fill;
-  padding = padding.slice(0, length - s.length);
+  while (charLength(padding) < length - have) padding += fill;
+  padding = charSlice(padding, 0, length - have);
   return left ? padding + s : s + padding;
 }
 
@@ -225,11 +251,11 @@ export const SCALARS: Readonly<Record<string, ScalarFn>> = {
   }),
   substring: strict(2, 3, (a, ta) => substring(text(a[0]!, ta[0]!), int(a[1]!, ta[1]!), a.length > 2 ? int(a[2]!, ta[2]!) : undefined)),
   substr: strict(2, 3, (a, ta) => substring(text(a[0]!, ta[0]!), int(a[1]!, ta[1]!), a.length > 2 ? int(a[2]!, ta[2]!) : undefined)),
-  position: strict(2, 2, (a, ta) => text(a[1]!, ta[1]!).indexOf(text(a[0]!, ta[0]!)) + 1),
-  strpos: strict(2, 2, (a, ta) => text(a[0]!, ta[0]!).indexOf(text(a[1]!, ta[1]!)) + 1),
-  length: strict(1, 1, (a, ta) => text(a[0]!, ta[0]!).length),
-  char_length: strict(1, 1, (a, ta) => text(a[0]!, ta[0]!).length),
-  character_length: strict(1, 1, (a, ta) => text(a[0]!, ta[0]!).length),
+  position: strict(2, 2, (a, ta) => charPosition(text(a[1]!, ta[1]!), text(a[0]!, ta[0]!))),
+  strpos: strict(2, 2, (a, ta) => charPosition(text(a[0]!, ta[0]!), text(a[1]!, ta[1]!))),
+  length: strict(1, 1, (a, ta) => charLength(text(a[0]!, ta[0]!))),
+  char_length: strict(1, 1, (a, ta) => charLength(text(a[0]!, ta[0]!))),
+  character_length: strict(1, 1, (a, ta) => charLength(text(a[0]!, ta[0]!))),
   octet_length: strict(1, 1, (a, ta) => Buffer.byteLength(text(a[0]!, ta[0]!), 'utf8')),
   upper: strict(1, 1, (a, ta) => text(a[0]!, ta[0]!).toUpperCase()),
   lower: strict(1, 1, (a, ta) => text(a[0]!, ta[0]!).toLowerCase()),
@@ -245,12 +271,13 @@ export const SCALARS: Readonly<Record<string, ScalarFn>> = {
   left: strict(2, 2, (a, ta) => {
     const s = text(a[0]!, ta[0]!);
     const n = int(a[1]!, ta[1]!);
-    return n >= 0 ? s.slice(0, n) : s.slice(0, Math.max(0, s.length + n));
+    return n >= 0 ? charSlice(s, 0, n) : charSlice(s, 0, Math.max(0, charLength(s) + n));
   }),
   right: strict(2, 2, (a, ta) => {
     const s = text(a[0]!, ta[0]!);
     const n = int(a[1]!, ta[1]!);
-    return n >= 0 ? (n === 0 ? '' : s.slice(-n)) : s.slice(Math.min(s.length, -n));
+    const len = charLength(s);
+    return n >= 0 ? charSlice(s, Math.max(0, len - n)) : charSlice(s, Math.min(len, -n));
   }),
   lpad: strict(2, 3, (a, ta) => pad(text(a[0]!, ta[0]!), int(a[1]!, ta[1]!), a.length > 2 ? text(a[2]!, ta[2]!) : ' ', true)),
   rpad: strict(2, 3, (a, ta) => pad(text(a[0]!, ta[0]!), int(a[1]!, ta[1]!), a.length > 2 ? text(a[2]!, ta[2]!) : ' ', false)),

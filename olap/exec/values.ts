@@ -53,6 +53,28 @@ function cmp<T>(x: T, y: T): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * Code point order (PostgreSQL's C collation, i.e. UTF-8 byte order). JS's own string comparison orders
+ * UTF-16 code units, which differs only where a surrogate (an astral character) meets U+E000..U+FFFF.
+ */
+export function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) return codePointRank(x) - codePointRank(y);
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Surrogates (0xD800-0xDFFF) move above 0xE000-0xFFFF, as their code points (≥ 0x10000) are. */
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
 /** CHAR(n) compares without trailing blanks. */
 export function trimBlanks(s: string): string {
   let end = s.length;
@@ -85,7 +107,7 @@ export function compareValues(a: Value, ta: SqlType, b: Value, tb: SqlType): num
       let x = typeof a === 'string' ? a : valueToText(a, ta);
       let y = typeof b === 'string' ? b : valueToText(b, tb);
       if (ta.fixed === true || tb.fixed === true) { x = trimBlanks(x); y = trimBlanks(y); }
-      return cmp(x, y);
+      return compareText(x, y);
     }
     case 'bool': return cmp(a === true ? 1 : 0, b === true ? 1 : 0);
   }

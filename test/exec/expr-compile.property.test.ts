@@ -28,7 +28,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const STRINGS = ['', 'a', 'ab', 'abc', 'A%b', 'x_y', ' pad ', 'héllo', 'zz', 'a\\%'];
+const STRINGS = ['', 'a', 'ab', 'abc', 'A%b', 'x_y', ' pad ', 'héllo', 'zz', 'a\\%', '😀', '\uFFFD'];
 
 function randomValue(r: () => number, t: SqlType): Value {
   if (r() < 0.15) return null;

@@ -213,9 +213,19 @@ describe('strings', () => {
     expect(ev(f('concat', T.text, s('a'), s(null), i(2)))).toBe('a2');
     expect(ev(f('replace', T.text, s('banana'), s('an'), s('_')))).toBe('b__a');
     expect(ev(f('lpad', T.text, s('7'), i(3), s('0')))).toBe('007');
+    // characters, not UTF-16 code units
+    expect(ev(f('length', T.integer, s('a😀b')))).toBe(3);
+    expect(ev(f('substring', T.text, s('😀ab😀c'), i(2), i(3)))).toBe('ab😀');
+    expect(ev(f('strpos', T.integer, s('😀ab'), s('b')))).toBe(3);
+    expect(ev(f('left', T.text, s('😀ab'), i(-1)))).toBe('😀a');
+    expect(ev(f('right', T.text, s('😀ab'), i(2)))).toBe('ab');
+    expect(ev(f('rpad', T.text, s('😀'), i(3), s('é')))).toBe('😀éé');
   });
   it('comparison is code-point order and CHAR(n) ignores trailing blanks', () => {
     expect(ev(f('<', B, s('B'), s('a')))).toBe(true);
+    // U+FFFD < U+1F600 by code point, although its UTF-16 code unit is above the surrogate's
+    expect(ev(f('<', B, s('\uFFFD'), s('😀')))).toBe(true);
+    expect(ev(f('>=', B, s('😀x'), s('\uFFFDy')))).toBe(true);
     expect(ev(f('=', B, c('ab  ', T.varchar(4, true)), s('ab')))).toBe(true);
     // CHAR(n) → text drops the padding: length, concatenation, casts
     expect(ev(f('length', T.integer, c('ab  ', T.varchar(4, true))))).toBe(2);

@@ -201,6 +201,12 @@ describe('sort, top-N, limit', () => {
       }), { numRuns: 60 });
   });
 
+  it('sorts strings by code point, dictionary-encoded or not', async () => {
+    const t: Table = { columns: [{ name: 's', type: T.text }], rows: [['😀'], ['\uFFFD'], ['z'], ['A'], [null]] };
+    const plan: PlanNode = { kind: 'sort', input: scan('t', t), keys: [{ expr: col(0, T.text), descending: false }] };
+    expect(await runAll(plan, { t }, [], true)).toEqual([['A'], ['z'], ['\uFFFD'], ['😀'], [null]]);
+  });
+
   it('sorts and materializes boolean, date and double columns', async () => {
     const cols = [{ name: 'b', type: T.boolean }, { name: 'd', type: T.date }, { name: 'f', type: T.double }];
     const t: Table = { columns: cols, rows: [[true, 3, 1.5], [null, 1, null], [false, 2, -0.5], [true, null, 2.5]] };

@@ -13,7 +13,7 @@ import { checkPrecision, pow10n, rescaleNumber } from '../decimal.ts';
 import { MICROS_PER_DAY } from '../datetime.ts';
 import { resolveScalar } from '../scalar.ts';
 import type { Batch, Expr, Vector } from '../spec.ts';
-import { compareDomain, compareValues, scaleOf, trimBlanks } from '../values.ts';
+import { compareDomain, compareText, compareValues, scaleOf, trimBlanks } from '../values.ts';
 import { likeMatch, likeRegex } from './like.ts';
 
 /** Thrown by a kernel when the batch needs the exact (bigint) path. */
@@ -62,6 +62,7 @@ const H = {
     throw FALLBACK;
   },
   trim: trimBlanks,
+  cmpText: compareText,
   cmpNaN(x: number, y: number): number {
     return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : Number.isNaN(y) ? -1 : x < y ? -1 : x > y ? 1 : 0;
   },
@@ -205,8 +206,11 @@ function compareCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType,
     }
     case 'string':
       if (ra === 'str' && rb === 'str') {
-        if (ta.fixed === true || tb.fixed === true) return `(H.trim(${a.v}) ${jsOp} H.trim(${b.v}))`;
-        return `(${a.v} ${jsOp} ${b.v})`;
+        const x = ta.fixed === true || tb.fixed === true ? `H.trim(${a.v})` : a.v;
+        const y = ta.fixed === true || tb.fixed === true ? `H.trim(${b.v})` : b.v;
+        // equality needs no collation; ordering is by code point
+        if (jsOp === '===' || jsOp === '!==') return `(${x} ${jsOp} ${y})`;
+        return `(H.cmpText(${x}, ${y}) ${jsOp} 0)`;
       }
       break;
     case 'bool': return `((+${a.v}) ${jsOp} (+${b.v}))`;

@@ -7,7 +7,7 @@ import { gather, liveCount, RowBuffer } from '../batch.ts';
 import { evalConstant } from '../expr/evaluator.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Batch, Expr, LimitNode, SortKey, SortNode, TopNNode, Vector } from '../spec.ts';
-import { trimBlanks } from '../values.ts';
+import { compareText, trimBlanks } from '../values.ts';
 
 type RowCompare = (i: number, j: number) => number;
 
@@ -32,13 +32,14 @@ function baseCompare(v: Vector, type: SqlType): RowCompare {
     }
     case 'string': {
       const d = v.data;
-      if (type.fixed === true) return (i, j) => { const a = trimBlanks(d[i]!); const b = trimBlanks(d[j]!); return a < b ? -1 : a > b ? 1 : 0; };
-      return (i, j) => (d[i]! < d[j]! ? -1 : d[i]! > d[j]! ? 1 : 0);
+      if (type.fixed === true) return (i, j) => compareText(trimBlanks(d[i]!), trimBlanks(d[j]!));
+      return (i, j) => compareText(d[i]!, d[j]!);
     }
     case 'dict': {
       const dict = v.dict;
       const c = v.codes;
-      return (i, j) => { const a = dict[c[i]!]!; const b = dict[c[j]!]!; return a < b ? -1 : a > b ? 1 : 0; };
+      if (type.fixed === true) return (i, j) => compareText(trimBlanks(dict[c[i]!]!), trimBlanks(dict[c[j]!]!));
+      return (i, j) => compareText(dict[c[i]!]!, dict[c[j]!]!);
     }
   }
 }
