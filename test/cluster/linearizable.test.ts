@@ -17,22 +17,32 @@ const OP_TIMEOUT_MS = 4_000;
 /** Refusals that certainly happened before anything was proposed (or whose proposal was overwritten). */
 const DID_NOT_HAPPEN = new Set(['25006', '40001', '40P01']);
 
-type Outcome = { kind: 'ok'; value?: number | null } | { kind: 'casFailed' } | { kind: 'refused'; hint?: string } | { kind: 'unknown' };
+type Outcome =
+  | { kind: 'ok'; value?: number | string | null }
+  | { kind: 'casFailed' }
+  | { kind: 'refused'; hint?: string }
+  | { kind: 'unknown' }
+  | { kind: 'rowMissing' };
 
 async function runOp(client: pg.Client, input: RegisterInput): Promise<Outcome> {
-  // Reads go through the commit path too (an UPDATE that rewrites the value): a plain SELECT reads the local
-  // snapshot, which is not linearizable without ReadIndex (see oltp/replication/README.md).
+  // Every operation writes the row, so it commits through Raft on the leader. A plain SELECT (or an UPDATE
+  // that matches nothing) commits locally as read-only at the node's applied snapshot, which is not
+  // linearizable without ReadIndex (see oltp/replication/README.md). The cas keeps the old value in `prev`.
   const sql =
     input.kind === 'read' ? { text: 'UPDATE reg SET v = v WHERE id = 1 RETURNING v', values: [] as unknown[] }
-    : input.kind === 'write' ? { text: 'UPDATE reg SET v = $1 WHERE id = 1', values: [input.value] }
-    : { text: 'UPDATE reg SET v = $2 WHERE id = 1 AND v = $1', values: [input.expected, input.next] };
+    : input.kind === 'write' ? { text: 'UPDATE reg SET v = $1 WHERE id = 1 RETURNING v', values: [input.value] }
+    : { text: 'UPDATE reg SET prev = v, v = CASE WHEN v = $1 THEN $2 ELSE v END WHERE id = 1 RETURNING prev', values: [input.expected, input.next] };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), OP_TIMEOUT_MS)));
   try {
     const r = await Promise.race([client.query(sql.text, sql.values), timeout]);
     if (r === 'timeout') return { kind: 'unknown' };
+    // No row: a restarted follower that has not replayed the insert yet (nothing was written, nothing
+    // proposed). A row lost by the cluster shows up in the final read and in the checker.
+    if (r.rowCount !== 1) return { kind: 'rowMissing' };
     if (input.kind === 'read') return { kind: 'ok', value: (r.rows[0] as { v: number | null }).v };
-    return r.rowCount === 1 ? { kind: 'ok' } : { kind: 'casFailed' };
+    if (input.kind === 'write') return { kind: 'ok' };
+    return (r.rows[0] as { prev: number | null }).prev === input.expected ? { kind: 'ok' } : { kind: 'casFailed' };
   } catch (e) {
     const err = e as { code?: string; hint?: string };
     if (err.code !== undefined && DID_NOT_HAPPEN.has(err.code)) return { kind: 'refused', ...(err.hint === undefined ? {} : { hint: err.hint }) };
@@ -70,9 +80,10 @@ async function clientLoop(cluster: TestCluster, recorder: HistoryRecorder, clien
     stats[outcome.kind] = (stats[outcome.kind] ?? 0) + 1;
     if (outcome.kind === 'ok') recorder.ok(id, input.kind === 'read' ? (outcome.value ?? null) : undefined);
     else if (outcome.kind === 'casFailed') recorder.casFailed(id);
-    else if (outcome.kind === 'refused') {
+    else if (outcome.kind === 'refused' || outcome.kind === 'rowMissing') {
       recorder.didNotHappen(id);
-      const hinted = outcome.hint?.startsWith('connect to the leader at ') ? cluster.idOfSqlAddress(outcome.hint.slice(24)) : undefined;
+      const hint = outcome.kind === 'refused' ? outcome.hint : undefined;
+      const hinted = hint?.startsWith('connect to the leader at ') ? cluster.idOfSqlAddress(hint.slice(24)) : undefined;
       target = hinted ?? cluster.ids[(cluster.ids.indexOf(target) + 1) % cluster.ids.length]!;
       await client.end().catch(() => undefined);
       client = undefined;
@@ -118,8 +129,8 @@ describe('register linearizability on a real cluster under faults', () => {
 
   it('read / write / cas from concurrent clients stays linearizable; acknowledged writes survive', async () => {
     cluster = await TestCluster.start({ dir, proxies: true });
-    await cluster.atLeader('CREATE TABLE reg (id INT PRIMARY KEY, v INT)');
-    await cluster.atLeader('INSERT INTO reg VALUES (1, 0)');
+    await cluster.atLeader('CREATE TABLE reg (id INT PRIMARY KEY, v INT, prev INT)');
+    await cluster.atLeader('INSERT INTO reg VALUES (1, 0, NULL)');
     const start = Date.now();
     const recorder = new HistoryRecorder(() => Date.now() - start);
     // The row starts at 0; recorded as a completed write so the model starts from the same value.
@@ -134,6 +145,7 @@ describe('register linearizability on a real cluster under faults', () => {
     for (const id of cluster.ids) if (!cluster.isRunning(id)) await cluster.startNode(id);
     const finalId = recorder.invoke(100, { kind: 'read' });
     const { result } = await cluster.atLeader('UPDATE reg SET v = v WHERE id = 1 RETURNING v');
+    expect(result.rowCount, 'the register row must survive').toBe(1);
     recorder.ok(finalId, (result.rows[0] as { v: number }).v);
 
     const ops = recorder.operations();
