@@ -112,6 +112,9 @@ class Decorrelator {
     if (e.mode === 'exists') {
       return { kind: 'join', joinType: negated ? 'anti' : 'semi', left: input, right, cond: and(preds), nullAware: false };
     }
+    // a null-aware anti join looks at NULLs of the whole right side, but a correlated NOT IN must only
+    // see the rows of its own outer row: leave that case to the scalar rewrite
+    if (negated && preds.length > 0) return null;
     const rc = outputCols(right)[0]!;
     const lhs = e.lhs!;
     const rhs = lhs.type.id === rc.type.id && (lhs.type.scale ?? 0) === (rc.type.scale ?? 0) ? E.col(rc.id, rc.type) : E.cast(E.col(rc.id, rc.type), lhs.type);
@@ -190,7 +193,9 @@ class Decorrelator {
       exprs: [E.col(valueCol.id, valueCol.type), ...dCols.map((c) => E.col(c.id, c.type)), E.const(true, BOOL)],
       cols: [valueCol, ...dCols, matched],
     };
-    const cond = and(outerCols.map((c, i) => E.call('=', [E.col(c!.id, c!.type), E.col(dCols[i]!.id, dCols[i]!.type)], BOOL)))!;
+    // null-safe: an outer row whose correlated value is NULL must meet D's NULL row, because the
+    // subquery's value for NULL is not always its value over no rows (e.g. NULL IN (...) is NULL)
+    const cond = and(outerCols.map((c, i) => E.call('is_not_distinct_from', [E.col(c!.id, c!.type), E.col(dCols[i]!.id, dCols[i]!.type)], BOOL)))!;
     state.input = { kind: 'join', joinType: 'left', left: state.input, right: top, cond, nullAware: false };
     const v = E.col(valueCol.id, valueCol.type);
     if (empty === null) return v;
