@@ -199,6 +199,7 @@ export class LearnerHost {
 
   status(): LearnerStatus {
     const l = this.learner;
-    return { appliedIndex: l.appliedIndex, appliedTs: l.appliedTs, horizonTs: l.horizonTs, compactions: l.compactions, diskBytes: this.diskBytes, tables: l.status() };
+    const tables = l.status().map((t) => ({ ...t, diskBytes: (this.written.get(t.id)?.segments ?? []).reduce((n, w) => n + w.entry.bytes, 0) }));
+    return { appliedIndex: l.appliedIndex, appliedTs: l.appliedTs, horizonTs: l.horizonTs, compactions: l.compactions, diskBytes: this.diskBytes, tables };
   }
 }

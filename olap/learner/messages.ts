@@ -35,7 +35,8 @@ export interface LearnerStatus {
   readonly horizonTs: number;
   readonly compactions: number;
   readonly diskBytes: number;
-  readonly tables: readonly TableStatus[];
+  /** Per table; diskBytes = its Parquet segments as last saved. */
+  readonly tables: readonly (TableStatus & { readonly diskBytes: number })[];
 }
 
 export type FromLearner =

@@ -75,7 +75,9 @@ describe('learner replica', () => {
     expect(status.compactions).toBeGreaterThan(0);
     // Parquet written by the writer thread: a restarted worker learner loads it and serves the same rows
     await replica.compact();
-    expect((await replica.status()).diskBytes).toBeGreaterThan(0);
+    const saved = await replica.status();
+    expect(saved.diskBytes).toBeGreaterThan(0);
+    expect(saved.tables[0]!.diskBytes).toBe(saved.diskBytes);
     await replica.close();
     replica = await LearnerReplica.start(store, { worker: true, dir: learnerDir });
     const after = await replica.status();
