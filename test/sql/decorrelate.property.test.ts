@@ -88,6 +88,33 @@ const CASES: Case[] = [
     sql: 'SELECT a, b FROM t1 WHERE b NOT IN (SELECT y FROM t2 WHERE t2.x = t1.a)',
     expected: (t1, t2) => t1.filter(([a, b]) => t2.filter(([x]) => eq(x, a) === true).every(([, y]) => eq(b, y) === false)),
   },
+  {
+    sql: 'SELECT a, a IN (SELECT x FROM t2), a NOT IN (SELECT x FROM t2) FROM t1',
+    expected: (t1, t2) => t1.map(([a]) => {
+      const hits = t2.map(([x]) => eq(a, x));
+      const isIn = hits.includes(true) ? true : hits.includes(null) ? null : false;
+      return [a, isIn, isIn === null ? null : !isIn];
+    }),
+  },
+  {
+    sql: 'SELECT a, (SELECT sum(y) FROM t2 WHERE t2.x = t1.a) + 1 FROM t1',
+    expected: (t1, t2) => t1.map(([a]) => {
+      const ys = t2.filter(([x]) => eq(x, a) === true).map(([, y]) => y).filter((y): y is number => y !== null);
+      return [a, ys.length === 0 ? null : ys.reduce((p, q) => p + q, 0) + 1];
+    }),
+  },
+  {
+    sql: 'SELECT a, b FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.x = t1.a AND t2.y IN (SELECT b FROM t1 AS t3 WHERE t3.a = t2.x))',
+    expected: (t1, t2) => t1.filter(([a]) => t2.some(([x, y]) => eq(x, a) === true && t1.some(([a3, b3]) => eq(a3, x) === true && eq(y, b3) === true))),
+  },
+  {
+    sql: 'SELECT b, count(*) FROM t1 WHERE a IS NOT NULL GROUP BY b HAVING count(*) > (SELECT count(*) FROM t2 WHERE t2.y = t1.b) - 1',
+    expected: (t1, t2) => {
+      const groups = new Map<N, number>();
+      for (const [a, b] of t1) if (a !== null) groups.set(b, (groups.get(b) ?? 0) + 1);
+      return [...groups].filter(([b, n]) => n > t2.filter(([, y]) => eq(y, b) === true).length - 1).map(([b, n]) => [b, n]);
+    },
+  },
 ];
 
 describe('decorrelated subqueries agree with their definition', () => {
