@@ -32,8 +32,11 @@ export interface LearnerReadOptions {
   readonly filter?: Expr;
 }
 
-export interface LearnerReadResult {
+export interface LearnerReadResult extends LearnerReadInfo {
   readonly batches: readonly Batch[];
+}
+
+export interface LearnerReadInfo {
   readonly ts: number;
   /** How far the learner was behind the leader when it answered (0 for a consistent read). */
   readonly staleEntries: number;
@@ -219,16 +222,42 @@ export class LearnerReplica {
     });
   }
 
-  /** Reads one table on the learner (see LearnerReadOptions). */
+  /** Reads one table on the learner (see LearnerReadOptions), collecting every batch. */
   async read(table: string, options: LearnerReadOptions = {}): Promise<LearnerReadResult> {
+    let info: LearnerReadInfo | undefined;
+    const batches: Batch[] = [];
+    for await (const b of this.readStream(table, options, (i) => (info = i))) batches.push(b);
+    assert(info !== undefined, 'a scan answers at least once');
+    return { batches, ...info };
+  }
+
+  /**
+   * Reads one table chunk by chunk: the next chunk is asked for only when this one was consumed, so a large
+   * scan never has more than one chunk in flight. `onInfo` gets the read timestamp and staleness first.
+   */
+  async *readStream(table: string, options: LearnerReadOptions = {}, onInfo?: (info: LearnerReadInfo) => void): AsyncGenerator<Batch> {
     const mode = options.mode ?? 'consistent';
     const leaderIndex = this.store.stats.appliedIndex;
     const ts = options.ts ?? (mode === 'consistent' ? this.store.stats.appliedTs : undefined);
     const minIndex = mode === 'consistent' ? leaderIndex : 0;
     const lagMs = this.lagMs();
-    const m = await this.request<'scanned'>({ kind: 'scan', id: this.nextId++, table, ts, minIndex, ...(options.columns ? { columns: options.columns } : {}), ...(options.zone ? { zone: options.zone } : {}), ...(options.columnNames ? { columnNames: options.columnNames } : {}), ...(options.filter ? { filter: options.filter } : {}) });
+    const id = this.nextId++;
+    let m = await this.request<'scanned'>({ kind: 'scan', id, table, ts, minIndex, ...(options.columns ? { columns: options.columns } : {}), ...(options.zone ? { zone: options.zone } : {}), ...(options.columnNames ? { columnNames: options.columnNames } : {}), ...(options.filter ? { filter: options.filter } : {}) });
     const staleEntries = Math.max(0, leaderIndex - m.appliedIndex);
-    return { batches: m.batches, ts: m.ts, staleEntries, staleMs: staleEntries === 0 ? 0 : lagMs, blocksPruned: m.blocksPruned, blocksScanned: m.blocksScanned };
+    let finished = false;
+    try {
+      for (;;) {
+        onInfo?.({ ts: m.ts, staleEntries, staleMs: staleEntries === 0 ? 0 : lagMs, blocksPruned: m.blocksPruned, blocksScanned: m.blocksScanned });
+        yield* m.batches;
+        if (m.done) {
+          finished = true;
+          return;
+        }
+        m = await this.request<'scanned'>({ kind: 'scanMore', id });
+      }
+    } finally {
+      if (!finished && !this.closed && this.failure === undefined) this.post({ kind: 'scanEnd', id });
+    }
   }
 
   /** Compacts and persists now (normally driven by the delta bound and the persist interval). */

@@ -7,7 +7,8 @@ import type { ScanRequest } from './table.ts';
 import { zonePredicatesOf } from './zonemap.ts';
 import type { Row } from '../../oltp/types.ts';
 import { Learner, type LearnerOptions } from './learner.ts';
-import { unpackEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
+import { OPEN_SCANS_MAX, SCAN_CHUNK_BATCHES, unpackEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
+import type { Batch } from '../exec/spec.ts';
 import { applySaveResult, clearLearnerDir, loadLearner, planSave, SegmentDamage, type PersistCache } from './persist.ts';
 import { inlineWriter, threadWriter, type SegmentWriter } from './segment-writer.ts';
 
@@ -38,6 +39,7 @@ export class LearnerHost {
   private saving = false;
   private saveAgain = false;
   private afterSaved: (() => void)[] = [];
+  private readonly openScans = new Map<number, { it: Iterator<Batch>; ts: number; counters: { blocksScanned: number; blocksPruned: number } }>();
   lastSaveError: string | undefined;
 
   constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner) => void) {
@@ -76,6 +78,11 @@ export class LearnerHost {
       case 'scan':
         this.pending.push({ msg });
         return this.answerScans();
+      case 'scanMore':
+        return this.sendChunk(msg.id);
+      case 'scanEnd':
+        this.openScans.delete(msg.id);
+        return;
       case 'compact':
         this.persist();
         this.whenSaved(() => this.send({ kind: 'compacted', id: msg.id }));
@@ -124,14 +131,29 @@ export class LearnerHost {
       this.pending.splice(i, 1);
       const ts = msg.ts ?? this.learner.appliedTs;
       try {
+        if (this.openScans.size >= OPEN_SCANS_MAX) throw new DuetError(SqlState.tooManyConnections, `the columnar replica has ${OPEN_SCANS_MAX} scans open`);
         const counters = { blocksScanned: 0, blocksPruned: 0 };
-        const req = this.scanRequest(msg);
-        const batches = this.learner.scan(msg.table, ts, req, counters);
-        this.send({ kind: 'scanned', id: msg.id, ts, appliedIndex: this.learner.appliedIndex, batches, ...counters });
+        const it = this.learner.openScan(msg.table, ts, this.scanRequest(msg), counters);
+        this.openScans.set(msg.id, { it, ts, counters });
+        this.sendChunk(msg.id);
       } catch (e) {
         this.send({ kind: 'error', id: msg.id, ...(e instanceof DuetError ? { code: e.code } : {}), message: (e as Error).message });
       }
     }
+  }
+
+  private sendChunk(id: number): void {
+    const scan = this.openScans.get(id);
+    if (!scan) return;
+    const batches: Batch[] = [];
+    let done = false;
+    while (batches.length < SCAN_CHUNK_BATCHES) {
+      const r = scan.it.next();
+      if (r.done) { done = true; break; }
+      batches.push(r.value);
+    }
+    if (done) this.openScans.delete(id);
+    this.send({ kind: 'scanned', id, ts: scan.ts, appliedIndex: this.learner.appliedIndex, batches, done, ...scan.counters });
   }
 
   /** Column ordinals and zone predicates of a scan message (names and a filter resolved here, on the learner). */

@@ -121,10 +121,15 @@ export class Learner {
 
   /** Batches of `table` visible at ts. The caller waited until the learner applied what ts needs. */
   scan(table: string, ts: number, req: ScanRequest = {}, counters?: ScanCounters): Batch[] {
+    return [...this.openScan(table, ts, req, counters)];
+  }
+
+  /** The same as scan, read batch by batch; the versions it sees are fixed when it is opened. */
+  openScan(table: string, ts: number, req: ScanRequest = {}, counters?: ScanCounters): Generator<Batch> {
     if (ts < this.horizonTs) throw new DuetError(SNAPSHOT_TOO_OLD, `snapshot too old: the columnar replica keeps versions from timestamp ${this.horizonTs}, the read is at ${ts}`);
     const t = this.tableByName(table);
     if (!t) throw new DuetError(SqlState.undefinedTable, `relation "${table}" does not exist on the columnar replica`);
-    return [...t.scan(ts, req, counters)];
+    return t.scan(ts, req, counters);
   }
 
   /** Keeps versions visible at ts through compactions until unpin. */

@@ -25,6 +25,10 @@ export type ToLearner =
       /** A ScanNode filter over the named columns: its simple conjuncts become zone predicates. */
       readonly filter?: Expr;
     }
+  /** The next chunk of an open scan (the leader side asks for it once it consumed the previous one). */
+  | { readonly kind: 'scanMore'; readonly id: number }
+  /** The reader stopped early: release the scan. */
+  | { readonly kind: 'scanEnd'; readonly id: number }
   | { readonly kind: 'compact'; readonly id: number }
   | { readonly kind: 'status'; readonly id: number }
   | { readonly kind: 'close' };
@@ -42,11 +46,18 @@ export interface LearnerStatus {
 export type FromLearner =
   | { readonly kind: 'ready'; readonly appliedIndex: number; readonly damage?: { readonly file: string; readonly reason: string } }
   | { readonly kind: 'applied'; readonly appliedIndex: number; readonly appliedTs: number }
-  | { readonly kind: 'scanned'; readonly id: number; readonly ts: number; readonly appliedIndex: number; readonly batches: readonly Batch[]; readonly blocksPruned: number; readonly blocksScanned: number }
+  /** One chunk (at most SCAN_CHUNK_BATCHES batches) of a scan; `done` on the last; counters so far. */
+  | { readonly kind: 'scanned'; readonly id: number; readonly ts: number; readonly appliedIndex: number; readonly batches: readonly Batch[]; readonly done: boolean; readonly blocksPruned: number; readonly blocksScanned: number }
   | { readonly kind: 'status'; readonly id: number; readonly status: LearnerStatus }
   | { readonly kind: 'compacted'; readonly id: number }
   | { readonly kind: 'error'; readonly id?: number; readonly code?: string; readonly message: string }
   | { readonly kind: 'closed' };
+
+/** Batches per scan message: bounds what one message copies across the thread boundary. */
+export const SCAN_CHUNK_BATCHES = 16;
+
+/** Scans a learner keeps open at once (each holds the blocks it started on). */
+export const OPEN_SCANS_MAX = 256;
 
 export function packEntries(entries: readonly Uint8Array[]): Extract<ToLearner, { kind: 'apply' }> {
   const offsets = new Uint32Array(entries.length + 1);

@@ -2,7 +2,7 @@
 // read timestamp per query; the node's columns are resolved by name on the learner and the node's filter
 // prunes blocks by zone map (the executor still applies the filter to the rows it gets).
 import type { Batch, ScanNode } from '../exec/spec.ts';
-import type { LearnerReplica } from './client.ts';
+import type { LearnerReadInfo, LearnerReplica } from './client.ts';
 
 export interface LearnerScanOptions {
   readonly mode?: 'consistent' | 'bounded';
@@ -18,19 +18,25 @@ export function learnerScanSource(replica: LearnerReplica, options: LearnerScanO
   let ts: number | undefined;
   return (node) => ({
     async *[Symbol.asyncIterator]() {
-      const r = await replica.read(node.table, {
+      let last: LearnerReadInfo | undefined;
+      const stream = replica.readStream(node.table, {
         mode: ts === undefined ? options.mode ?? 'consistent' : 'bounded',
         ...(ts !== undefined ? { ts } : {}),
         columnNames: node.columns.map((c) => c.name),
         ...(node.filter ? { filter: node.filter } : {}),
+      }, (info) => {
+        ts ??= info.ts;
+        last = info;
       });
-      ts ??= r.ts;
-      if (options.counters) {
-        options.counters.blocksScanned += r.blocksScanned;
-        options.counters.blocksPruned += r.blocksPruned;
-        options.counters.staleEntries = Math.max(options.counters.staleEntries, r.staleEntries);
+      try {
+        yield* stream;
+      } finally {
+        if (options.counters && last) {
+          options.counters.blocksScanned += last.blocksScanned;
+          options.counters.blocksPruned += last.blocksPruned;
+          options.counters.staleEntries = Math.max(options.counters.staleEntries, last.staleEntries);
+        }
       }
-      yield* r.batches;
     },
   });
 }

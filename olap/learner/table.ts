@@ -133,28 +133,17 @@ export class ColumnTable {
    * The versions visible at ts (begin <= ts < end) as batches of at most BLOCK_ROWS rows: stable blocks are
    * handed out as they are (columns by reference) with a selection vector when some rows are not visible.
    */
-  *scan(ts: number, req: ScanRequest = {}, counters?: ScanCounters): Generator<Batch> {
+  scan(ts: number, req: ScanRequest = {}, counters?: ScanCounters): Generator<Batch> {
     const count = this.columnCountAt(ts);
     const cols = req.columns ?? Array.from({ length: count }, (_, i) => i);
     for (const c of cols) if (c >= count) throw new DuetError(SqlState.undefinedColumn, `column ${c} of "${this.def.name}" does not exist at timestamp ${ts}`);
     const types = cols.map((c) => this.types[c]!);
-    const zone = req.zone ?? [];
-    for (const b of this.stable) {
-      if (zone.length > 0 && !zoneMayMatch(b.zones, zone)) {
-        if (counters) counters.blocksPruned++;
-        continue;
-      }
-      if (counters) counters.blocksScanned++;
-      const batch = visibleBatch(b.rows, b.begin, b.end, ts, cols.map((c) => b.columns[c]!), types, 0, b.rows);
-      if (batch) yield batch;
-    }
-    if (this.deltaRows === 0) return;
-    const delta = this.deltaVectors();
-    const columns = cols.map((c) => delta[c]!);
-    for (let start = 0; start < this.deltaRows; start += BLOCK_ROWS) {
-      const batch = visibleBatch(this.deltaRows, this.deltaBegin, this.deltaEnd, ts, columns, types, start, Math.min(this.deltaRows, start + BLOCK_ROWS));
-      if (batch) yield batch;
-    }
+    // Taken now, not when iteration starts: a compaction between batches replaces these arrays (it never
+    // changes them), so a scan read in several steps still sees every version exactly once.
+    const stable = this.stable;
+    const deltaRows = this.deltaRows;
+    const delta = deltaRows > 0 ? { columns: cols.map((c) => this.deltaVectors()[c]!), begin: this.deltaBegin, end: this.deltaEnd } : undefined;
+    return scanLayers(stable, delta, deltaRows, ts, cols, types, req.zone ?? [], counters);
   }
 
   private deltaVectors(): Vector[] {
@@ -248,6 +237,26 @@ export class ColumnTable {
 const BLOCK_SHIFT = Math.log2(BLOCK_ROWS);
 const BLOCK_MASK = BLOCK_ROWS - 1;
 assert(Number.isInteger(BLOCK_SHIFT), 'BLOCK_ROWS must be a power of two');
+
+function* scanLayers(
+  stable: readonly Block[], delta: { columns: Vector[]; begin: Float64Array; end: Float64Array } | undefined, deltaRows: number,
+  ts: number, cols: readonly number[], types: SqlType[], zone: readonly ZonePredicate[], counters: ScanCounters | undefined,
+): Generator<Batch> {
+  for (const b of stable) {
+    if (zone.length > 0 && !zoneMayMatch(b.zones, zone)) {
+      if (counters) counters.blocksPruned++;
+      continue;
+    }
+    if (counters) counters.blocksScanned++;
+    const batch = visibleBatch(b.rows, b.begin, b.end, ts, cols.map((c) => b.columns[c]!), types, 0, b.rows);
+    if (batch) yield batch;
+  }
+  if (!delta) return;
+  for (let start = 0; start < deltaRows; start += BLOCK_ROWS) {
+    const batch = visibleBatch(deltaRows, delta.begin, delta.end, ts, delta.columns, types, start, Math.min(deltaRows, start + BLOCK_ROWS));
+    if (batch) yield batch;
+  }
+}
 
 function allLiveAfter(end: Float64Array, horizonTs: number): boolean {
   for (let i = 0; i < end.length; i++) if (end[i]! <= horizonTs) return false;

@@ -10,6 +10,9 @@ import { collectRows } from '../../olap/exec/execute.ts';
 import { rowsToBatch } from '../../olap/exec/batch.ts';
 import type { Expr, ScanNode } from '../../olap/exec/spec.ts';
 import { LearnerReplica } from '../../olap/learner/client.ts';
+import { Learner } from '../../olap/learner/learner.ts';
+import { readLogRange } from '../../cdc/log.ts';
+import { batchToRows } from '../../olap/exec/batch.ts';
 import { learnerScanSource } from '../../olap/learner/scan-source.ts';
 import { canon, rng } from './workload.ts';
 
@@ -83,6 +86,40 @@ describe('learner scan source', () => {
     expect(proj.length).toBe(all.length);
     expect(canon(proj)).toEqual(canon(all.map((r) => [r[3]!, r[0]!])));
     await replica.close();
+    await store.close();
+  });
+
+  it('a scan read in several steps sees the versions of its start even when compaction runs in between', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duet-learner-scan-'));
+    dirs.push(dir);
+    const store = await RowStore.open(dir, { gcIntervalMs: 0 });
+    const learner = new Learner();
+    const feed = async (): Promise<void> => {
+      while (learner.appliedIndex < store.stats.appliedIndex) learner.applyEntries(await readLogRange(store, learner.appliedIndex + 1, store.stats.appliedIndex));
+    };
+    let txn = store.begin();
+    const t = await txn.createTable({ name: 's', columns: [{ name: 'id', type: Types.integer, notNull: true }, { name: 'v', type: Types.integer, notNull: false }], primaryKey: [0] });
+    for (let id = 0; id < 5000; id++) await txn.insert(t, [id, 0]);
+    await txn.commit();
+    await feed();
+    learner.compact();
+    txn = store.begin();
+    for (let id = 0; id < 5000; id += 3) await txn.update(t, [id], [id, 1]); // some versions in the delta
+    await txn.commit();
+    await feed();
+    const ts = learner.appliedTs;
+    const expected = learner.scan('s', ts).flatMap(batchToRows);
+    const it = learner.openScan('s', ts);
+    const got = batchToRows(it.next().value!);
+    txn = store.begin();
+    for (let id = 0; id < 5000; id += 2) await txn.update(t, [id], [id, 2]);
+    for (let id = 1; id < 5000; id += 7) await txn.delete(t, [id]);
+    await txn.commit();
+    await feed();
+    learner.compact(); // moves the delta the open scan has not reached yet into new stable blocks
+    for (let r = it.next(); !r.done; r = it.next()) got.push(...batchToRows(r.value));
+    expect(canon(got)).toEqual(canon(expected));
+    expect(got).toHaveLength(5000);
     await store.close();
   });
 });
