@@ -72,7 +72,7 @@ class Lowerer {
       case 'aggregate': {
         const input = this.plan(p.input);
         const aggregates: S.AggregateSpec[] = p.aggs.map((a) => {
-          const spec: S.AggregateSpec = { fn: a.fn, distinct: a.distinct, type: a.type };
+          const spec: S.AggregateSpec = { fn: a.fn, distinct: a.distinct, type: a.type, ...(a.filter ? { filter: this.expr(a.filter, input.layout) } : {}) };
           return a.arg ? { ...spec, arg: this.expr(a.arg, input.layout) } : spec;
         });
         return {

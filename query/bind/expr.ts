@@ -20,7 +20,7 @@ export class AggCollector {
   constructor(private readonly ctx: BindCtx) {}
 
   add(call: AggCall, name: string): Expr {
-    const key = `${call.fn}:${call.distinct}:${call.arg ? exprKey(call.arg) : '*'}`;
+    const key = `${call.fn}:${call.distinct}:${call.arg ? exprKey(call.arg) : '*'}:${call.filter ? exprKey(call.filter) : ''}`;
     let col = this.byKey.get(key);
     if (!col) {
       col = this.ctx.ids.col(name, call.type);
@@ -140,8 +140,11 @@ function bindBinary(env: ExprEnv, ast: Ast): Expr {
       const r = toBool(env, bindExpr(env, ast.right), ast.right);
       return E.call(op.toLowerCase(), [l, r], BOOL);
     }
-    case '=': case '<>': case '!=': case '<': case '<=': case '>': case '>=':
+    case '=': case '<>': case '!=': case '<': case '<=': case '>': case '>=': {
+      const quantified = ast.right?.type === 'function' ? funcName(ast.right) : '';
+      if (quantified === 'any' || quantified === 'some' || quantified === 'all') return bindQuantified(env, op === '!=' ? '<>' : op, quantified, ast);
       return compare(env, op === '!=' ? '<>' : op, bindExpr(env, ast.left), bindExpr(env, ast.right), ast);
+    }
     case '+': case '-': case '*': case '/': case '%':
       return arithmetic(env, op, ast);
     case '||': {
@@ -176,6 +179,17 @@ function bindBinary(env: ExprEnv, ast: Ast): Expr {
     }
   }
   throw new DuetError(SqlState.featureNotSupported, `operator ${op} is not supported`, locPos(env.ctx, ast));
+}
+
+/** x = ANY (subquery) is x IN (subquery); x <> ALL (subquery) is x NOT IN (subquery). */
+function bindQuantified(env: ExprEnv, op: string, quantifier: string, ast: Ast): Expr {
+  const arg = (ast.right.args?.value ?? [])[0];
+  const isAny = quantifier !== 'all';
+  if (arg?.ast && !arg.type && ((op === '=' && isAny) || (op === '<>' && !isAny))) {
+    const sub = bindSubquery(env, arg.ast, 'in', bindExpr(env, ast.left));
+    return isAny ? sub : E.call('not', [sub], BOOL);
+  }
+  throw new DuetError(SqlState.featureNotSupported, `${op} ${quantifier.toUpperCase()} (...) is not supported; only = ANY (subquery) and <> ALL (subquery)`, locPos(env.ctx, ast));
 }
 
 function mismatch(env: ExprEnv, message: string, ast: Ast): DuetError {
@@ -330,18 +344,24 @@ function bindAggregate(env: ExprEnv, ast: Ast): Expr {
   if (ast.over) throw new DuetError(SqlState.featureNotSupported, `window functions are not supported (${name}(...) OVER ...)`, locPos(env.ctx, ast));
   const argAst = ast.args?.expr;
   const distinct = String(ast.args?.distinct ?? '').toUpperCase() === 'DISTINCT';
-  if (name === 'count' && (argAst?.type === 'star' || argAst === undefined)) return aggregate(env, 'count_star', null, false, ast);
-  return aggregate(env, name, argAst, distinct, ast);
+  let filter: Expr | undefined;
+  if (ast.filter?.where) {
+    if (!env.agg) return aggregate(env, name, argAst, distinct, ast); // raises "not allowed here"
+    filter = toBool(env, bindExpr({ ...env, agg: null }, ast.filter.where), ast.filter.where);
+  }
+  if (name === 'count' && (argAst?.type === 'star' || argAst === undefined)) return aggregate(env, 'count_star', null, false, ast, filter);
+  return aggregate(env, name, argAst, distinct, ast, filter);
 }
 
-function aggregate(env: ExprEnv, name: string, argAst: Ast, distinct: boolean, ast: Ast): Expr {
+function aggregate(env: ExprEnv, name: string, argAst: Ast, distinct: boolean, ast: Ast, filter?: Expr): Expr {
+  const f = filter ? { filter } : {};
   if (!env.agg) {
     throw new DuetError(SqlState.groupingError, `aggregate functions are not allowed here`, { ...locPos(env.ctx, ast), ...posOpt(env.ctx, name === 'count_star' ? 'count' : name) });
   }
-  if (name === 'count_star') return env.agg.add({ fn: 'count_star', arg: null, distinct: false, type: Types.bigint }, 'count');
+  if (name === 'count_star') return env.agg.add({ fn: 'count_star', arg: null, distinct: false, type: Types.bigint, ...f }, 'count');
   if (argAst?.type === 'star') {
     if (name !== 'count') throw new DuetError(SqlState.syntaxError, `${name}(*) is not valid`, locPos(env.ctx, ast));
-    return env.agg.add({ fn: 'count_star', arg: null, distinct: false, type: Types.bigint }, 'count');
+    return env.agg.add({ fn: 'count_star', arg: null, distinct: false, type: Types.bigint, ...f }, 'count');
   }
   // aggregate arguments are evaluated per input row: no nested aggregates
   let arg = bindExpr({ ...env, agg: null }, argAst);
@@ -364,7 +384,7 @@ function aggregate(env: ExprEnv, name: string, argAst: Ast, distinct: boolean, a
       break;
     default: throw new DuetError(SqlState.undefinedFunction, `function ${name} does not exist`, locPos(env.ctx, ast));
   }
-  return env.agg.add({ fn: name as AggCall['fn'], arg, distinct, type }, name);
+  return env.agg.add({ fn: name as AggCall['fn'], arg, distinct, type, ...f }, name);
 }
 
 function sumError(env: ExprEnv, name: string, arg: Expr, ast: Ast): DuetError {

@@ -21,25 +21,37 @@ export function bindFrom(ctx: BindCtx, from: Ast, scope: Scope, bindQuery: Query
     return { kind: 'values', rows: [[]], cols: [] };
   }
   let plan: Plan | null = null;
-  for (const item of from as Ast[]) {
+  let natural = false;
+  const items = from as Ast[];
+  for (let k = 0; k < items.length; k++) {
+    let item = items[k]!;
+    // node-sql-parser reads `a NATURAL JOIN b` as table a aliased "natural" joined to b without ON
+    const naturalNext = String(item.as ?? '').toLowerCase() === 'natural' && items[k + 1]?.join !== undefined;
+    if (naturalNext) item = { ...item, as: null };
     const rel = bindRelation(ctx, item, scope, bindQuery);
     const before = scope.items.length;
     scope.add(rel.items);
-    if (plan === null) { plan = rel.plan; continue; }
+    if (plan === null) { plan = rel.plan; natural = naturalNext; continue; }
     const joinText = String(item.join ?? '').toUpperCase();
     if (joinText === '' || joinText === 'CROSS JOIN') {
       plan = { kind: 'join', joinType: 'cross', left: plan, right: rel.plan, cond: null, nullAware: false };
+      natural = naturalNext;
       continue;
     }
     const joinType: JoinType = joinText.startsWith('LEFT') ? 'left' : joinText.startsWith('RIGHT') ? 'right' : joinText.startsWith('FULL') ? 'full' : 'inner';
     const env: ExprEnv = { ctx, scope, agg: null, bindQuery };
     let cond: Expr | null = null;
-    if (Array.isArray(item.using)) {
+    if (natural) {
+      const leftNames = new Set(scope.items.slice(0, before).filter((i) => !i.hidden).map((i) => i.name));
+      const common = [...new Set(rel.items.map((i) => i.name))].filter((n) => leftNames.has(n));
+      cond = common.length === 0 ? null : usingCondition(ctx, env, scope, before, common);
+    } else if (Array.isArray(item.using)) {
       cond = usingCondition(ctx, env, scope, before, item.using as Ast[]);
     } else if (item.on) {
       cond = toBool(env, bindExpr(env, item.on), item.on);
     }
     plan = { kind: 'join', joinType: cond === null && joinType === 'inner' ? 'cross' : joinType, left: plan, right: rel.plan, cond, nullAware: false };
+    natural = naturalNext;
   }
   return plan!;
 }

@@ -305,7 +305,7 @@ function orderAndLimit(ctx: BindCtx, scope: Scope, q: BoundQuery, orderby: Ast, 
 }
 
 function applyLimit(ctx: BindCtx, plan: Plan, limit: Ast): Plan {
-  const values: Ast[] = limit?.value ?? [];
+  const values: Ast[] = (limit?.value ?? []).map((v: Ast) => (v?.type === 'origin' && String(v.value).toLowerCase() === 'all' ? { type: 'null', value: null } : v));
   if (values.length === 0) return plan;
   const env = envFor(ctx, new Scope(null), null);
   const sep = String(limit.seperator ?? '').toLowerCase();

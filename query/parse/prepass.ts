@@ -9,6 +9,8 @@ export function prepass(sql: string): string {
   out = rewriteCalls(out, 'substring', rewriteSubstring);
   out = rewriteCalls(out, 'position', rewritePosition);
   out = out.replace(/\b(sum|avg|min|max)\s*\(\s*distinct\b/gi, (_m, fn: string) => `__${fn.toLowerCase()}_distinct(`);
+  // FETCH FIRST|NEXT [n] ROW[S] ONLY (SQL standard) = LIMIT n
+  out = out.replace(/\bfetch\s+(?:first|next)\s+(\$?\d+\s+)?rows?\s+only\b/gi, (_m, n: string | undefined) => `LIMIT ${n ? n.trim() : '1'}`);
   // a IS [NOT] DISTINCT FROM b, for simple operands (names, literals, parameters)
   out = out.replace(/([\w.$]+|'(?:[^']|'')*')\s+is\s+(not\s+)?distinct\s+from\s+([\w.$]+|'(?:[^']|'')*')/gi,
     (_m, a: string, not: string | undefined, b: string) => `${not ? '__is_not_distinct' : '__is_distinct'}(${a}, ${b})`);

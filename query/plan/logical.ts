@@ -56,6 +56,8 @@ export interface AggCall {
   readonly fn: 'count' | 'count_star' | 'sum' | 'avg' | 'min' | 'max';
   readonly arg: Expr | null;
   readonly distinct: boolean;
+  /** FILTER (WHERE ...): only rows where it is TRUE are aggregated. */
+  readonly filter?: Expr;
   readonly type: SqlType;
 }
 export interface Aggregate {

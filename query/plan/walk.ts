@@ -22,7 +22,7 @@ export function mapNodeExprs(p: Plan, f: (e: Expr) => Expr): Plan {
     case 'filter': return { ...p, pred: f(p.pred) };
     case 'project': return { ...p, exprs: p.exprs.map(f) };
     case 'join': return { ...p, cond: p.cond ? f(p.cond) : null };
-    case 'aggregate': return { ...p, groups: p.groups.map(f), aggs: p.aggs.map((a) => ({ ...a, arg: a.arg ? f(a.arg) : null })) };
+    case 'aggregate': return { ...p, groups: p.groups.map(f), aggs: p.aggs.map((a) => ({ ...a, arg: a.arg ? f(a.arg) : null, ...(a.filter ? { filter: f(a.filter) } : {}) })) };
     case 'sort': return { ...p, keys: p.keys.map((k) => ({ ...k, expr: f(k.expr) })) };
     case 'limit': return { ...p, limit: p.limit ? f(p.limit) : null, offset: p.offset ? f(p.offset) : null };
     default: return p;

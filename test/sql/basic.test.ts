@@ -84,6 +84,17 @@ describe('basic SQL', () => {
     await expect(db.query('SELECT a, count(*) OVER () FROM t')).rejects.toMatchObject({ code: '0A000' });
   });
 
+  it('aggregate FILTER, LIMIT ALL, FETCH FIRST, = ANY / <> ALL, NATURAL JOIN', async () => {
+    expect((await db.query('SELECT count(*) FILTER (WHERE a > 1), sum(a) FILTER (WHERE a < 3) FROM t')).rows).toEqual([[2, 3]]);
+    expect((await db.query('SELECT a FROM t ORDER BY a LIMIT ALL')).rows).toEqual([[1], [2], [3]]);
+    expect((await db.query('SELECT a FROM t ORDER BY a DESC FETCH FIRST 2 ROWS ONLY')).rows).toEqual([[3], [2]]);
+    expect((await db.query('SELECT a FROM t WHERE a = ANY (SELECT a FROM t WHERE a > 1) ORDER BY a')).rows).toEqual([[2], [3]]);
+    expect((await db.query('SELECT a FROM t WHERE a <> ALL (SELECT a FROM t WHERE a > 1)')).rows).toEqual([[1]]);
+    const n = await db.query('SELECT * FROM t NATURAL JOIN (SELECT a, 1 AS one FROM t WHERE a = 2) AS s');
+    expect(n.columns.map((c) => c.name)).toEqual(['a', 'b', 'c', 'd', 'e', 'one']);
+    expect(n.rows.map((r) => r[0])).toEqual([2]);
+  });
+
   it('joins tables', async () => {
     const r = await db.query('SELECT x.a, y.a FROM t x JOIN t y ON x.a = y.a + 1 ORDER BY 1');
     expect(r.rows).toEqual([[2, 1], [3, 2]]);
