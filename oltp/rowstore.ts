@@ -372,7 +372,8 @@ export class RowStore implements RowStoreApi, TxnHost {
       }
     }
     try {
-      await batch.write({ sync: true });
+      // Replicated, the Raft log (durable on a quorum) is the record and a restart replays it, so no fsync here.
+      await batch.write({ sync: this.options.replicate === undefined });
     } catch (e) {
       // The sequencing state ran ahead of the disk: stop accepting work rather than guess.
       this.failure = e;

@@ -43,6 +43,8 @@ export class Replicator {
   private txnIdMin = Infinity;
   private txnIdMinTerm = 0;
   private failure: unknown;
+  private syncedTerm = -1;
+  private syncedVote = -1;
   private stopped = false;
 
   constructor(private readonly options: ReplicatorOptions) {
@@ -140,7 +142,17 @@ export class Replicator {
 
   private async handle(rd: Ready): Promise<void> {
     assert(rd.snapshot === undefined, 'snapshots are not used yet (the log is never compacted)');
-    if (rd.hardState !== undefined || rd.entries.length > 0) await this.options.storage.persist({ hardState: rd.hardState, entries: rd.entries });
+    if (rd.hardState !== undefined || rd.entries.length > 0) {
+      // Entries, term and vote must be durable before the messages go out; a commit index alone need not be
+      // (a restart learns it again from the leader), which saves the single voter an fsync per commit.
+      const hs = rd.hardState;
+      const sync = rd.entries.length > 0 || (hs !== undefined && (hs.term !== this.syncedTerm || hs.vote !== this.syncedVote));
+      await this.options.storage.persist({ hardState: hs, entries: rd.entries }, sync);
+      if (hs !== undefined && sync) {
+        this.syncedTerm = hs.term;
+        this.syncedVote = hs.vote;
+      }
+    }
     this.options.send(rd.messages);
     this.noteRole();
     for (const e of rd.committedEntries) {

@@ -192,7 +192,8 @@ export class TestCluster {
         if (Date.now() > deadline) throw e;
         const hinted = err.code === '25006' && err.hint?.startsWith('connect to the leader at ') ? this.idOfSqlAddress(err.hint.slice('connect to the leader at '.length)) : undefined;
         if (hinted !== undefined && hinted !== id && this.isRunning(hinted)) id = hinted;
-        else if (err.code === '25006' || err.code === '40001' || !connected) {
+        // 42P01: a lagging follower that has not applied the table yet (the statement did nothing).
+        else if (err.code === '25006' || err.code === '40001' || err.code === '42P01' || !connected) {
           const running = this.ids.filter((i) => this.isRunning(i));
           id = running[(running.indexOf(id) + 1) % running.length] ?? id;
           await sleep(100);
