@@ -6,6 +6,7 @@ import type { SqlType } from '../oltp/types.ts';
 import type * as S from '../olap/exec/spec.ts';
 import { conjuncts, exprCols, type Expr } from './plan/expr.ts';
 import { outputCols, type Plan } from './plan/logical.ts';
+import { isNumeric, numericCommon } from './bind/types.ts';
 
 export interface Lowered {
   readonly node: S.PlanNode;
@@ -153,6 +154,17 @@ class Lowerer {
         };
         const sa = side(a);
         const sb = side(b);
+        // hash keys compare representations: only same-typed keys (decimals of one scale) may hash
+        const sameRep = a.type.id === b.type.id && (a.type.id !== 'decimal' || (a.type.scale ?? 0) === (b.type.scale ?? 0));
+        if (!sameRep && isNumeric(a.type) && isNumeric(b.type) && ((sa === 'l' && sb === 'r') || (sa === 'r' && sb === 'l'))) {
+          // mixed numeric keys hash in their common type
+          const t = numericCommon(a.type, b.type);
+          const ca: Expr = a.type.id === t.id && (a.type.scale ?? 0) === (t.scale ?? 0) ? a : { kind: 'cast', expr: a, type: t };
+          const cb: Expr = b.type.id === t.id && (b.type.scale ?? 0) === (t.scale ?? 0) ? b : { kind: 'cast', expr: b, type: t };
+          if (sa === 'l') { leftKeys.push(this.expr(ca, l.layout)); rightKeys.push(this.expr(cb, r.layout)); } else { leftKeys.push(this.expr(cb, l.layout)); rightKeys.push(this.expr(ca, r.layout)); }
+          continue;
+        }
+        if (!sameRep) { residual.push(c); continue; }
         if (sa === 'l' && sb === 'r' && a.type.id === b.type.id) { leftKeys.push(this.expr(a, l.layout)); rightKeys.push(this.expr(b, r.layout)); continue; }
         if (sa === 'r' && sb === 'l' && a.type.id === b.type.id) { leftKeys.push(this.expr(b, l.layout)); rightKeys.push(this.expr(a, r.layout)); continue; }
       }

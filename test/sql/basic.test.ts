@@ -95,6 +95,14 @@ describe('basic SQL', () => {
     expect(n.rows.map((r) => r[0])).toEqual([2]);
   });
 
+  it('joins on keys of different numeric types', async () => {
+    await db.query('CREATE TABLE mix (y DECIMAL(10,3), z INTEGER)');
+    await db.query('INSERT INTO mix VALUES (1.5, 1), (2.25, 2), (3, 3)');
+    expect((await db.query('SELECT t.a, mix.y FROM t JOIN mix ON t.c = mix.y ORDER BY 1')).rows).toEqual([[1, '1.500'], [2, '2.250']]);
+    expect((await db.query('SELECT t.a, mix.z FROM t JOIN mix ON t.a = mix.y ORDER BY 1')).rows).toEqual([[3, 3]]);
+    await db.query('DROP TABLE mix');
+  });
+
   it('joins tables', async () => {
     const r = await db.query('SELECT x.a, y.a FROM t x JOIN t y ON x.a = y.a + 1 ORDER BY 1');
     expect(r.rows).toEqual([[2, 1], [3, 2]]);
