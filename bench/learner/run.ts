@@ -23,6 +23,7 @@ const lineitemPath = arg('lineitem', '/work/shared/data/tpch/sf0.01/lineitem.tbl
 const sessions = 32;
 /** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
 const ROUNDS = 3;
+const WARMUP_S = 2;
 const resultsDir = join(import.meta.dirname, '..', 'results');
 const scratch = mkdtempSync(join(tmpdir(), 'duet-bench-learner-'));
 
@@ -52,13 +53,13 @@ interface RunResult { rate: number; commits: number; p50Ms: number; p99Ms: numbe
  * Commits single-row transactions from `sessions` concurrent sessions for `seconds`, paced at `ratePerS`
  * (Infinity = as fast as they go). With a replica, records commit acknowledgement -> applied on the learner.
  */
-async function commitRun(store: RowStore, t: TableDef, ratePerS: number, replica: LearnerReplica | undefined, idBase: number): Promise<RunResult> {
+async function commitRun(store: RowStore, t: TableDef, ratePerS: number, replica: LearnerReplica | undefined, idBase: number, durationS = seconds): Promise<RunResult> {
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
   let issued = 0;
   let done = 0;
   const start = performance.now();
-  const endAt = start + seconds * 1000;
+  const endAt = start + durationS * 1000;
   await Promise.all(Array.from({ length: sessions }, async () => {
     for (;;) {
       const i = issued++;
@@ -97,7 +98,9 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
   for (const [label, rate] of [['500/s', 500], ['2,000/s', 2000], ['max', Infinity]] as const) {
     const { store, t } = await openEvents(`fresh-${out.length}`);
     const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`) });
-    progress(`freshness at ${label} for ${seconds}s ...`);
+    // Warm-up (discarded): JIT, and the learner's writer thread compiling its TypeScript on this 2-core machine.
+    progress(`freshness at ${label}: ${WARMUP_S}s warm-up, then ${seconds}s measured ...`);
+    await commitRun(store, t, rate, replica, 10_000_000, WARMUP_S);
     const r = await commitRun(store, t, rate, replica, 0);
     progress(`  ${r.rate.toFixed(0)} commits/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
     out.push({ label, r });
@@ -187,7 +190,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, shared with other engineers' work.`,
     `Engines: duetdb row store (classic-level ${pkgVersion('classic-level')}), learner in a worker thread (apache-arrow ${pkgVersion('apache-arrow')}, parquet-wasm ${pkgVersion('parquet-wasm')}), DuckDB ${pkgVersion('@duckdb/node-api')}.`,
-    `Command: \`npx tsx bench/learner/run.ts --seconds ${seconds}\`; ${sessions} sessions each committing single-row durable insert transactions, ${seconds} s per run.`,
+    `Command: \`npx tsx bench/learner/run.ts --seconds ${seconds}\`; ${sessions} sessions each committing single-row durable insert transactions, ${seconds} s per run (freshness runs after a ${WARMUP_S} s warm-up at the same rate).`,
     '',
     '## Freshness: commit acknowledged → applied on the learner (visible to a learner read)',
     '',
