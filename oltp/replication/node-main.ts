@@ -15,7 +15,8 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --listen HOST:PORT  where peers reach this node (Raft messages)
   --sql HOST:PORT     where clients connect (PostgreSQL wire protocol)
   --peers LIST        every voter's id=HOST:PORT (Raft addresses), this node included
-  --tick-ms N         Raft tick (default 50); --election-ticks N (default 10: elections after 0.5-1 s)`;
+  --tick-ms N         Raft tick (default 50); --election-ticks N (default 10: elections after 0.5-1 s)
+  --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)`;
 
 export interface Address {
   readonly host: string;
@@ -30,6 +31,7 @@ export interface NodeArgs {
   peers: Map<NodeId, Address>;
   tickMs: number;
   electionTicks: number;
+  staleReads: boolean;
 }
 
 export function parseAddress(text: string, flag: string): Address {
@@ -49,6 +51,10 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return 'help';
+    if (flag === '--stale-reads') {
+      got.set(flag, '');
+      continue;
+    }
     const value = argv[++i];
     if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
     if (value === undefined) throw new DuetError('22023', `${flag} needs a value`);
@@ -74,6 +80,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     peers,
     tickMs: positive(got.get('--tick-ms') ?? '50', '--tick-ms'),
     electionTicks: positive(got.get('--election-ticks') ?? '10', '--election-ticks'),
+    staleReads: got.has('--stale-reads'),
   };
 }
 
@@ -110,7 +117,9 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     onMessage: (m) => replicator.receive(m),
   });
   replicator.start(db.store);
-  const server = await PgServer.listen({ engine: databaseEngine(db), host: args.sql.host, port: args.sql.port });
+  const { linearizableEngine } = await import('./linearizable-engine.ts');
+  const engine = args.staleReads ? databaseEngine(db) : linearizableEngine(databaseEngine(db), () => replicator.readBarrier());
+  const server = await PgServer.listen({ engine, host: args.sql.host, port: args.sql.port });
   return {
     replicator,
     sqlPort: server.port,

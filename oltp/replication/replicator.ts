@@ -19,6 +19,18 @@ export interface ReplicatorOptions {
   readonly seed?: number;
 }
 
+interface PendingRead {
+  /** The leader's commit index once confirmed (ReadIndex, Raft §6.4); undefined while waiting. */
+  index: number | undefined;
+  askedAtTick: number;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Pending linearizable reads at most (each costs a heartbeat round); more are refused at once. */
+const PENDING_READS_MAX = 1024;
+
 interface Pending {
   readonly term: number;
   readonly resolve: () => void;
@@ -43,6 +55,9 @@ export class Replicator {
   private txnIdMin = Infinity;
   private txnIdMinTerm = 0;
   private failure: unknown;
+  private readonly reads = new Map<string, PendingRead>();
+  private readSeq = 0;
+  private ticks = 0;
   private syncedTerm = -1;
   private syncedVote = -1;
   private stopped = false;
@@ -66,6 +81,8 @@ export class Replicator {
     this.store = store;
     this.ticker = setInterval(() => {
       this.node.tick();
+      this.ticks++;
+      this.reaskReads();
       this.pump();
     }, this.options.tickMs ?? 50);
     this.pump();
@@ -76,6 +93,50 @@ export class Replicator {
     clearInterval(this.ticker);
     for (const [, p] of this.pending) p.reject(unknownOutcome());
     this.pending.clear();
+    for (const [, r] of this.reads) {
+      clearTimeout(r.timer);
+      r.reject(readUnconfirmed());
+    }
+    this.reads.clear();
+  }
+
+  /**
+   * Resolves once this node's row store holds everything committed before the call (ReadIndex through the
+   * leader, then wait until applied): a snapshot taken afterwards is a linearizable read, on any node.
+   */
+  readBarrier(timeoutMs = 3000): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.reads.size >= PENDING_READS_MAX) return Promise.reject(readUnconfirmed());
+    const ctx = `${this.options.id}:${++this.readSeq}`;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(ctx);
+        reject(readUnconfirmed());
+      }, timeoutMs);
+      this.reads.set(ctx, { index: undefined, askedAtTick: this.ticks, resolve, reject, timer });
+      this.node.readIndex(ctx); // false (no leader known) is retried by reaskReads
+      this.pump();
+    });
+  }
+
+  /** A ReadIndex request is dropped silently on a leader change: ask again after an election timeout. */
+  private reaskReads(): void {
+    const everyTicks = this.options.electionTicks ?? 10;
+    for (const [ctx, r] of this.reads) {
+      if (r.index !== undefined || this.ticks - r.askedAtTick < everyTicks) continue;
+      r.askedAtTick = this.ticks;
+      this.node.readIndex(ctx);
+    }
+  }
+
+  private settleReads(): void {
+    for (const [ctx, r] of this.reads) {
+      if (r.index === undefined || this.appliedRaftIndex < r.index) continue;
+      this.reads.delete(ctx);
+      clearTimeout(r.timer);
+      // Our own groups are written by the row store after their commit: wait for its current write turn.
+      void this.store!.exclusive(async () => undefined).then(r.resolve, r.reject);
+    }
   }
 
   receive(m: Message): void {
@@ -170,7 +231,12 @@ export class Replicator {
       if (e.type === 'normal' && e.data.length > 0) await this.store!.applyCommitted(decodeGroup(e.data));
       this.appliedRaftIndex = e.index;
     }
+    for (const rs of rd.readStates) {
+      const r = this.reads.get(rs.ctx);
+      if (r !== undefined && r.index === undefined) r.index = rs.index;
+    }
     this.noteCaughtUp();
+    this.settleReads();
     this.node.advance(rd);
   }
 
@@ -198,6 +264,12 @@ export class Replicator {
       }
     }
   }
+}
+
+function readUnconfirmed(): DuetError {
+  return new DuetError('40001', 'could not confirm the latest committed state with the leader for a consistent read', {
+    hint: 'Retry shortly (a leader election may be in progress).',
+  });
 }
 
 function unknownOutcome(): DuetError {

@@ -25,11 +25,11 @@ type Outcome =
   | { kind: 'rowMissing' };
 
 async function runOp(client: pg.Client, input: RegisterInput): Promise<Outcome> {
-  // Every operation writes the row, so it commits through Raft on the leader. A plain SELECT (or an UPDATE
-  // that matches nothing) commits locally as read-only at the node's applied snapshot, which is not
-  // linearizable without ReadIndex (see oltp/replication/README.md). The cas keeps the old value in `prev`.
+  // Reads are plain SELECTs on any node (a node passes a ReadIndex barrier first). Writes and cas always write
+  // the row, so they commit through Raft on the leader: an UPDATE that matched nothing would commit locally as
+  // read-only (see oltp/replication/README.md). The cas keeps the old value in `prev` to report its outcome.
   const sql =
-    input.kind === 'read' ? { text: 'UPDATE reg SET v = v WHERE id = 1 RETURNING v', values: [] as unknown[] }
+    input.kind === 'read' ? { text: 'SELECT v FROM reg WHERE id = 1', values: [] as unknown[] }
     : input.kind === 'write' ? { text: 'UPDATE reg SET v = $1 WHERE id = 1 RETURNING v', values: [input.value] }
     : { text: 'UPDATE reg SET prev = v, v = CASE WHEN v = $1 THEN $2 ELSE v END WHERE id = 1 RETURNING prev', values: [input.expected, input.next] };
   let timer: NodeJS.Timeout | undefined;
@@ -37,10 +37,11 @@ async function runOp(client: pg.Client, input: RegisterInput): Promise<Outcome> 
   try {
     const r = await Promise.race([client.query(sql.text, sql.values), timeout]);
     if (r === 'timeout') return { kind: 'unknown' };
-    // No row: a restarted follower that has not replayed the insert yet (nothing was written, nothing
-    // proposed). A row lost by the cluster shows up in the final read and in the checker.
+    // The row exists before the workload starts: a linearizable read must always find it.
+    if (input.kind === 'read') return { kind: 'ok', value: r.rowCount === 1 ? (r.rows[0] as { v: number | null }).v : 'row missing' };
+    // An UPDATE finding no row: a restarted follower that has not replayed the insert yet (writes pass no
+    // barrier; nothing was written or proposed).
     if (r.rowCount !== 1) return { kind: 'rowMissing' };
-    if (input.kind === 'read') return { kind: 'ok', value: (r.rows[0] as { v: number | null }).v };
     if (input.kind === 'write') return { kind: 'ok' };
     return (r.rows[0] as { prev: number | null }).prev === input.expected ? { kind: 'ok' } : { kind: 'casFailed' };
   } catch (e) {
@@ -60,21 +61,29 @@ function randomInput(): RegisterInput {
   return { kind: 'cas', expected: value(), next: value() };
 }
 
-/** One client: follows leader hints, reconnects after unknown outcomes, records every operation. */
+/** One client: reads from a random node, writes to the leader (following hints); records every operation. */
 async function clientLoop(cluster: TestCluster, recorder: HistoryRecorder, clientId: number, untilMs: number, stats: Record<string, number>): Promise<void> {
-  let target = cluster.ids[clientId % cluster.ids.length]!;
-  let client: pg.Client | undefined;
+  let writeTarget = cluster.ids[clientId % cluster.ids.length]!;
+  const next = (id: number): number => cluster.ids[(cluster.ids.indexOf(id) + 1) % cluster.ids.length]!;
+  const conns = new Map<number, pg.Client>();
+  const drop = (id: number): void => {
+    void conns.get(id)?.end().catch(() => undefined);
+    conns.delete(id);
+  };
   while (Date.now() < untilMs) {
+    const input = randomInput();
+    const target = input.kind === 'read' ? cluster.ids[Math.floor(Math.random() * cluster.ids.length)]! : writeTarget;
+    let client = conns.get(target);
     if (client === undefined) {
       try {
         client = await cluster.connect(target);
+        conns.set(target, client);
       } catch {
-        target = cluster.ids[(cluster.ids.indexOf(target) + 1) % cluster.ids.length]!;
+        if (input.kind !== 'read') writeTarget = next(writeTarget);
         await sleep(50);
         continue;
       }
     }
-    const input = randomInput();
     const id = recorder.invoke(clientId, input);
     const outcome = await runOp(client, input);
     stats[outcome.kind] = (stats[outcome.kind] ?? 0) + 1;
@@ -82,19 +91,20 @@ async function clientLoop(cluster: TestCluster, recorder: HistoryRecorder, clien
     else if (outcome.kind === 'casFailed') recorder.casFailed(id);
     else if (outcome.kind === 'refused' || outcome.kind === 'rowMissing') {
       recorder.didNotHappen(id);
+      if (input.kind === 'read') {
+        await sleep(50);
+        continue;
+      }
       const hint = outcome.kind === 'refused' ? outcome.hint : undefined;
       const hinted = hint?.startsWith('connect to the leader at ') ? cluster.idOfSqlAddress(hint.slice(24)) : undefined;
-      target = hinted ?? cluster.ids[(cluster.ids.indexOf(target) + 1) % cluster.ids.length]!;
-      await client.end().catch(() => undefined);
-      client = undefined;
+      writeTarget = hinted ?? next(writeTarget);
       if (hinted === undefined) await sleep(50);
     } else {
       recorder.info(id);
-      void client.end().catch(() => undefined);
-      client = undefined;
+      drop(target);
     }
   }
-  await client?.end().catch(() => undefined);
+  for (const id of [...conns.keys()]) drop(id);
 }
 
 /** Faults, one at a time: SIGKILL + restart (leader or random node), or isolating a node for a while. */
@@ -144,7 +154,7 @@ describe('register linearizability on a real cluster under faults', () => {
     for (const id of cluster.ids) cluster.isolate(id, false);
     for (const id of cluster.ids) if (!cluster.isRunning(id)) await cluster.startNode(id);
     const finalId = recorder.invoke(100, { kind: 'read' });
-    const { result } = await cluster.atLeader('UPDATE reg SET v = v WHERE id = 1 RETURNING v');
+    const { result } = await cluster.atLeader('SELECT v FROM reg WHERE id = 1');
     expect(result.rowCount, 'the register row must survive').toBe(1);
     recorder.ok(finalId, (result.rows[0] as { v: number }).v);
 
