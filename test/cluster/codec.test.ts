@@ -26,7 +26,7 @@ describe('transport frames', () => {
 
   it('rejects a frame whose payload was damaged, and an impossible length', () => {
     const frame = encodeFrame(append);
-    frame[frame.length - 3] ^= 0x10;
+    frame[frame.length - 3] = frame[frame.length - 3]! ^ 0x10;
     expect(() => new FrameDecoder().push(frame)).toThrow(/checksum/);
     const huge = Buffer.alloc(8);
     huge.writeUInt32BE(0xffffffff, 0);
