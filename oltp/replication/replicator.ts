@@ -216,11 +216,20 @@ export class Replicator {
     }
     this.options.send(rd.messages);
     this.noteRole();
+    // Others' entries are applied together (one synced row-store batch per Ready), in log order.
+    let foreign: LogEntry[] = [];
+    let foreignTo = this.appliedRaftIndex;
+    const flush = async (): Promise<void> => {
+      if (foreign.length > 0) await this.store!.applyCommitted(foreign);
+      foreign = [];
+      this.appliedRaftIndex = Math.max(this.appliedRaftIndex, foreignTo);
+    };
     for (const e of rd.committedEntries) {
       const own = this.pending.get(e.index);
       if (own !== undefined) {
         this.pending.delete(e.index);
         if (own.term === e.term) {
+          await flush();
           // Ours: the commit group waiting in the row store writes it (it holds the store's write turn).
           this.appliedRaftIndex = e.index;
           own.resolve();
@@ -228,9 +237,10 @@ export class Replicator {
         }
         own.reject(new DuetError('40001', 'the transaction was lost in a leader change', { hint: 'Retry the transaction.' }));
       }
-      if (e.type === 'normal' && e.data.length > 0) await this.store!.applyCommitted(decodeGroup(e.data));
-      this.appliedRaftIndex = e.index;
+      if (e.type === 'normal' && e.data.length > 0) for (const entry of decodeGroup(e.data)) foreign.push(entry);
+      foreignTo = e.index;
     }
+    await flush();
     for (const rs of rd.readStates) {
       const r = this.reads.get(rs.ctx);
       if (r !== undefined && r.index === undefined) r.index = rs.index;
