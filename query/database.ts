@@ -7,6 +7,7 @@ import { RowStore, type RowStoreOpenOptions } from '../oltp/rowstore.ts';
 import type { SqlType, Value } from '../oltp/types.ts';
 import { executeSql, prepareSql, type PreparedStatement } from './execute.ts';
 import { storeChanges, type ChangeEvent, type ChangesOptions } from '../cdc/index.ts';
+import { replicaStatus, startLearner, stopLearner, type LearnerReplicaOptions, type ReplicaStatus } from '../olap/learner/index.ts';
 
 export interface QueryResult {
   columns: { name: string; type: SqlType }[];
@@ -18,7 +19,10 @@ export interface QueryResult {
   rowCount: number;
 }
 
-export interface DatabaseOptions extends RowStoreOpenOptions {}
+export interface DatabaseOptions extends RowStoreOpenOptions {
+  /** Start the columnar learner (the column path's replica): true or its options. Default: none (row path only). */
+  learner?: boolean | LearnerReplicaOptions;
+}
 
 export class Database {
   readonly dir: string;
@@ -32,8 +36,11 @@ export class Database {
   }
 
   static async open(dir: string, options: DatabaseOptions = {}): Promise<Database> {
-    const store = await RowStore.open(dir, options);
-    return new Database(dir, store);
+    const { learner, ...storeOptions } = options;
+    const store = await RowStore.open(dir, storeOptions);
+    const db = new Database(dir, store);
+    if (learner) await startLearner(store, learner === true ? {} : learner);
+    return db;
   }
 
   /** An independent session: its own transaction state, like one client connection. */
@@ -66,10 +73,22 @@ export class Database {
     return storeChanges(this.store, options);
   }
 
+  /** Starts the columnar learner if none runs yet (SELECTs may then take the column path). */
+  async startLearner(options: LearnerReplicaOptions = {}): Promise<void> {
+    this.assertOpen();
+    await startLearner(this.store, options);
+  }
+
+  /** The learner's status (applied index, lag, tables), or undefined when none runs. */
+  replicaStatus(): Promise<ReplicaStatus | undefined> {
+    return replicaStatus(this.store);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const session of this.sessions) await session.close();
+    await stopLearner(this.store);
     await this.store.close();
   }
 

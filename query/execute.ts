@@ -17,6 +17,8 @@ import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type R
 import { explain } from './run/explain.ts';
 import { publicRows } from './run/format.ts';
 import { LruMap, StatementCache } from './cache.ts';
+import { noteStatementText, statementHint } from './route/hint.ts';
+import { runRouted } from './route/run.ts';
 
 const statementCache = new StatementCache(512);
 /** Normalized statement text → its parsed statement with literal parameter types, or 'raw' (do not normalize). */
@@ -42,6 +44,7 @@ export async function executeSql(session: Session, sql: string, params: readonly
  * errors point at the user's own text.
  */
 async function runPiece(session: Session, piece: Piece, params: readonly Value[]): Promise<QueryResult> {
+  noteStatementText(session, piece.text);
   const norm = normalizeLiterals(stripComments(piece.text));
   // the shape includes the literals' types: `x = 1` and `x = 1.0` bind differently
   const key = norm ? `${norm.text}\u0000${[...literalTypes(norm)].map(([i, t]) => `${i}:${t.id}:${t.scale ?? ''}`).join(',')}` : '';
@@ -101,7 +104,10 @@ export function prepareSql(_db: Database, sql: string): PreparedStatement {
   const stmt = statements[0]!;
   return {
     sql,
-    run: (session, params) => runStatement(session, stmt, params),
+    run: (session, params) => {
+      noteStatementText(session, sql);
+      return runStatement(session, stmt, params);
+    },
   };
 }
 
@@ -133,7 +139,7 @@ async function runStatement(session: Session, stmt: Statement, params: readonly 
       return done('SET');
     case 'show': return show(session, stmt.name);
     default:
-      return inTxn(session, (txn) => runInTxn(txn, stmt, params, session.cancelSignal));
+      return inTxn(session, (txn) => runInTxn(txn, stmt, params, session.cancelSignal, session));
   }
 }
 
@@ -174,9 +180,9 @@ async function inTxn(session: Session, fn: (txn: Txn) => Promise<QueryResult>): 
   }
 }
 
-async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], signal?: AbortSignal): Promise<QueryResult> {
+async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
   if (stmt.kind === 'copy') return toPublic(await runCopy(txn, stmt, signal));
-  if (stmt.kind === 'explain') return explain(txn, stmt, params, signal);
+  if (stmt.kind === 'explain') return explain(txn, stmt, params, signal, session);
   if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
   const ast = stmt.ast;
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
@@ -186,7 +192,7 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
         await lockSelected({ txn, ctx, ast, params, ...(signal ? { signal } : {}) });
         txn.beginStatement(); // READ COMMITTED: read the versions just locked
       }
-      return toPublic(await runSelect(txn, stmt, params, signal));
+      return toPublic(await runSelect(txn, stmt, params, signal, session));
     case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'update': return toPublic(await runUpdate({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'delete': return toPublic(await runDelete({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
@@ -204,7 +210,7 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
   throw new DuetError(SqlState.featureNotSupported, `statement ${String(ast.type).toUpperCase()} is not supported`, { position: stmt.offset + 1 });
 }
 
-export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal): Promise<RowsResult> {
+export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<RowsResult> {
   let planned: PlannedQuery;
   const cached = planCache.get(stmt);
   if (cached && depsValid(txn, cached.deps)) {
@@ -214,10 +220,13 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
     const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes, deps);
     const bound = bindQuery(ctx, stmt.ast, new Scope(null));
     planned = planQuery(ctx, bound.plan, bound.cols);
-    planCache.set(stmt, { deps, planned });
+    if (!ctx.volatile) planCache.set(stmt, { deps, planned });
   }
   const values = convertParams(params, planned.lowered.paramTypes);
-  const rows = await runPlanned(txn, planned.lowered.root, values, undefined, signal);
+  // with a session the router picks the row or the column path (query/route/)
+  const rows = session
+    ? (await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...(signal ? { signal } : {}) })).rows
+    : await runPlanned(txn, planned.lowered.root, values, undefined, signal);
   return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: planned.cols.map((c) => ({ name: c.name, type: c.type })), rows };
 }
 

@@ -111,8 +111,16 @@ function bindColumn(env: ExprEnv, ast: Ast): Expr {
   const name = identName(ast.column).toLowerCase();
   const table = ast.table === null || ast.table === undefined ? null : identName(ast.table).toLowerCase();
   if (name === '*') throw new DuetError(SqlState.syntaxError, '"*" is not allowed here', posOpt(env.ctx, '*'));
+  if (table === null && (name === 'localtimestamp' || name === 'current_timestamp' || name === 'current_date') && !visibleName(env.scope, name)) {
+    return bindCall(env, { type: 'function', name: { name: [{ type: 'default', value: name }] }, args: { type: 'expr_list', value: [] } });
+  }
   const col = resolveColumn(env.ctx, env.scope, table, name);
   return E.col(col.id, col.type);
+}
+
+function visibleName(scope: Scope, name: string): boolean {
+  for (let s: Scope | null = scope; s; s = s.parent) if (s.items.some((i) => i.name === name)) return true;
+  return false;
 }
 
 /** Numeric literal text → integer, bigint, exact decimal (digits after the point = scale) or double. */
@@ -325,8 +333,16 @@ function bindCall(env: ExprEnv, ast: Ast): Expr {
   if (name === 'count' || name === 'sum' || name === 'avg' || name === 'min' || name === 'max') {
     return aggregate(env, name, argAsts[0], false, ast);
   }
-  if (name === 'current_date' || name === 'now' || name === 'current_timestamp' || name === 'random') {
-    throw new DuetError(SqlState.featureNotSupported, `function ${name}() is not supported (results must be deterministic)`, locPos(env.ctx, ast));
+  const clock = name.replace(/^__/, '');
+  if (clock === 'current_date' || clock === 'now' || clock === 'current_timestamp' || clock === 'localtimestamp' || clock === 'statement_timestamp' || clock === 'transaction_timestamp') {
+    // the statement's start time (PostgreSQL uses the transaction's; duetdb has no per-transaction clock here)
+    env.ctx.volatile = true;
+    const micros = Date.now() * 1000;
+    if (clock === 'current_date') return E.const(Math.floor(micros / 86_400_000_000), Types.date);
+    return E.const(micros, Types.timestamp);
+  }
+  if (name === 'random') {
+    throw new DuetError(SqlState.featureNotSupported, 'function random() is not supported (results must be deterministic)', locPos(env.ctx, ast));
   }
   const args = argAsts.map((a) => bindExpr(env, a));
   try {

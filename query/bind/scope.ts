@@ -51,6 +51,8 @@ export interface BindCtx {
   readonly viewStack: string[];
   /** Types of parameters that stand for normalized literals (parse/normalize.ts); others are unknown. */
   readonly paramTypes?: ReadonlyMap<number, SqlType>;
+  /** Set when the statement reads the clock (CURRENT_TIMESTAMP...): its plan must not be reused. */
+  volatile?: boolean;
 }
 
 /** Resolves `table.name` or `name` through the scope chain; records correlation. */

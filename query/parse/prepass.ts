@@ -9,6 +9,10 @@ export function prepass(sql: string): string {
   out = rewriteCalls(out, 'substring', rewriteSubstring);
   out = rewriteCalls(out, 'position', rewritePosition);
   out = out.replace(/\b(sum|avg|min|max)\s*\(\s*distinct\b/gi, (_m, fn: string) => `__${fn.toLowerCase()}_distinct(`);
+  // CURRENT_TIMESTAMP / CURRENT_DATE / LOCALTIMESTAMP without parentheses: node-sql-parser reads them
+  // only in some positions (not in VALUES), so they become function calls
+  const mask = quotedMask(out);
+  out = out.replace(/\b(current_timestamp|current_date|localtimestamp)\b(?!\s*\()/gi, (m: string, _w: string, at: number) => (mask[at] ? m : `__${m.toLowerCase()}()`));
   // FETCH FIRST|NEXT [n] ROW[S] ONLY (SQL standard) = LIMIT n
   out = out.replace(/\bfetch\s+(?:first|next)\s+(\$?\d+\s+)?rows?\s+only\b/gi, (_m, n: string | undefined) => `LIMIT ${n ? n.trim() : '1'}`);
   // a IS [NOT] DISTINCT FROM b, for simple operands (names, literals, parameters)

@@ -11,8 +11,12 @@ import { bindQuery } from '../bind/select.ts';
 import { Scope } from '../bind/scope.ts';
 import type { Statement } from '../parse/parse.ts';
 import { convertParams, newBindCtx, planQuery, runPlanned } from './context.ts';
+import type { Session } from '../database.ts';
+import { statementHint } from '../route/hint.ts';
+import { describeRoute, route } from '../route/router.ts';
+import { runRouted } from '../route/run.ts';
 
-export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal): Promise<QueryResult> {
+export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
   const inner = stmt.inner;
   if (inner.kind !== 'ast' || inner.ast.type !== 'select') throw new DuetError(SqlState.featureNotSupported, 'EXPLAIN supports SELECT statements');
   const ctx = newBindCtx(txn, inner.text, inner.offset);
@@ -20,16 +24,23 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
   const planned = planQuery(ctx, bound.plan, bound.cols);
   let stats: Map<PlanNode, OperatorStats> | undefined;
   let totalMs = 0;
+  // with a session the router's choice and both estimates come first (query/route/)
+  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine') } : undefined;
+  let routeLine = routeInput ? describeRoute(await route(routeInput)) : 'path: row';
   if (stmt.analyze) {
     stats = new Map();
     const values = convertParams(params, planned.lowered.paramTypes);
     const t0 = performance.now();
-    await runPlanned(txn, planned.lowered.root, values, stats, signal);
+    if (routeInput) {
+      const run = await runRouted({ ...routeInput, params: values, stats, ...(signal ? { signal } : {}) });
+      routeLine = describeRoute(run.decision) + (run.fellBack ? ' [fell back to row]' : run.decision.path === 'column' ? ` blocks scanned=${run.counters.blocksScanned} pruned=${run.counters.blocksPruned}` : '');
+    } else {
+      await runPlanned(txn, planned.lowered.root, values, stats, signal);
+    }
     totalMs = performance.now() - t0;
   }
-  const lines: string[] = [];
+  const lines: string[] = [routeLine];
   render(planned.lowered.root, 0, lines, stats);
-  lines.push('Path: row (the row store through the vectorized executor)');
   if (stmt.analyze) lines.push(`Execution Time: ${totalMs.toFixed(3)} ms`);
   return { columns: [{ name: 'QUERY PLAN', type: { id: 'varchar' } }], rows: lines.map((l) => [l]), command: 'EXPLAIN', rowCount: lines.length };
 }

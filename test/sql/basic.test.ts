@@ -103,6 +103,23 @@ describe('basic SQL', () => {
     await db.query('DROP TABLE mix');
   });
 
+  it('CURRENT_TIMESTAMP / now() / CURRENT_DATE read the clock at every execution (never a cached plan)', async () => {
+    const before = Date.now();
+    const [ts, now, today, local] = (await db.query('SELECT CURRENT_TIMESTAMP, now(), CURRENT_DATE, LOCALTIMESTAMP')).rows[0] as string[];
+    const ms = Date.parse(ts!.replace(' ', 'T') + 'Z');
+    expect(ms).toBeGreaterThanOrEqual(before - 1);
+    expect(ms).toBeLessThanOrEqual(Date.now() + 1);
+    expect(now!.slice(0, 10)).toBe(today);
+    expect(local!.slice(0, 10)).toBe(today);
+    await db.query('CREATE TABLE hist (id INTEGER, ts TIMESTAMP)');
+    await db.query('INSERT INTO hist VALUES (1, CURRENT_TIMESTAMP)');
+    await new Promise((r) => setTimeout(r, 5));
+    await db.query('INSERT INTO hist VALUES (2, CURRENT_TIMESTAMP)');
+    const r = await db.query('SELECT count(DISTINCT ts), min(ts) < max(ts) FROM hist');
+    expect(r.rows).toEqual([[2, true]]);
+    await db.query('DROP TABLE hist');
+  });
+
   it('joins tables', async () => {
     const r = await db.query('SELECT x.a, y.a FROM t x JOIN t y ON x.a = y.a + 1 ORDER BY 1');
     expect(r.rows).toEqual([[2, 1], [3, 2]]);

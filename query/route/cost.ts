@@ -1,0 +1,61 @@
+// Cost estimates of one executor plan on the row path and on the column path, in abstract units of
+// "one row read from the row store". Only the scans differ between the paths (the same operators run
+// above them), so only scans are costed; per-row constants are rough measurements on this machine.
+import type { PlanNode, ScanNode } from '../../olap/exec/spec.ts';
+
+/** Reading one row from LevelDB and turning it into a batch row. */
+export const ROW_READ_COST = 1;
+/** One secondary-index entry plus the row it points to. */
+export const INDEX_READ_COST = 1.5;
+/** One row of one column store block handed over by the learner (columnar, many columns at once). */
+export const COLUMN_ROW_COST = 0.05;
+/** Per column-path scan: a request to the learner thread and its first chunk. */
+export const COLUMN_SCAN_COST = 50;
+/** Per column-path query: waiting for the learner to apply the leader's commit index. */
+export const COLUMN_QUERY_COST = 200;
+/** Fraction of a table a key range (not a point) is assumed to select, without histograms. */
+export const RANGE_FRACTION = 0.05;
+/** Rows per learner stable block: a key-range scan on the primary key still reads a whole block. */
+const LEARNER_BLOCK_ROWS = 2048;
+
+interface RowAccessShape { index: string | null; point: boolean; full?: boolean }
+
+export interface PathCosts { readonly row: number; readonly column: number; readonly scans: number }
+
+/** `rowsOf(table)` is the estimated row count (unknown tables count as 1000 rows). */
+export function estimateCosts(root: PlanNode, rowsOf: (table: string) => number | undefined): PathCosts {
+  let row = 0;
+  let column = COLUMN_QUERY_COST;
+  let scans = 0;
+  for (const scan of scansOf(root)) {
+    scans++;
+    const n = Math.max(1, rowsOf(scan.table) ?? 1000);
+    const a = scan.access as RowAccessShape | undefined;
+    if (!a || a.full) {
+      row += n * ROW_READ_COST;
+      column += COLUMN_SCAN_COST + n * COLUMN_ROW_COST;
+    } else {
+      const selected = a.point ? 1 : Math.max(1, n * RANGE_FRACTION);
+      row += selected * (a.index === null ? ROW_READ_COST : INDEX_READ_COST);
+      // stable blocks are sorted by primary key: zone maps cut a key range down to its blocks
+      const read = a.index === null ? Math.min(n, selected + LEARNER_BLOCK_ROWS) : n;
+      column += COLUMN_SCAN_COST + read * COLUMN_ROW_COST;
+    }
+  }
+  if (scans === 0) column = Infinity; // nothing to read: no reason to involve the learner
+  return { row, column, scans };
+}
+
+export function scansOf(root: PlanNode): ScanNode[] {
+  const out: ScanNode[] = [];
+  const visit = (n: PlanNode): void => {
+    switch (n.kind) {
+      case 'scan': out.push(n); return;
+      case 'values': return;
+      case 'hashJoin': case 'nestedLoopJoin': case 'setOp': visit(n.left); visit(n.right); return;
+      default: visit(n.input);
+    }
+  };
+  visit(root);
+  return out;
+}

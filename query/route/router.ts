@@ -1,0 +1,82 @@
+// The router: per SELECT, the row path or the column path. Rules first (own writes, SERIALIZABLE,
+// no learner, a forced engine), then the cheaper of the two estimates (cost.ts).
+import type { Txn } from '../../oltp/api.ts';
+import type { RowStore } from '../../oltp/rowstore.ts';
+import { learnerOf, type LearnerReplica } from '../../olap/learner/index.ts';
+import type { PlanNode } from '../../olap/exec/spec.ts';
+import { estimateCosts, scansOf } from './cost.ts';
+import { parseChoice, type EngineChoice } from './hint.ts';
+
+export type Path = 'row' | 'column';
+
+export interface RouteDecision {
+  readonly path: Path;
+  readonly rowCost: number;
+  readonly columnCost: number;
+  /** Why: 'cost', 'forced', 'own writes', 'serializable', 'no learner', 'no scans'. */
+  readonly reason: string;
+  readonly replica: LearnerReplica | undefined;
+}
+
+export interface RouteInput {
+  readonly store: RowStore;
+  readonly txn: Txn;
+  readonly root: PlanNode;
+  /** The hint of the statement, if any; otherwise the session setting `duet.engine`. */
+  readonly hint: EngineChoice | undefined;
+  readonly setting: string | undefined;
+}
+
+/** Row counts per table from the learner's status, refreshed at most every STATS_TTL_MS. */
+const STATS_TTL_MS = 500;
+const statsCache = new WeakMap<LearnerReplica, { atMs: number; rows: Map<string, number>; pending?: Promise<void> }>();
+
+async function tableRows(replica: LearnerReplica): Promise<Map<string, number>> {
+  let entry = statsCache.get(replica);
+  const now = performance.now();
+  if (!entry || now - entry.atMs > STATS_TTL_MS) {
+    const refreshing = entry?.pending ?? (async () => {
+      const status = await replica.status();
+      const rows = new Map<string, number>();
+      for (const t of status.tables) rows.set(t.name, t.stableRows + t.deltaRows);
+      statsCache.set(replica, { atMs: performance.now(), rows });
+    })();
+    if (entry) entry.pending = refreshing;
+    else statsCache.set(replica, (entry = { atMs: -Infinity, rows: new Map(), pending: refreshing }));
+    await refreshing;
+    entry = statsCache.get(replica)!;
+  }
+  return entry.rows;
+}
+
+export async function route(input: RouteInput): Promise<RouteDecision> {
+  const choice = input.hint ?? (input.setting !== undefined ? parseChoice(input.setting, 'duet.engine') : 'auto');
+  const replica = learnerOf(input.store);
+  const usable = replica !== undefined && replica.failure === undefined;
+  const rows = usable ? await tableRows(replica) : new Map<string, number>();
+  const costs = estimateCosts(input.root, (t) => rows.get(t));
+  const decide = (path: Path, reason: string): RouteDecision => ({ path, rowCost: costs.row, columnCost: costs.column, reason, replica: path === 'column' ? replica : undefined });
+  // correctness rules: these hold whatever is forced
+  if (input.txn.hasWrites) return decide('row', 'own writes');
+  if (input.txn.isolation === 'serializable') return decide('row', 'serializable');
+  if (!usable) return decide('row', 'no learner');
+  if (costs.scans === 0) return decide('row', 'no scans');
+  // a table the learner does not hold yet (just created) is read on the row path
+  if (scansOf(input.root).some((s) => !rows.has(s.table))) {
+    if (choice !== 'column') return decide('row', 'table not on learner');
+  }
+  if (choice !== 'auto') return decide(choice, 'forced');
+  return decide(costs.column < costs.row ? 'column' : 'row', 'cost');
+}
+
+/** EXPLAIN's first line, e.g. `path: column (cost 1.2e3; row 4.8e5)`. */
+export function describeRoute(d: RouteDecision): string {
+  const other = d.path === 'column' ? `row ${num(d.rowCost)}` : `column ${num(d.columnCost)}`;
+  const own = d.path === 'column' ? d.columnCost : d.rowCost;
+  return `path: ${d.path} (cost ${num(own)}; ${other})${d.reason === 'cost' ? '' : ` [${d.reason}]`}`;
+}
+
+function num(x: number): string {
+  if (!Number.isFinite(x)) return 'n/a';
+  return x < 1000 ? String(Math.round(x * 10) / 10) : x.toExponential(1);
+}
