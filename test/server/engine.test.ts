@@ -229,10 +229,7 @@ describe.skipIf(!engineReady)('node-postgres against the engine', () => {
     }
   });
 
-  // Skipped because the engine does not serve this as PostgreSQL does yet: 8 sessions x 5
-  // `UPDATE ... SET n = n + 1` on one row get 40001 under READ COMMITTED when the row changed after the
-  // statement's snapshot (PostgreSQL re-evaluates on the newest version instead). Enable once it does.
-  it.skip('applies every concurrent increment of the same row (READ COMMITTED with row locks)', async () => {
+  it('applies every concurrent increment of the same row (READ COMMITTED with row locks)', async () => {
     const pool = new pg.Pool({ host: '127.0.0.1', port: server.port, max: 32 });
     try {
       await pool.query('CREATE TABLE counters (id int PRIMARY KEY, n int)');
