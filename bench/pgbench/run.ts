@@ -123,8 +123,7 @@ async function pgbenchRun(port: number, user: string, clients: number, seconds: 
   const init = await run('pgbench', ['-i', '-I', 'dtpgv', '-s', String(args.scale), '-q', ...common, 'postgres']);
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
   const threads = Math.min(clients, 2);
-  // Serialization failures (40001) are retried, as an application would: duetdb raises them under
-  // READ COMMITTED where PostgreSQL re-evaluates the update instead.
+  // Serialization failures (40001) are retried, as an application would, and reported as retries.
   const r = await run('pgbench', ['-n', '-c', String(clients), '-j', String(threads), '-T', String(seconds), '--max-tries=1000', '--failures-detailed', ...script, ...common, 'postgres']);
   const num = (re: RegExp): number => Number(re.exec(r.stdout)?.[1] ?? NaN);
   return {
