@@ -29,6 +29,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
 
 export async function main(argv: string[]): Promise<number> {
   const name = argv[0];
+  if (name === '--connect') return (await import('./connect.ts')).connectMain(argv.slice(1));
   const sub = name !== undefined && Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (sub) return sub.run(argv.slice(1));
   return runClient(argv);

@@ -1,11 +1,14 @@
 // A real 3-process cluster on loopback: writes through the leader reach every node; SIGKILL of the leader
 // elects a new one that accepts writes; after killing and restarting every node no acknowledged write is lost.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sleep, TestCluster } from './helpers.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/duet.js');
 
 async function countOn(cluster: TestCluster, id: number): Promise<number[]> {
   const client = await cluster.connect(id);
@@ -76,5 +79,11 @@ describe('3-process cluster', () => {
     await cluster.atLeader('INSERT INTO kv VALUES (41, 410)');
     acked.push(41);
     for (const id of cluster.ids) await expectKeysOn(cluster, id, acked);
+
+    // `duet --connect` talks to any node (here each one) over the wire protocol.
+    for (const id of cluster.ids) {
+      const out = execFileSync(process.execPath, [BIN, '--connect', `127.0.0.1:${cluster.sqlPorts.get(id)}`, '-c', 'SELECT count(*) AS n, max(v) AS top FROM kv'], { encoding: 'utf8' });
+      expect(out.split('\n').slice(2, 3)[0]?.trim().split(/\s*\|\s*/)).toEqual([String(acked.length), '410']);
+    }
   }, 120_000);
 });
