@@ -15,15 +15,22 @@ export const COLUMN_SCAN_COST = 50;
 export const COLUMN_QUERY_COST = 200;
 /** Fraction of a table a key range (not a point) is assumed to select, without histograms. */
 export const RANGE_FRACTION = 0.05;
+/** A probed range that reached the probe's cap is assumed to select this fraction of the table. */
+export const LONG_RANGE_FRACTION = 0.25;
+/** Rows the router's probe reads at most per key range (router.ts). */
+export const PROBE_CAP_ROWS = 2048;
 /** Rows per learner stable block: a key-range scan on the primary key still reads a whole block. */
 const LEARNER_BLOCK_ROWS = 2048;
 
-interface RowAccessShape { index: string | null; point: boolean; full?: boolean }
+export interface RowAccessShape { index: string | null; point: boolean; full?: boolean }
 
 export interface PathCosts { readonly row: number; readonly column: number; readonly scans: number }
 
-/** `rowsOf(table)` is the estimated row count (unknown tables count as 1000 rows). */
-export function estimateCosts(root: PlanNode, rowsOf: (table: string) => number | undefined): PathCosts {
+/**
+ * `rowsOf(table)` is the estimated row count (unknown tables count as 1000 rows); `rangeRows` holds the rows
+ * of key-range scans counted by a bounded probe (router.ts), used instead of RANGE_FRACTION.
+ */
+export function estimateCosts(root: PlanNode, rowsOf: (table: string) => number | undefined, rangeRows?: ReadonlyMap<ScanNode, number>): PathCosts {
   let row = 0;
   let column = COLUMN_QUERY_COST;
   let scans = 0;
@@ -35,7 +42,8 @@ export function estimateCosts(root: PlanNode, rowsOf: (table: string) => number 
       row += n * ROW_READ_COST;
       column += COLUMN_SCAN_COST + n * COLUMN_ROW_COST;
     } else {
-      const selected = a.point ? 1 : Math.max(1, n * RANGE_FRACTION);
+      const probed = rangeRows?.get(scan);
+      const selected = a.point ? 1 : probed === undefined ? Math.max(1, n * RANGE_FRACTION) : probed >= PROBE_CAP_ROWS ? Math.max(probed, n * LONG_RANGE_FRACTION) : Math.max(1, probed);
       row += selected * (a.index === null ? ROW_READ_COST : INDEX_READ_COST);
       // stable blocks are sorted by primary key: zone maps cut a key range down to its blocks
       const read = a.index === null ? Math.min(n, selected + LEARNER_BLOCK_ROWS) : n;

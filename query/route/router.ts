@@ -4,7 +4,10 @@ import type { Txn } from '../../oltp/api.ts';
 import type { RowStore } from '../../oltp/rowstore.ts';
 import { learnerOf, type LearnerReplica } from '../../olap/learner/index.ts';
 import type { PlanNode } from '../../olap/exec/spec.ts';
-import { estimateCosts, scansOf } from './cost.ts';
+import type { Value } from '../../oltp/types.ts';
+import type { ScanNode } from '../../olap/exec/spec.ts';
+import { rowScanSource } from '../run/scan.ts';
+import { estimateCosts, PROBE_CAP_ROWS, scansOf, type RowAccessShape } from './cost.ts';
 import { parseChoice, type EngineChoice } from './hint.ts';
 
 export type Path = 'row' | 'column';
@@ -25,7 +28,11 @@ export interface RouteInput {
   /** The hint of the statement, if any; otherwise the session setting `duet.engine`. */
   readonly hint: EngineChoice | undefined;
   readonly setting: string | undefined;
+  /** The statement's parameter values (key-range bounds may be parameters). */
+  readonly params: readonly Value[];
 }
+
+
 
 /** Row counts per table from the learner's status, refreshed at most every STATS_TTL_MS. */
 const STATS_TTL_MS = 500;
@@ -54,7 +61,8 @@ export async function route(input: RouteInput): Promise<RouteDecision> {
   const replica = learnerOf(input.store);
   const usable = replica !== undefined && replica.failure === undefined;
   const rows = usable ? await tableRows(replica) : new Map<string, number>();
-  const costs = estimateCosts(input.root, (t) => rows.get(t));
+  const ranges = usable ? await probeRanges(input) : undefined;
+  const costs = estimateCosts(input.root, (t) => rows.get(t), ranges);
   const decide = (path: Path, reason: string): RouteDecision => ({ path, rowCost: costs.row, columnCost: costs.column, reason, replica: path === 'column' ? replica : undefined });
   // correctness rules: these hold whatever is forced
   if (input.txn.hasWrites) return decide('row', 'own writes');
@@ -67,6 +75,26 @@ export async function route(input: RouteInput): Promise<RouteDecision> {
   }
   if (choice !== 'auto') return decide(choice, 'forced');
   return decide(costs.column < costs.row ? 'column' : 'row', 'cost');
+}
+
+/**
+ * Rows of each key-range scan, counted on the row store up to PROBE_CAP_ROWS (a range that ends sooner is
+ * short: its count is exact; a longer one costs at most PROBE_CAP_ROWS reads, small beside reading it all).
+ */
+async function probeRanges(input: RouteInput): Promise<Map<ScanNode, number>> {
+  const out = new Map<ScanNode, number>();
+  const source = rowScanSource(input.txn, input.params);
+  for (const scan of scansOf(input.root)) {
+    const a = scan.access as RowAccessShape | undefined;
+    if (!a || a.full || a.point) continue;
+    let n = 0;
+    for await (const batch of source(scan)) {
+      n += batch.length;
+      if (n >= PROBE_CAP_ROWS) break;
+    }
+    out.set(scan, n);
+  }
+  return out;
 }
 
 /** EXPLAIN's first line, e.g. `path: column (cost 1.2e3; row 4.8e5)`. */

@@ -25,7 +25,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
   let stats: Map<PlanNode, OperatorStats> | undefined;
   let totalMs = 0;
   // with a session the router's choice and both estimates come first (query/route/)
-  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine') } : undefined;
+  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
   let routeLine = routeInput ? describeRoute(await route(routeInput)) : 'path: row';
   if (stmt.analyze) {
     stats = new Map();

@@ -1,11 +1,14 @@
 // The 22 TPC-H queries (sf0.01) give identical results forced to the row path, forced to the column
-// path and on auto; forced column really reads the learner (EXPLAIN ANALYZE counts its blocks).
+// path and on auto; forced column really reads the learner (EXPLAIN ANALYZE counts its blocks). Then a
+// labelled set of queries checks the router's choice (EXPLAIN's first line) and its rules. One file: the
+// data is loaded once.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../query/database.ts';
+import { DuetError } from '../../oltp/errors.ts';
 
 const DATA = join(import.meta.dirname, '../../../shared/data/tpch');
 const TABLES = ['region', 'nation', 'supplier', 'customer', 'part', 'partsupp', 'orders', 'lineitem'];
@@ -59,5 +62,122 @@ describe('TPC-H: row, column and auto agree', () => {
     await s.close();
     expect(plan[0]).toMatch(/^path: column .*blocks scanned=\d+ pruned=\d+/);
     expect(plan[0]).not.toMatch(/fell back/);
+  });
+});
+
+// [expected path, query]: points and short key/index ranges read rows; scans, aggregations and joins of
+// the larger tables read columns; tiny tables stay on rows (the learner round trip costs more).
+const LABELLED: readonly (readonly ['row' | 'column', string])[] = [
+  ['row', 'SELECT * FROM orders WHERE o_orderkey = 7'],
+  ['row', 'SELECT o_totalprice FROM orders WHERE o_orderkey = 32'],
+  ['row', 'SELECT * FROM lineitem WHERE l_orderkey = 1 AND l_linenumber = 1'],
+  ['row', 'SELECT * FROM lineitem WHERE l_orderkey = 1'],
+  ['row', 'SELECT count(*) FROM lineitem WHERE l_orderkey = 3'],
+  ['row', 'SELECT * FROM customer WHERE c_custkey = 10'],
+  ['row', 'SELECT * FROM part WHERE p_partkey = 100'],
+  ['row', 'SELECT * FROM partsupp WHERE ps_partkey = 5'],
+  ['row', 'SELECT s_name FROM supplier WHERE s_suppkey = 3'],
+  ['row', 'SELECT * FROM orders WHERE o_orderkey BETWEEN 100 AND 200'],
+  ['row', 'SELECT sum(l_quantity) FROM lineitem WHERE l_orderkey < 100'],
+  ['row', 'SELECT c_name FROM customer WHERE c_custkey BETWEEN 1 AND 20'],
+  ['row', 'SELECT * FROM orders WHERE o_custkey = 10'],
+  ['row', 'SELECT count(*) FROM orders WHERE o_custkey BETWEEN 10 AND 12'],
+  ['row', "SELECT * FROM lineitem WHERE l_shipdate = DATE '1995-01-01'"],
+  ['row', 'SELECT * FROM nation'],
+  ['row', 'SELECT r_name FROM region'],
+  ['row', 'SELECT n_name, r_name FROM nation JOIN region ON n_regionkey = r_regionkey'],
+  ['column', 'SELECT count(*) FROM lineitem'],
+  ['column', "SELECT sum(l_extendedprice) FROM lineitem WHERE l_shipdate >= DATE '1995-01-01'"],
+  ['column', 'SELECT l_returnflag, count(*) FROM lineitem GROUP BY l_returnflag'],
+  ['column', 'SELECT avg(o_totalprice) FROM orders'],
+  ['column', 'SELECT o_orderpriority, count(*) FROM orders GROUP BY 1'],
+  ['column', 'SELECT count(*) FROM orders JOIN customer ON o_custkey = c_custkey'],
+  ['column', "SELECT count(*) FROM lineitem JOIN orders ON l_orderkey = o_orderkey WHERE o_orderdate < DATE '1994-01-01'"],
+  ['column', 'SELECT max(ps_supplycost) FROM partsupp'],
+  ['column', 'SELECT count(DISTINCT c_nationkey) FROM customer'],
+  ['column', 'SELECT o_orderkey FROM orders ORDER BY o_totalprice DESC LIMIT 10'],
+  ['column', 'SELECT count(*) FROM lineitem WHERE l_orderkey > 100'],
+  ['column', 'SELECT p_brand, count(*) FROM part GROUP BY p_brand'],
+  ['column', 'SELECT sum(c_acctbal) FROM customer'],
+  ['column', 'SELECT s_nationkey, count(*) FROM supplier JOIN partsupp ON s_suppkey = ps_suppkey GROUP BY s_nationkey'],
+];
+
+async function pathOf(sql: string, setup: readonly string[] = []): Promise<string> {
+  const s = db.session();
+  try {
+    for (const q of setup) await s.query(q);
+    return String((await s.query(`EXPLAIN ${sql}`)).rows[0]![0]);
+  } finally {
+    await s.close();
+  }
+}
+
+describe('router: labelled choices', () => {
+  beforeAll(async () => {
+    await db.query('CREATE INDEX orders_cust ON orders (o_custkey)');
+    await db.query('CREATE INDEX lineitem_ship ON lineitem (l_shipdate)');
+  });
+
+  for (const [want, sql] of LABELLED) {
+    it(`${want}: ${sql}`, async () => {
+      const line = await pathOf(sql);
+      if (process.env.ROUTER_PRINT) console.log(line, "\t", sql);
+      expect(line).toMatch(new RegExp(`^path: ${want} \\(cost [0-9.e+]+; ${want === 'row' ? 'column' : 'row'} [0-9.e+]+\\)$`));
+    });
+  }
+
+  it('a hint forces either path, whatever the cost; both give the same rows', async () => {
+    expect(await pathOf('/*+ engine(column) */ SELECT * FROM orders WHERE o_orderkey = 7')).toMatch(/^path: column .*\[forced\]/);
+    expect(await pathOf('/*+ engine(row) */ SELECT count(*) FROM lineitem')).toMatch(/^path: row .*\[forced\]/);
+    const col = await db.query('/*+ engine(column) */ SELECT o_orderkey, o_totalprice FROM orders WHERE o_orderkey = 7');
+    const row = await db.query('SELECT o_orderkey, o_totalprice FROM orders WHERE o_orderkey = 7');
+    expect(col.rows).toEqual(row.rows);
+    expect(row.rows.length).toBe(1);
+  });
+
+  it('SET duet.engine forces a path for the session; a hint beats the setting', async () => {
+    expect(await pathOf('SELECT count(*) FROM lineitem', ["SET duet.engine = 'row'"])).toMatch(/^path: row .*\[forced\]/);
+    expect(await pathOf('SELECT * FROM orders WHERE o_orderkey = 7', ["SET duet.engine = 'column'"])).toMatch(/^path: column .*\[forced\]/);
+    expect(await pathOf('/*+ engine(auto) */ SELECT * FROM orders WHERE o_orderkey = 7', ["SET duet.engine = 'column'"])).toMatch(/^path: row \(/);
+    const s = db.session();
+    await s.query("SET duet.engine = 'sideways'");
+    await expect(s.query('SELECT 1 FROM region')).rejects.toSatisfy((e: unknown) => e instanceof DuetError && e.code === '22023');
+    await s.close();
+  });
+
+  it('a transaction with its own writes reads them on the row path, even when column is forced', async () => {
+    const s = db.session();
+    try {
+      await s.query("SET duet.engine = 'column'");
+      await s.query('BEGIN');
+      const before = Number((await s.query('SELECT count(*) FROM region')).rows[0]![0]);
+      await s.query("INSERT INTO region VALUES (99, 'NOWHERE', 'test row')");
+      expect(String((await s.query('EXPLAIN SELECT count(*) FROM region')).rows[0]![0])).toMatch(/^path: row .*\[own writes\]/);
+      expect(Number((await s.query('SELECT count(*) FROM region')).rows[0]![0])).toBe(before + 1);
+    } finally {
+      await s.query('ROLLBACK');
+      await s.close();
+    }
+  });
+
+  it('SERIALIZABLE reads stay on the row path (its read set is validated at commit)', async () => {
+    expect(await pathOf('SELECT count(*) FROM lineitem', ['SET default_transaction_isolation = serializable'])).toMatch(/^path: row .*\[serializable\]/);
+  });
+
+  it('without a learner every query takes the row path', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'duet-router-nolearner-'));
+    const plain = await Database.open(other);
+    try {
+      await plain.query('CREATE TABLE t (a INTEGER PRIMARY KEY, b INTEGER)');
+      await plain.query('INSERT INTO t VALUES (1, 2), (3, 4)');
+      const s = plain.session();
+      await s.query("SET duet.engine = 'column'");
+      expect(String((await s.query('EXPLAIN SELECT sum(b) FROM t')).rows[0]![0])).toMatch(/^path: row .*\[no learner\]/);
+      expect((await s.query('SELECT sum(b) FROM t')).rows).toEqual([[6]]);
+      await s.close();
+    } finally {
+      await plain.close();
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });
