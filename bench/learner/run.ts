@@ -1,7 +1,7 @@
 // Columnar learner benchmark: commit-to-visible freshness (p50/p99) at 500 and 2,000 commits/s and at the
 // maximum sustained rate, OLTP commit throughput with the learner attached vs detached, and the footprint
 // (memory, Parquet bytes) of TPC-H lineitem vs DuckDB's own Parquet export of the same rows (ZSTD both).
-// Run: npx tsx bench/learner/run.ts [--seconds 4] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl]
+// Run: npx tsx bench/learner/run.ts [--seconds 6] [--compact-rows 8192] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl]
 // Writes bench/results/learner.md and bench/results/learner.svg.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -18,9 +18,11 @@ const arg = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : dflt;
 };
-const seconds = Number(arg('seconds', '4'));
+const seconds = Number(arg('seconds', '6'));
 const lineitemPath = arg('lineitem', '/work/shared/data/tpch/sf0.01/lineitem.tbl');
 const sessions = 32;
+/** Learner compaction threshold (delta versions) for the freshness and interference runs. */
+const compactRows = Number(arg('compact-rows', '8192'));
 /** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
 const ROUNDS = 3;
 const WARMUP_S = 2;
@@ -97,7 +99,7 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
   const out: { label: string; r: RunResult }[] = [];
   for (const [label, rate] of [['500/s', 500], ['2,000/s', 2000], ['max', Infinity]] as const) {
     const { store, t } = await openEvents(`fresh-${out.length}`);
-    const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`) });
+    const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`), compactDeltaRows: compactRows });
     // Warm-up (discarded): JIT, and the learner's writer thread compiling its TypeScript on this 2-core machine.
     progress(`freshness at ${label}: ${WARMUP_S}s warm-up, then ${seconds}s measured ...`);
     await commitRun(store, t, rate, replica, 10_000_000, WARMUP_S);
@@ -115,7 +117,7 @@ async function interference(): Promise<{ detached: number[]; attached: number[];
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ['detached', 'attached', 'memoryOnly'] as const) {
       const { store, t } = await openEvents(`oltp-${round}-${mode}`);
-      const replica = mode === 'detached' ? undefined : await LearnerReplica.start(store, mode === 'attached' ? { dir: join(scratch, `oltp-learner-${round}`) } : {});
+      const replica = mode === 'detached' ? undefined : await LearnerReplica.start(store, mode === 'attached' ? { dir: join(scratch, `oltp-learner-${round}`), compactDeltaRows: compactRows } : { compactDeltaRows: compactRows });
       progress(`OLTP throughput, learner ${mode} (round ${round + 1}/${ROUNDS}) ...`);
       const r = await commitRun(store, t, Infinity, undefined, 0);
       progress(`  ${r.rate.toFixed(0)} commits/s`);
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, shared with other engineers' work.`,
     `Engines: duetdb row store (classic-level ${pkgVersion('classic-level')}), learner in a worker thread (apache-arrow ${pkgVersion('apache-arrow')}, parquet-wasm ${pkgVersion('parquet-wasm')}), DuckDB ${pkgVersion('@duckdb/node-api')}.`,
-    `Command: \`npx tsx bench/learner/run.ts --seconds ${seconds}\`; ${sessions} sessions each committing single-row durable insert transactions, ${seconds} s per run (freshness runs after a ${WARMUP_S} s warm-up at the same rate).`,
+    `Command: \`npx tsx bench/learner/run.ts --seconds ${seconds} --compact-rows ${compactRows}\`; ${sessions} sessions each committing single-row durable insert transactions, ${seconds} s per run (freshness runs after a ${WARMUP_S} s warm-up at the same rate).`,
     '',
     '## Freshness: commit acknowledged → applied on the learner (visible to a learner read)',
     '',
