@@ -9,6 +9,7 @@ export const META_HELP = `General
 Informational
   \\d                list tables and views
   \\d NAME           describe table or view NAME (columns, types, nullability, defaults, keys, indexes)
+  \\replicas         columnar replica status per table (SHOW REPLICAS)
 Settings
   \\timing [on|off]  toggle (or set) printing the time each statement takes
 Statements end with ";" and may span lines; Ctrl-C cancels the running statement or clears the
@@ -38,6 +39,8 @@ export async function runMeta(line: string, client: Client): Promise<MetaOutcome
     }
     case '\\d':
       return describe(client, args[0]);
+    case '\\replicas':
+      return (await client.runStatement('SHOW REPLICAS')) ? 'ok' : 'error';
     default:
       client.writeError(`invalid command ${command}\nTry \\? for help.\n`);
       return 'error';

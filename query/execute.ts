@@ -12,6 +12,7 @@ import { splitStatements, stripComments, type Piece } from './parse/split.ts';
 import { normalizeLiterals, type Normalized } from './parse/normalize.ts';
 import { convertParams, depsValid, newBindCtx, planQuery, runPlanned, type Deps, type PlannedQuery } from './run/context.ts';
 import { runCopy } from './run/copy.ts';
+import { showReplicas } from './run/replicas.ts';
 import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
 import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
 import { explain } from './run/explain.ts';
@@ -137,7 +138,7 @@ async function runStatement(session: Session, stmt: Statement, params: readonly 
       }
       session.settings.set(stmt.name, stmt.value);
       return done('SET');
-    case 'show': return show(session, stmt.name);
+    case 'show': return stmt.name === 'replicas' ? showReplicas(session.db.store) : show(session, stmt.name);
     default:
       return inTxn(session, (txn) => runInTxn(txn, stmt, params, session.cancelSignal, session));
   }

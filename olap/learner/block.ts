@@ -12,6 +12,9 @@ export const BLOCK_ROWS = BATCH_ROWS_MAX;
 /** A version's end timestamp while it is the live one. */
 export const TS_LIVE = Infinity;
 
+/** Consecutive stable blocks per Parquet file: a change rewrites only the files of the blocks it touched. */
+export const SEGMENT_BLOCKS = 8;
+
 export interface Block {
   readonly rows: number;
   /** One vector per table column; ADD COLUMN appends a constant vector (the only change to a block's data). */

@@ -78,6 +78,11 @@ export class LearnerReplica {
   /** Set when feeding failed for a reason other than compaction (the replica stops; status shows it). */
   failure: Error | undefined;
 
+  /** What SHOW REPLICAS reports: failed (feeding stopped), rebuilding (loading a snapshot), closed or running. */
+  get state(): 'running' | 'rebuilding' | 'failed' | 'closed' {
+    return this.failure ? 'failed' : this.snapshotting ? 'rebuilding' : this.closed ? 'closed' : 'running';
+  }
+
   private constructor(private readonly store: RowStore, private readonly options: LearnerReplicaOptions, private readonly post: (m: ToLearner) => void, private readonly stop: () => Promise<void>) {
     this.unsubscribe = store.onCommit((index) => {
       const i = this.commitAt++ % COMMIT_TIMES_MAX;

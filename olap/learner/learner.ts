@@ -9,7 +9,7 @@ import { completeRow } from '../../cdc/events.ts';
 import { SchemaTracker } from '../../cdc/schema.ts';
 import type { Batch } from '../exec/spec.ts';
 import { ColumnTable, type ColumnsAt, type ScanCounters, type ScanRequest } from './table.ts';
-import type { Block } from './block.ts';
+import { SEGMENT_BLOCKS, type Block } from './block.ts';
 
 export interface LearnerOptions {
   /** Most delta versions (all tables) before the learner compacts; bounds the delta's memory. Default 65536. */
@@ -22,6 +22,8 @@ export interface TableStatus {
   readonly deltaRows: number;
   readonly stableRows: number;
   readonly stableBlocks: number;
+  /** Parquet segment files the stable blocks make (SEGMENT_BLOCKS blocks each) once saved. */
+  readonly stableSegments: number;
   readonly memoryBytes: number;
 }
 
@@ -164,7 +166,7 @@ export class Learner {
   }
 
   status(): TableStatus[] {
-    return this.tableList().map((t) => ({ name: t.def.name, id: t.def.id, deltaRows: t.deltaRows, stableRows: t.stableRows, stableBlocks: t.stable.length, memoryBytes: t.memoryBytes() }));
+    return this.tableList().map((t) => ({ name: t.def.name, id: t.def.id, deltaRows: t.deltaRows, stableRows: t.stableRows, stableBlocks: t.stable.length, stableSegments: Math.ceil(t.stable.length / SEGMENT_BLOCKS), memoryBytes: t.memoryBytes() }));
   }
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { parseCatalogValue, serializeCatalogValue, type StoredTableDef } from '../../oltp/catalog.ts';
-import type { Block } from './block.ts';
+import { SEGMENT_BLOCKS, type Block } from './block.ts';
 import { crc32 } from '../../oltp/rowcodec.ts';
 import { assert } from '../../oltp/errors.ts';
 import { arrowToBlocks, blocksToArrow } from './arrow.ts';
@@ -17,8 +17,7 @@ import type { ZoneMap } from './zonemap.ts';
 const MANIFEST = 'manifest.json';
 const FORMAT = 1;
 
-/** Consecutive stable blocks per Parquet file: a change rewrites only the files of the blocks it touched. */
-export const SEGMENT_BLOCKS = 8;
+export { SEGMENT_BLOCKS } from './block.ts';
 
 interface ManifestSegment {
   readonly file: string;
