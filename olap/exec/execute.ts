@@ -1,9 +1,10 @@
 // Entry points of the executor: opens a plan tree as a pull-based stream of batches, with optional
 // per-operator counters for EXPLAIN ANALYZE, and collects results into rows for the row path.
 
-import { assert, DuetError, SqlState } from '../../oltp/errors.ts';
+import { assert } from '../../oltp/errors.ts';
 import type { Value } from '../../oltp/types.ts';
 import { batchToRows } from './batch.ts';
+import { cancelPointOf, type CancelPoint } from './cancel.ts';
 import { checkExpr } from './expr/interpret.ts';
 import { aggregateOp } from './ops/aggregate.ts';
 import { distinctOp, setOp } from './ops/distinct.ts';
@@ -90,10 +91,13 @@ function checkPlan(node: PlanNode): void {
   if (node.kind === 'hashJoin') assert(node.leftKeys.length === node.rightKeys.length && node.leftKeys.length > 0, 'hash join needs matching key lists');
 }
 
-/** Fails with 57014 at the first batch after the signal is aborted. */
-async function* cancellable(source: AsyncIterable<Batch>, signal: AbortSignal): AsyncGenerator<Batch> {
+/**
+ * Fails with 57014 at the first batch after the signal is aborted, and gives the event loop a turn now
+ * and then (an in-memory pipeline never waits on I/O, so the cancel could not arrive otherwise).
+ */
+async function* cancellable(source: AsyncIterable<Batch>, point: CancelPoint): AsyncGenerator<Batch> {
   for await (const batch of source) {
-    if (signal.aborted) throw new DuetError(SqlState.queryCanceled, 'canceling statement due to user request');
+    if (point.due()) await point.pause();
     yield batch;
   }
 }
@@ -101,11 +105,11 @@ async function* cancellable(source: AsyncIterable<Batch>, signal: AbortSignal): 
 /** Runs a plan: a stream of batches (read each batch's live rows through its selection). */
 export function execute(plan: PlanNode, ctx: ExecContext): AsyncIterable<Batch> {
   const stats = ctx.stats;
-  const signal = ctx.signal;
+  const point = cancelPointOf(ctx);
   const rt: Runtime = new Runtime(ctx, (node) => {
     checkPlan(node);
     const opened = open(node, rt);
-    const stream = signal === undefined ? opened : cancellable(opened, signal);
+    const stream = point === undefined ? opened : cancellable(opened, point);
     if (stats === undefined) return stream;
     let entry = stats.get(node);
     if (entry === undefined) {

@@ -4,6 +4,7 @@
 
 import type { SqlType } from '../../../oltp/types.ts';
 import { gather, liveCount, nullVector, RowBuffer } from '../batch.ts';
+import { cancelPointOf, type CancelPoint } from '../cancel.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
 import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
 import type { Runtime } from '../runtime.ts';
@@ -55,7 +56,14 @@ class Joiner {
   private readonly lIdx: Int32Array;
   private readonly rIdx: Int32Array;
 
-  constructor(joinType: JoinType, build: Batch, leftTypes: readonly SqlType[], residual: Evaluator | undefined, chunkRowsMax: number) {
+  constructor(
+    joinType: JoinType,
+    build: Batch,
+    leftTypes: readonly SqlType[],
+    residual: Evaluator | undefined,
+    chunkRowsMax: number,
+    private readonly cancelPoint: CancelPoint | undefined,
+  ) {
     this.joinType = joinType;
     this.build = build;
     this.leftTypes = leftTypes;
@@ -82,10 +90,16 @@ class Joiner {
     return { length: count, columns, types: [...left.types, ...this.build.types], selection: undefined };
   }
 
-  /** Matches one left batch; `leftMatched` (by physical row) is filled for outer/semi/anti handling. */
-  *probe(left: Batch, pairs: PairSource, leftMatched: Uint8Array): Generator<Batch> {
+  /**
+   * Matches one left batch; `leftMatched` (by physical row) is filled for outer/semi/anti handling. One
+   * left batch against a large build side can take seconds while yielding nothing (a selective residual),
+   * so every chunk is a cancellation point.
+   */
+  async *probe(left: Batch, pairs: PairSource, leftMatched: Uint8Array): AsyncGenerator<Batch> {
     const emitPairs = this.joinType !== 'semi' && this.joinType !== 'anti';
+    const point = this.cancelPoint;
     for (;;) {
+      if (point?.due() === true) await point.pause();
       const count = pairs.fill(this.lIdx, this.rIdx, this.chunkRowsMax);
       if (count === 0) break;
       if (this.residual === undefined && !emitPairs) {
@@ -315,7 +329,7 @@ export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: re
   const table = new BuildTable(rightReaders, rightKeyVectors, build.length);
   const buildHasNullKey = table.hasNullKey;
   const residual = node.residual === undefined ? undefined : rt.evaluator(node.residual);
-  const joiner = new Joiner(node.joinType, build, leftTypes, residual, rt.batchRowsMax);
+  const joiner = new Joiner(node.joinType, build, leftTypes, residual, rt.batchRowsMax, cancelPointOf(rt.ctx));
   const leftKeyEvals = node.leftKeys.map((e) => rt.evaluator(e));
   const nullAware = node.joinType === 'anti' && node.nullAware === true;
   if (nullAware && buildHasNullKey) return; // x NOT IN (..., NULL, ...) is never TRUE
@@ -340,7 +354,7 @@ export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: re
 export async function* nestedLoopJoinOp(node: NestedLoopJoinNode, rt: Runtime, leftTypes: readonly SqlType[], rightTypes: readonly SqlType[]): AsyncGenerator<Batch> {
   const build = await materialize(node.right, rightTypes, rt);
   const predicate = node.predicate === undefined ? undefined : rt.evaluator(node.predicate);
-  const joiner = new Joiner(node.joinType, build, leftTypes, predicate, rt.batchRowsMax);
+  const joiner = new Joiner(node.joinType, build, leftTypes, predicate, rt.batchRowsMax, cancelPointOf(rt.ctx));
   for await (const left of rt.open(node.left)) {
     const n = liveCount(left);
     if (n === 0) continue;
