@@ -10,6 +10,8 @@ export interface ClientOptions {
   readonly actions: readonly ClientAction[];
   readonly format: OutputFormat;
   readonly help: boolean;
+  /** --no-learner: no columnar learner (row path only; saves its thread's start-up and memory). */
+  readonly noLearner: boolean;
 }
 
 export const DEFAULT_DB_DIR = './duet-data';
@@ -25,6 +27,7 @@ Options:
   -c, --command SQL run SQL (one or more statements separated by ;), print the results, exit
   -f, --file FILE   run the statements in FILE ("-" = standard input), exit
   --format FORMAT   output format: ${OUTPUT_FORMATS.join(', ')} (default table)
+  --no-learner      do not start the columnar learner (every query reads the row store)
   -h, --help        show this help and exit
 -c and -f may be repeated; they run in order and stop at the first error (exit status 1).
 `;
@@ -33,6 +36,7 @@ export function parseClientArgs(argv: readonly string[]): ClientOptions | { read
   let dbDir = DEFAULT_DB_DIR;
   let format: OutputFormat = 'table';
   let help = false;
+  let noLearner = false;
   const actions: ClientAction[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -43,6 +47,9 @@ export function parseClientArgs(argv: readonly string[]): ClientOptions | { read
       case '-h':
       case '--help':
         help = true;
+        break;
+      case '--no-learner':
+        noLearner = true;
         break;
       case '--db': {
         const v = takeValue();
@@ -74,5 +81,5 @@ export function parseClientArgs(argv: readonly string[]): ClientOptions | { read
         return { error: arg.startsWith('-') ? `unknown option "${arg}"` : `unknown command "${arg}"` };
     }
   }
-  return { dbDir, actions, format, help };
+  return { dbDir, actions, format, help, noLearner };
 }

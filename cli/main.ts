@@ -52,7 +52,7 @@ async function runClient(argv: string[]): Promise<number> {
   try {
     // Loaded here, not at the top, so that --help works even when the engine cannot load.
     const { Database } = await import('../query/database.ts');
-    db = await Database.open(options.dbDir);
+    db = await Database.open(options.dbDir, options.noLearner ? { learner: false } : {});
   } catch (e) {
     process.stderr.write(`duet: could not open database "${options.dbDir}": ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;

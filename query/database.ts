@@ -20,7 +20,11 @@ export interface QueryResult {
 }
 
 export interface DatabaseOptions extends RowStoreOpenOptions {
-  /** Start the columnar learner (the column path's replica): true or its options. Default: none (row path only). */
+  /**
+   * The columnar learner (the column path's replica). Default: started in the background, so `open` returns
+   * at once and SELECTs take the row path until it is ready (`db.startLearner()` waits for it). `true` or its
+   * options: started before `open` returns. `false`: none (row path only).
+   */
   learner?: boolean | LearnerReplicaOptions;
 }
 
@@ -29,6 +33,12 @@ export class Database {
   readonly store: RowStore;
   private readonly sessions = new Set<Session>();
   private closed = false;
+  /** The learner's start (background by default); close aborts it if it is still booting. */
+  private learnerStart: Promise<void> | undefined;
+  private readonly learnerAbort = new AbortController();
+  /** Settings shared by db.query / PreparedQuery calls: SET through db.query applies to later calls. */
+  private readonly querySettings = new Map<string, string>();
+  private queryIsolation: Isolation = 'read committed';
 
   private constructor(dir: string, store: RowStore) {
     this.dir = dir;
@@ -39,7 +49,18 @@ export class Database {
     const { learner, ...storeOptions } = options;
     const store = await RowStore.open(dir, storeOptions);
     const db = new Database(dir, store);
-    if (learner) await startLearner(store, learner === true ? {} : learner);
+    if (learner === false) return db;
+    db.learnerStart = startLearner(store, { ...(typeof learner === 'object' ? learner : {}), signal: db.learnerAbort.signal }).then(() => undefined);
+    if (learner !== undefined) {
+      try {
+        await db.learnerStart;
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
+    }
+    // in the background a failed start leaves the row path only; startLearner() reports why
+    else db.learnerStart.catch(() => undefined);
     return db;
   }
 
@@ -51,12 +72,27 @@ export class Database {
     return session;
   }
 
-  /** Runs one SQL statement (or a `;`-separated script) in autocommit mode on a fresh session. */
+  /**
+   * Runs one SQL statement (or a `;`-separated script). Calls behave like one connection for settings:
+   * `SET` (`duet.engine`, `default_transaction_isolation`, ...) applies to later db.query and prepared
+   * calls. Each call is its own transaction scope: autocommit, and a BEGIN not ended within the same call is
+   * rolled back when it returns (for a transaction spanning calls use `db.session()`).
+   */
   async query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
+    return this.withQuerySession((session) => session.query(sql, params));
+  }
+
+  /** @internal A session carrying the db.query settings; settings it changes are kept for later calls. */
+  async withQuerySession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
     const session = this.session();
+    for (const [k, v] of this.querySettings) session.settings.set(k, v);
+    session.defaultIsolation = this.queryIsolation;
     try {
-      return await session.query(sql, params);
+      return await fn(session);
     } finally {
+      this.querySettings.clear();
+      for (const [k, v] of session.settings) this.querySettings.set(k, v);
+      this.queryIsolation = session.defaultIsolation;
       await session.close();
     }
   }
@@ -73,10 +109,14 @@ export class Database {
     return storeChanges(this.store, options);
   }
 
-  /** Starts the columnar learner if none runs yet (SELECTs may then take the column path). */
+  /**
+   * Starts the columnar learner if none runs yet (SELECTs may then take the column path); with the default
+   * background start, waits until it is ready (and throws if it failed to start).
+   */
   async startLearner(options: LearnerReplicaOptions = {}): Promise<void> {
     this.assertOpen();
-    await startLearner(this.store, options);
+    this.learnerStart ??= startLearner(this.store, { ...options, signal: this.learnerAbort.signal }).then(() => undefined);
+    await this.learnerStart;
   }
 
   /** The learner's status (applied index, lag, tables), or undefined when none runs. */
@@ -88,6 +128,9 @@ export class Database {
     if (this.closed) return;
     this.closed = true;
     for (const session of this.sessions) await session.close();
+    // a learner still booting is stopped at once (it holds nothing to save yet)
+    this.learnerAbort.abort();
+    await this.learnerStart?.catch(() => undefined);
     await stopLearner(this.store);
     await this.store.close();
   }
@@ -109,12 +152,7 @@ export class PreparedQuery {
   ) {}
 
   async query(params: readonly Value[] = []): Promise<QueryResult> {
-    const session = this.db.session();
-    try {
-      return await session.execute(this.statement, params);
-    } finally {
-      await session.close();
-    }
+    return this.db.withQuerySession((session) => session.execute(this.statement, params));
   }
 }
 

@@ -7,14 +7,15 @@ import { databaseEngine } from './database-engine.ts';
 import { PgServer } from './server.ts';
 
 const usage = `usage: duet serve [--db DIR] [--listen HOST:PORT] [--password-file FILE] [--max-connections N]
-                  [--max-message-bytes N] [--log-statements]
+                  [--max-message-bytes N] [--log-statements] [--no-learner]
   --db DIR              database directory (default ./duet-data)
   --listen HOST:PORT    default 127.0.0.1:5432; another interface is an explicit choice
   --password-file FILE  require SCRAM-SHA-256 with the password in FILE (or set DUET_PASSWORD);
                         without a password only loopback clients may connect
   --max-connections N   default 100 (client N+1 gets SQLSTATE 53300)
   --max-message-bytes N default 67108864 (64 MiB); a bigger message closes that connection
-  --log-statements      print every statement received to stderr`;
+  --log-statements      print every statement received to stderr
+  --no-learner          do not start the columnar learner (every query reads the row store)`;
 
 interface ServeArgs {
   dir: string;
@@ -24,6 +25,7 @@ interface ServeArgs {
   maxConnections: number;
   messageBytesMax: number;
   logStatements: boolean;
+  noLearner: boolean;
 }
 
 export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeArgs | 'help' {
@@ -35,6 +37,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     maxConnections: 100,
     messageBytesMax: 64 * 1024 * 1024,
     logStatements: false,
+    noLearner: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -60,6 +63,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     else if (flag === '--max-connections') args.maxConnections = count();
     else if (flag === '--max-message-bytes') args.messageBytesMax = count();
     else if (flag === '--log-statements') args.logStatements = true;
+    else if (flag === '--no-learner') args.noLearner = true;
     else throw new DuetError('22023', `unknown option ${flag}`, { hint: usage });
   }
   return args;
@@ -80,7 +84,7 @@ export async function serveMain(argv: readonly string[], options: { signal?: Abo
   }
   // Loaded here so `duet serve --help` and argument errors need no engine.
   const { Database } = await import('../query/database.ts');
-  const db = await Database.open(args.dir);
+  const db = await Database.open(args.dir, args.noLearner ? { learner: false } : {});
   let server: PgServer;
   try {
     server = await PgServer.listen({

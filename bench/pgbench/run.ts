@@ -84,7 +84,7 @@ async function startPostgres(port: number): Promise<{ stop: () => Promise<void>;
 
 async function startDuet(port: number): Promise<{ stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'duet-bench-db-'));
-  const child: ChildProcess = spawn(process.execPath, [join(repo, 'bin/duet.js'), 'serve', '--db', dir, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(process.execPath, [join(repo, 'bin/duet.js'), 'serve', '--db', dir, '--listen', `127.0.0.1:${port}`, '--no-learner'], { stdio: 'ignore' });
   await waitForPort(port, 'duet');
   return {
     stop: async () => {

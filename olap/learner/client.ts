@@ -18,6 +18,8 @@ export interface LearnerReplicaOptions extends LearnerHostOptions {
   readonly worker?: boolean;
   /** Most log entries per apply message. Default 1024. */
   readonly applyEntriesMax?: number;
+  /** Aborting it while the learner boots stops the start (the thread is terminated, start rejects). */
+  readonly signal?: AbortSignal;
 }
 
 export interface LearnerReadOptions {
@@ -120,11 +122,25 @@ export class LearnerReplica {
       stop = async () => undefined;
     }
     replica = new LearnerReplica(store, options, (m) => post(m), () => stop());
-    const ready = await new Promise<Extract<FromLearner, { kind: 'ready' }>>((resolve, reject) => {
-      replica!.readyResolve = resolve;
-      replica!.readyReject = reject;
-      post({ kind: 'init' });
-    });
+    const aborted = (): void => replica!.readyReject?.(new DuetError(SqlState.queryCanceled, 'the columnar learner start was stopped'));
+    options.signal?.addEventListener('abort', aborted);
+    let ready: Extract<FromLearner, { kind: 'ready' }>;
+    try {
+      if (options.signal?.aborted) throw new DuetError(SqlState.queryCanceled, 'the columnar learner start was stopped');
+      ready = await new Promise<Extract<FromLearner, { kind: 'ready' }>>((resolve, reject) => {
+        replica!.readyResolve = resolve;
+        replica!.readyReject = reject;
+        post({ kind: 'init' });
+      });
+    } catch (e) {
+      replica.closed = true;
+      replica.unsubscribe();
+      await stop();
+      throw e;
+    } finally {
+      replica.readyReject = undefined;
+      options.signal?.removeEventListener('abort', aborted);
+    }
     replica.learnerIndex = replica.sentIndex = ready.appliedIndex;
     if (ready.damage) replica.lastDamage = ready.damage;
     const first = await firstLogIndex(store);

@@ -35,7 +35,9 @@ export class LearnerHost {
   private lastPersistIndex = 0;
   private diskBytes = 0;
   private readonly written: PersistCache = new Map();
-  private readonly writer: SegmentWriter;
+  /** Created at the first save: a writer thread boots in about a second, which a short session never needs. */
+  private writerInstance: SegmentWriter | undefined;
+  private closing = false;
   private saving = false;
   private saveAgain = false;
   private afterSaved: (() => void)[] = [];
@@ -44,7 +46,12 @@ export class LearnerHost {
 
   constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner) => void) {
     this.learner = new Learner(options);
-    this.writer = options.writerThread ? threadWriter() : inlineWriter();
+  }
+
+  /** The save at close runs inline when no writer thread was needed before (booting one costs more than it saves). */
+  private get writer(): SegmentWriter {
+    this.writerInstance ??= this.options.writerThread && !this.closing ? threadWriter() : inlineWriter();
+    return this.writerInstance;
   }
 
   handle(msg: ToLearner): void {
@@ -91,8 +98,9 @@ export class LearnerHost {
         this.send({ kind: 'status', id: msg.id, status: this.status() });
         return;
       case 'close':
+        this.closing = true;
         if (this.learner.appliedIndex > this.lastPersistIndex) this.persist();
-        this.whenSaved(() => void this.writer.close().then(() => this.send({ kind: 'closed' })));
+        this.whenSaved(() => void (this.writerInstance?.close() ?? Promise.resolve()).then(() => this.send({ kind: 'closed' })));
         return;
     }
   }

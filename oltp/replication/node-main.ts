@@ -16,7 +16,8 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --sql HOST:PORT     where clients connect (PostgreSQL wire protocol)
   --peers LIST        every voter's id=HOST:PORT (Raft addresses), this node included
   --tick-ms N         Raft tick (default 50); --election-ticks N (default 10: elections after 0.5-1 s)
-  --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)`;
+  --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
+  --no-learner        do not start the columnar learner (every query reads the row store)`;
 
 export interface Address {
   readonly host: string;
@@ -32,6 +33,8 @@ export interface NodeArgs {
   tickMs: number;
   electionTicks: number;
   staleReads: boolean;
+  /** --no-learner: no embedded columnar learner on this member. */
+  noLearner?: boolean;
 }
 
 export function parseAddress(text: string, flag: string): Address {
@@ -51,7 +54,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return 'help';
-    if (flag === '--stale-reads') {
+    if (flag === '--stale-reads' || flag === '--no-learner') {
       got.set(flag, '');
       continue;
     }
@@ -81,6 +84,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     tickMs: positive(got.get('--tick-ms') ?? '50', '--tick-ms'),
     electionTicks: positive(got.get('--election-ticks') ?? '10', '--election-ticks'),
     staleReads: got.has('--stale-reads'),
+    noLearner: got.has('--no-learner'),
   };
 }
 
@@ -108,7 +112,7 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
   const { Database } = await import('../../query/database.ts');
   const { databaseEngine } = await import('../../server/database-engine.ts');
   const { PgServer } = await import('../../server/server.ts');
-  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries) });
+  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries), ...(args.noLearner ? { learner: false } : {}) });
   transport = await TcpTransport.listen({
     id: args.id,
     listen: args.listen,

@@ -205,7 +205,7 @@ describe('public API and CLI', () => {
   it('db.changes() through SQL, and `duet changes --from N --format jsonl`', async () => {
     const dir = tempDir();
     const { Database } = await import('../../query/database.ts');
-    const db = await Database.open(dir, { gcIntervalMs: 0 });
+    const db = await Database.open(dir, { gcIntervalMs: 0, learner: false });
     await db.query('CREATE TABLE items (id integer PRIMARY KEY, price numeric(10,2), name text)');
     await db.query("INSERT INTO items VALUES (1, 9.99, 'pen'), (2, NULL, 'cup')");
     await db.query('UPDATE items SET price = 1.50 WHERE id = 2');

@@ -64,6 +64,8 @@ export interface ClusterOptions {
   /** Put a LinkProxy on every directed link (so nodes can be isolated). */
   readonly proxies?: boolean;
   readonly tickMs?: number;
+  /** More `duet node` options for every node (e.g. compaction thresholds). */
+  readonly extraArgs?: readonly string[];
 }
 
 const BIN = join(import.meta.dirname, '../../bin/duet.js');
@@ -111,7 +113,7 @@ export class TestCluster {
       .map((p) => `${p}=127.0.0.1:${p === id || !this.options.proxies ? this.raftPorts.get(p) : this.proxyPorts.get(`${id}>${p}`)}`)
       .join(',');
     const args = [BIN, 'node', '--id', String(id), '--db', join(this.options.dir, `n${id}`), '--listen', `127.0.0.1:${this.raftPorts.get(id)}`,
-      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50)];
+      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50), ...(this.options.extraArgs ?? []), '--no-learner'];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log: string[] = this.logs.get(id) ?? [];
     this.logs.set(id, log);
@@ -134,6 +136,16 @@ export class TestCluster {
         await sleep(100);
       }
     }
+  }
+
+  /** The node's data directory (Raft log in raft/, rows in rows/). */
+  dataDir(id: number): string {
+    return join(this.options.dir, `n${id}`);
+  }
+
+  /** The id of the node that answered the last statement run through atLeader. */
+  get leaderHint(): number {
+    return this.lastLeader;
   }
 
   async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

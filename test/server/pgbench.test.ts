@@ -40,7 +40,7 @@ describe.skipIf(!hasPgbench || !engineReady)('pgbench', () => {
   beforeAll(async () => {
     const { Database } = await import('../../query/database.ts');
     dir = mkdtempSync(join(tmpdir(), 'duet-pgbench-'));
-    db = await Database.open(dir);
+    db = await Database.open(dir, { learner: false });
     server = await PgServer.listen({ engine: databaseEngine(db), port: 0 });
   });
 

@@ -99,7 +99,7 @@ describe.skipIf(!hasPsql || !engineReady)('psql against the engine', () => {
   beforeAll(async () => {
     const { Database } = await import('../../query/database.ts');
     dir = mkdtempSync(join(tmpdir(), 'duet-psql-engine-'));
-    db = await Database.open(dir);
+    db = await Database.open(dir, { learner: false });
     server = await PgServer.listen({ engine: databaseEngine(db), port: 0 });
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { Database } from '../../query/database.ts';
 
 export async function openTempDb(): Promise<{ db: Database; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'duet-sql-'));
-  const db = await Database.open(dir);
+  const db = await Database.open(dir, { learner: false });
   return {
     db,
     cleanup: async () => {
