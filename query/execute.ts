@@ -20,6 +20,7 @@ import { publicRows } from './run/format.ts';
 import { LruMap, StatementCache } from './cache.ts';
 import { noteStatementText, statementHint } from './route/hint.ts';
 import { runRouted } from './route/run.ts';
+import { BATCH_ROWS_SETTING, batchRowsOf, parseBatchRows } from '../olap/exec/runtime.ts';
 
 const statementCache = new StatementCache(512);
 /** Normalized statement text → its parsed statement with literal parameter types, or 'raw' (do not normalize). */
@@ -136,6 +137,7 @@ async function runStatement(session: Session, stmt: Statement, params: readonly 
         const v = stmt.value.toLowerCase();
         session.defaultIsolation = v === 'serializable' ? 'serializable' : v === 'repeatable read' ? 'snapshot' : 'read committed';
       }
+      if (stmt.name === BATCH_ROWS_SETTING) parseBatchRows(stmt.value); // rejects a bad value now, as PostgreSQL does
       session.settings.set(stmt.name, stmt.value);
       return done('SET');
     case 'show': return stmt.name === 'replicas' ? showReplicas(session.db.store) : show(session, stmt.name);
@@ -226,7 +228,7 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
   const values = convertParams(params, planned.lowered.paramTypes);
   // with a session the router picks the row or the column path (query/route/)
   const rows = session
-    ? (await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...(signal ? { signal } : {}) })).rows
+    ? (await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...(signal ? { signal } : {}) })).rows
     : await runPlanned(txn, planned.lowered.root, values, undefined, signal);
   return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: planned.cols.map((c) => ({ name: c.name, type: c.type })), rows };
 }

@@ -32,12 +32,14 @@ export interface RoutedInput {
   readonly setting: string | undefined;
   readonly stats?: Map<PlanNode, OperatorStats>;
   readonly signal?: AbortSignal;
+  /** Executor batch size (`SET duet.batch_rows`); unset: the executor's default. */
+  readonly batchRowsMax?: number;
 }
 
 export async function runRouted(input: RoutedInput): Promise<RoutedRun> {
   const decision = await route(input);
   const counters: ColumnCounters = { blocksScanned: 0, blocksPruned: 0 };
-  const common = { params: input.params, ...(input.stats ? { stats: input.stats } : {}), ...(input.signal ? { signal: input.signal } : {}) };
+  const common = { params: input.params, ...(input.stats ? { stats: input.stats } : {}), ...(input.signal ? { signal: input.signal } : {}), ...(input.batchRowsMax !== undefined ? { batchRowsMax: input.batchRowsMax } : {}) };
   if (decision.path === 'column' && decision.replica) {
     try {
       const rows = await collectRows(pushFiltersIntoScans(input.root), { ...common, scan: columnScanSource(decision.replica, input.txn.readTs, input.params, counters) });

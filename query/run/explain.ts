@@ -15,6 +15,7 @@ import type { Session } from '../database.ts';
 import { statementHint } from '../route/hint.ts';
 import { describeRoute, route } from '../route/router.ts';
 import { runRouted } from '../route/run.ts';
+import { batchRowsOf } from '../../olap/exec/runtime.ts';
 
 export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
   const inner = stmt.inner;
@@ -25,7 +26,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
   let stats: Map<PlanNode, OperatorStats> | undefined;
   let totalMs = 0;
   // with a session the router's choice and both estimates come first (query/route/)
-  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
+  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
   let routeLine = routeInput ? describeRoute(await route(routeInput)) : 'path: row';
   if (stmt.analyze) {
     stats = new Map();
@@ -48,7 +49,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
 function render(node: PlanNode, depth: number, out: string[], stats: Map<PlanNode, OperatorStats> | undefined): void {
   const pad = depth === 0 ? '' : '  '.repeat(depth - 1) + '->  ';
   const s = stats?.get(node);
-  const actual = s ? `  (actual rows=${s.rowsOut} time=${s.timeMs.toFixed(3)} ms)` : '';
+  const actual = s ? `  (actual rows=${s.rowsOut} batches=${s.batchesOut} time=${s.timeMs.toFixed(3)} ms)` : '';
   out.push(`${pad}${label(node)}${actual}`);
   for (const c of kids(node)) render(c, depth + 1, out, stats);
 }

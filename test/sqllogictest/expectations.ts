@@ -51,6 +51,11 @@ export interface Discrepancies {
   readonly newFailures: ExpectedFailure[];
   /** Listed records that now pass (or no longer run): the list must be updated. */
   readonly newPasses: ExpectedFailure[];
+  /**
+   * Listed records that fail for another reason than listed (classify.ts). Enforced when another engine
+   * configuration is checked against the list: a record must fail there exactly as it does on rows.
+   */
+  readonly changedFailures: { readonly listed: ExpectedFailure; readonly now: ExpectedFailure }[];
 }
 
 /** Compares one script's outcomes with the list's entries for that script. */
@@ -58,15 +63,19 @@ export function checkScript(file: string, outcomes: readonly Outcome[], expectat
   const listed = new Map<number, ExpectedFailure>();
   for (const f of expectations.failures) if (f.file === file) listed.set(f.line, f);
   const newFailures: ExpectedFailure[] = [];
+  const changedFailures: Discrepancies['changedFailures'] = [];
   const failedLines = new Set<number>();
   for (const o of outcomes) {
     if (o.failure === undefined) continue;
     failedLines.add(o.line);
-    if (!listed.has(o.line)) newFailures.push(toExpectedFailure(file, o));
+    const was = listed.get(o.line);
+    const now = toExpectedFailure(file, o);
+    if (!was) newFailures.push(now);
+    else if (was.reason !== now.reason) changedFailures.push({ listed: was, now });
   }
   // A record listed as too slow may finish in time on a faster or idler machine: that is no news.
   const newPasses = [...listed.values()].filter((f) => !failedLines.has(f.line) && !f.reason.startsWith(SLOW_REASON_PREFIX));
-  return { newFailures, newPasses };
+  return { newFailures, newPasses, changedFailures };
 }
 
 /** The list with the entries of `file` replaced by the failures of this run. */

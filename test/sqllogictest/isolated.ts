@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Outcome, ScriptResult } from './runscript.ts';
 import { appliesTo, type QueryRecord, type SltRecord, type StatementRecord } from './parse.ts';
 import { DBMS } from './suite.ts';
+import type { ColumnReads, EngineConfig } from './engine.ts';
 
 export interface WorkerTask {
   /** Script path relative to the data folder (or absolute). */
@@ -14,6 +15,8 @@ export interface WorkerTask {
   readonly engineModule: string;
   /** Statements run on the fresh database before the script, e.g. `SET ...` to pick an engine configuration. */
   readonly setupSql: readonly string[];
+  /** Passed to the engine module's `openEngine` (duetdb: which path, what batch size). */
+  readonly config: EngineConfig | undefined;
   readonly recordTimeoutMs: number;
   readonly resumeAfterLine: number | undefined;
 }
@@ -22,7 +25,7 @@ export type WorkerEvent =
   | { readonly kind: 'record' }
   | { readonly kind: 'start'; readonly line: number }
   | { readonly kind: 'outcome'; readonly outcome: Outcome }
-  | { readonly kind: 'done'; readonly skipped: number; readonly haltedAtLine: number | undefined }
+  | { readonly kind: 'done'; readonly skipped: number; readonly haltedAtLine: number | undefined; readonly columnReads: ColumnReads | undefined }
   /** The script could not run at all (engine failed to open, script unreadable). */
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -48,9 +51,15 @@ export interface IsolatedOptions {
   readonly onRecord?: () => void;
   readonly engineModule?: string;
   readonly setupSql?: readonly string[];
+  readonly config?: EngineConfig;
 }
 
-export async function runScriptIsolated(file: string, records: readonly SltRecord[], options: IsolatedOptions): Promise<ScriptResult> {
+export interface IsolatedResult extends ScriptResult {
+  /** Scans the learner served / refused, summed over the script's workers (undefined without a learner). */
+  readonly columnReads: ColumnReads | undefined;
+}
+
+export async function runScriptIsolated(file: string, records: readonly SltRecord[], options: IsolatedOptions): Promise<IsolatedResult> {
   const { recordTimeoutMs, onRecord } = options;
   const engineModule = options.engineModule ?? DUET_ENGINE_MODULE;
   const setupSql = options.setupSql ?? [];
@@ -58,14 +67,19 @@ export async function runScriptIsolated(file: string, records: readonly SltRecor
   const outcomes: Outcome[] = [];
   let skipped = 0;
   let resumeAfterLine: number | undefined;
+  let columnReads: ColumnReads | undefined;
   for (let kills = 1; ; kills++) {
-    const run = await runWorker({ file, engineModule, setupSql, recordTimeoutMs, resumeAfterLine }, (event) => {
+    const run = await runWorker({ file, engineModule, setupSql, config: options.config, recordTimeoutMs, resumeAfterLine }, (event) => {
       if (event.kind === 'record') onRecord?.();
       else if (event.kind === 'outcome') outcomes.push(event.outcome);
+      else if (event.kind === 'done' && event.columnReads) {
+        // a killed worker's reads are lost; the resumed worker's are added
+        columnReads = { served: (columnReads?.served ?? 0) + event.columnReads.served, refused: (columnReads?.refused ?? 0) + event.columnReads.refused };
+      }
     });
     if (run.kind === 'done') {
       skipped += run.skipped;
-      return { outcomes, skipped, haltedAtLine: run.haltedAtLine, elapsedMs: performance.now() - started };
+      return { outcomes, skipped, haltedAtLine: run.haltedAtLine, elapsedMs: performance.now() - started, columnReads };
     }
     const record = records.find((r) => r.line === run.line);
     outcomes.push({ line: run.line, kind: record?.kind === 'query' ? 'query' : 'statement', sql: record && 'sql' in record ? record.sql : '', failure: { kind: 'timeout', timeoutMs: recordTimeoutMs }, elapsedMs: recordTimeoutMs });
@@ -75,7 +89,7 @@ export async function runScriptIsolated(file: string, records: readonly SltRecor
         onRecord?.();
         outcomes.push({ line: r.line, kind: r.kind, sql: r.sql, failure: { kind: 'abandoned', kills }, elapsedMs: 0 });
       }
-      return { outcomes, skipped, haltedAtLine: undefined, elapsedMs: performance.now() - started };
+      return { outcomes, skipped, haltedAtLine: undefined, elapsedMs: performance.now() - started, columnReads };
     }
   }
 }

@@ -187,14 +187,17 @@ describe('expectations', () => {
     expect(d.newPasses.map((f) => f.line)).toEqual([7]);
     expect(checkScript('g.test', r.outcomes, listed).newPasses).toEqual([]);
     const slow = { generatedWithEngine: true, failures: [...listed.failures, { file: 'f.test', line: 4, sql: 'B', reason: 'r' }].map((f) => (f.line === 7 ? { ...f, reason: 'engine: too slow, no answer within 10000 ms' } : f)) };
-    expect(checkScript('f.test', r.outcomes, slow)).toEqual({ newFailures: [], newPasses: [] });
+    const d2 = checkScript('f.test', r.outcomes, slow);
+    expect(d2).toMatchObject({ newFailures: [], newPasses: [] });
+    // listed with reason 'r' but failing with a 42703: a configuration check must see the difference
+    expect(d2.changedFailures.map((c) => [c.listed.line, c.listed.reason, c.now.reason])).toEqual([[1, 'r', 'engine: 42703 column "a" does not exist'], [4, 'r', 'engine: 42703 column "b" does not exist']]);
 
     const updated = replaceScript(listed, 'f.test', r.outcomes);
     const path = join(mkdtempSync(join(tmpdir(), 'slt-exp-')), 'e.json');
     saveExpectations(path, updated);
     const back = loadExpectations(path);
     expect(back.failures.map((f) => f.line)).toEqual([1, 4]);
-    expect(checkScript('f.test', r.outcomes, back)).toEqual({ newFailures: [], newPasses: [] });
+    expect(checkScript('f.test', r.outcomes, back)).toEqual({ newFailures: [], newPasses: [], changedFailures: [] });
     expect(causeKey(back.failures[0]!.reason)).toBe(causeKey(back.failures[1]!.reason));
     const md = failuresReport([{ file: 'f.test', applied: 3, failed: 2, skipped: 0, elapsedMs: 5 }], back.failures, new Date(0));
     expect(md).toContain('**1 of 3 records that apply pass (33.33%); 2 fail.**');

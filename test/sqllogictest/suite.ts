@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSlt, type SltRecord } from './parse.ts';
-import type { ScriptResult } from './runscript.ts';
-import { runScriptIsolated } from './isolated.ts';
+import { runScriptIsolated, type IsolatedResult } from './isolated.ts';
+import type { EngineConfig } from './engine.ts';
 
 /** The project's test data: ../shared/data/ relative to the project root (DUET_SLT_DIR overrides). */
 export const DATA_DIR = process.env.DUET_SLT_DIR ?? fileURLToPath(new URL('../../../shared/data/sqllogictest/', import.meta.url));
@@ -29,7 +29,7 @@ export function loadScript(file: string): SltRecord[] {
   return parseSlt(readFileSync(resolve(DATA_DIR, file), 'utf8'), file);
 }
 
-/** Runs one script of the suite on a fresh duetdb in a worker thread (see isolated.ts). */
-export function runSuiteScript(file: string, records: readonly SltRecord[], onRecord?: () => void, setupSql: readonly string[] = []): Promise<ScriptResult> {
-  return runScriptIsolated(file, records, { recordTimeoutMs: RECORD_TIMEOUT_MS, setupSql, ...(onRecord ? { onRecord } : {}) });
+/** Runs one script of the suite on a fresh duetdb (in `config`, default: row store only) in a worker thread (see isolated.ts). */
+export function runSuiteScript(file: string, records: readonly SltRecord[], onRecord?: () => void, setupSql: readonly string[] = [], config?: EngineConfig): Promise<IsolatedResult> {
+  return runScriptIsolated(file, records, { recordTimeoutMs: RECORD_TIMEOUT_MS, setupSql, ...(config ? { config } : {}), ...(onRecord ? { onRecord } : {}) });
 }

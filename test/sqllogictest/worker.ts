@@ -4,7 +4,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import { loadScript, DBMS } from './suite.ts';
-import type { SltEngine } from './engine.ts';
+import type { EngineConfig, SltEngine } from './engine.ts';
 import { runScript } from './runscript.ts';
 import type { WorkerEvent, WorkerTask } from './isolated.ts';
 
@@ -13,8 +13,8 @@ if (port === null) throw new Error('worker.ts must run in a worker thread');
 const post = (event: WorkerEvent) => port.postMessage(event);
 
 async function runTask(task: WorkerTask): Promise<void> {
-  const { openEngine } = (await import(task.engineModule)) as { openEngine: () => Promise<SltEngine> };
-  const engine = await openEngine();
+  const { openEngine } = (await import(task.engineModule)) as { openEngine: (config?: EngineConfig) => Promise<SltEngine> };
+  const engine = await (task.config === undefined ? openEngine() : openEngine(task.config));
   try {
     for (const sql of task.setupSql) await engine.query(sql);
     const result = await runScript(loadScript(task.file), engine, {
@@ -26,7 +26,7 @@ async function runTask(task: WorkerTask): Promise<void> {
       onStart: (line) => post({ kind: 'start', line }),
       onOutcome: (outcome) => post({ kind: 'outcome', outcome }),
     });
-    post({ kind: 'done', skipped: result.skipped, haltedAtLine: result.haltedAtLine });
+    post({ kind: 'done', skipped: result.skipped, haltedAtLine: result.haltedAtLine, columnReads: engine.columnReads?.() });
   } finally {
     await engine.close();
   }

@@ -1,0 +1,115 @@
+// The 22 TPC-H queries (sf0.01) give the same rows with the executor's batch size set to 1 and 3, on the
+// row path and on the column path, as on the row path at the default size: batch boundaries fall inside
+// every operator's input (the learner's 2048-row blocks are re-sliced by the scan). Also: the knob itself
+// (`SET duet.batch_rows`) reaches both paths and rejects bad values.
+//
+// CI runs every query at batch size 3 and a subset at size 1: size 1 makes one batch per row, so a query
+// costs about as many operator calls as rows it touches (the slowest take over 10 s each on 2 loaded
+// cores; measured numbers in test/router/README.md). `DUET_TPCH_BATCHES=all` runs all 22 at size 1 too.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../query/database.ts';
+import { countColumnReads, type ColumnReads } from '../sqllogictest/engine.ts';
+
+const DATA = join(import.meta.dirname, '../../../shared/data/tpch');
+const TABLES = ['region', 'nation', 'supplier', 'customer', 'part', 'partsupp', 'orders', 'lineitem'];
+/** Queries run at batch size 1 in CI: different operator mixes (aggregate, joins, semi/anti, top-N, subqueries). */
+const CI_BATCH1 = new Set([2, 4, 6, 11, 13, 16, 22]);
+const ALL = process.env.DUET_TPCH_BATCHES === 'all';
+
+let db: Database;
+let dir: string;
+let reads: ColumnReads;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'duet-batches-'));
+  db = await Database.open(dir, { learner: { worker: false } });
+  await db.query(readFileSync(join(DATA, 'schema.sql'), 'utf8'));
+  for (const t of TABLES) await db.query(`COPY ${t} FROM '${join(DATA, 'sf0.01', `${t}.tbl`)}' (FORMAT tbl, DELIMITER '|')`);
+  const counted = await countColumnReads(db.store);
+  if (!counted) throw new Error('the learner did not start');
+  reads = counted;
+}, 240_000);
+afterAll(async () => {
+  await db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(sql: string, engine: 'row' | 'column', batchRows: number | undefined): Promise<unknown[]> {
+  const s = db.session();
+  try {
+    await s.query(`SET duet.engine = '${engine}'`);
+    if (batchRows !== undefined) await s.query(`SET duet.batch_rows = ${batchRows}`);
+    return (await s.query(sql)).rows;
+  } finally {
+    await s.close();
+  }
+}
+
+/** Runs `sql` on the column path and checks that the learner served its scans (no rerun on rows). */
+async function runColumn(sql: string, batchRows: number): Promise<unknown[]> {
+  const before = { ...reads };
+  const rows = await run(sql, 'column', batchRows);
+  expect(reads.refused, 'a learner scan was refused (the query reran on rows)').toBe(before.refused);
+  expect(reads.served, 'the learner served no scan').toBeGreaterThan(before.served);
+  return rows;
+}
+
+describe('TPC-H at batch sizes 1 and 3: row and column paths agree with the default', () => {
+  for (let n = 1; n <= 22; n++) {
+    const name = `q${String(n).padStart(2, '0')}`;
+    const sizes = ALL || CI_BATCH1.has(n) ? [3, 1] : [3];
+    it(`${name} (batch rows ${sizes.join(', ')})`, async () => {
+      const sql = readFileSync(join(DATA, 'queries', `${name}.sql`), 'utf8');
+      const reference = await run(sql, 'row', undefined);
+      expect(reference.length).toBeGreaterThan(0);
+      for (const size of sizes) {
+        expect(await run(sql, 'row', size), `row path, batch rows ${size}`).toEqual(reference);
+        expect(await runColumn(sql, size), `column path, batch rows ${size}`).toEqual(reference);
+      }
+    }, 300_000);
+  }
+});
+
+describe('SET duet.batch_rows', () => {
+  /** The `batches=` count of EXPLAIN ANALYZE's scan line. */
+  async function scanBatches(engine: 'row' | 'column', setting: string | undefined): Promise<number> {
+    const s = db.session();
+    try {
+      await s.query(`SET duet.engine = '${engine}'`);
+      if (setting !== undefined) await s.query(`SET duet.batch_rows = ${setting}`);
+      const lines = (await s.query('EXPLAIN ANALYZE SELECT n_name FROM nation')).rows.map((r) => String(r[0]));
+      expect(lines[0]).toMatch(new RegExp(`^path: ${engine}`));
+      expect(lines[0]).not.toMatch(/fell back/);
+      const scan = lines.find((l) => /Scan on nation/.test(l));
+      const m = /batches=(\d+)/.exec(scan ?? '');
+      if (!m) throw new Error(`no batch count in ${lines.join('\n')}`);
+      return Number(m[1]);
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('sets the rows per batch on both paths (25 nations: 9 batches of at most 3, 25 of 1)', async () => {
+    for (const engine of ['row', 'column'] as const) {
+      expect(await scanBatches(engine, undefined), engine).toBe(1);
+      expect(await scanBatches(engine, '3'), engine).toBe(9);
+      expect(await scanBatches(engine, "'1'"), engine).toBe(25);
+      expect(await scanBatches(engine, 'default'), engine).toBe(1);
+    }
+  });
+
+  it('rejects values that are not 1..2048 with 22023', async () => {
+    const s = db.session();
+    try {
+      for (const bad of ['0', '2049', "'abc'", "'1.5'", '-1']) {
+        await expect(s.query(`SET duet.batch_rows = ${bad}`), bad).rejects.toMatchObject({ code: '22023' });
+      }
+    } finally {
+      await s.close();
+    }
+  });
+});
