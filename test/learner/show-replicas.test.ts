@@ -35,7 +35,7 @@ async function fill(db: Database, table: string, rows: number): Promise<void> {
 
 describe('SHOW REPLICAS', () => {
   it('has no rows without a learner, and the same columns', async () => {
-    const db = await Database.open(tempDir());
+    const db = await Database.open(tempDir(), { learner: false });
     const r = await db.query('SHOW REPLICAS');
     expect(r.rows).toEqual([]);
     expect(r.command).toBe('SHOW');
