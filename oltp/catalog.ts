@@ -88,6 +88,13 @@ export class Catalog {
     }
   }
 
+  /** Forgets every version (a replica replacing its whole state reloads the catalog from disk). */
+  clear(): void {
+    this.entries.clear();
+    this.tableNamesById.clear();
+    this.maxObjectId = 0;
+  }
+
   visible(name: string, readTs: number): CatalogVersion | undefined {
     const list = this.entries.get(name);
     if (!list) return undefined;

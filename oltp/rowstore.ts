@@ -425,7 +425,51 @@ export class RowStore implements RowStoreApi, TxnHost {
         for (const w of e.writes) if (w.kind === 'catalog') this.catalog.add(w.name, e.commitTs, w.value === null ? null : parseCatalogValue(w.value));
       }
       this.maxObjectId = Math.max(this.maxObjectId, this.catalog.maxObjectId);
+      // Row ids cached while this node was a replica may be taken by the applied rows: a node that becomes the
+      // Raft leader later must allocate above them (it re-reads the largest stored id on the next allocation).
+      this.rowIds.clear();
       this.publishApplied(applied, () => undefined);
+    });
+  }
+
+  /**
+   * Replica path (Raft InstallSnapshot): replaces every key with `records`, an image of another replica's store
+   * taken from one consistent LevelDB view, in one synced batch, then reloads the in-memory state from it.
+   * Transaction ids never go backwards. Transactions open meanwhile keep their old snapshot timestamps: the
+   * caller (oltp/replication/) installs only on a replica that lags too far behind to serve anything current.
+   */
+  installImage(records: Iterable<readonly [Buffer, Buffer]>): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertUsable();
+      const batch = this.db.batch();
+      for await (const key of this.db.keys()) batch.del(key);
+      for (const [key, value] of records) batch.put(key, value);
+      try {
+        await batch.write({ sync: true });
+      } catch (e) {
+        this.failure = e;
+        throw storageError(this.dir, e);
+      }
+      const txnIdFloor = this.maxTxnId;
+      this.catalog.clear();
+      this.rowIds.clear();
+      this.tableLastWriteTs.clear();
+      this.recent.length = 0;
+      this.appliedIndex = this.seqIndex = this.lastApplied = this.seqTs = this.maxObjectId = this.maxTxnId = 0;
+      await this.load();
+      this.maxTxnId = Math.max(this.maxTxnId, txnIdFloor);
+      // Serializable transactions that began before cannot be validated against the replaced history.
+      this.recentFloorTs = this.lastApplied;
+      for (const fn of this.commitListeners) fn(this.appliedIndex);
+    });
+  }
+
+  /** Makes every applied write durable (one synced write of the state record) and returns the applied index. */
+  syncApplied(): Promise<number> {
+    return this.exclusive(async () => {
+      this.assertUsable();
+      await this.db.put(META_STATE_KEY, this.encodeMeta(), { sync: true });
+      return this.appliedIndex;
     });
   }
 

@@ -1,15 +1,40 @@
 // Raft messages on the wire: JSON with byte arrays as base64, inside frames of [length u32][crc32 u32][payload].
 // The checksum catches damaged frames; a damaged stream is closed (Raft tolerates the lost messages).
 
-import type { Message } from '../raft/index.ts';
+import type { InstallSnapshot, Message, NodeId } from '../raft/index.ts';
 import { crc32 } from '../rowcodec.ts';
 
 /** A frame larger than this closes the connection: it cannot be a message of ours. */
 export const FRAME_BYTES_MAX = 64 * 1024 * 1024;
 const HEADER_BYTES = 8;
 
+/** One chunk of a row-store image streamed for InstallSnapshot (snapshot-sender.ts, snapshot-receiver.ts). */
+export interface SnapshotChunkFrame {
+  readonly kind: 'snapChunk';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /** Identifies one transfer; a chunk with seq 0 and a new id starts a new one. */
+  readonly id: string;
+  readonly seq: number;
+  readonly data: Uint8Array;
+  /** On the last chunk only: totals to check the whole image against, and the Raft message it completes. */
+  readonly end?: { readonly crc: number; readonly records: number; readonly bytes: number; readonly message: InstallSnapshot };
+}
+
+/** The receiver's answer to each chunk: ok, or give up (gap, bad checksum, too large) so the leader retries. */
+export interface SnapshotAckFrame {
+  readonly kind: 'snapAck';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly id: string;
+  readonly seq: number;
+  readonly ok: boolean;
+}
+
+export type SnapshotFrame = SnapshotChunkFrame | SnapshotAckFrame;
+
 /** What one connection carries: a hello first (who is talking, where it serves SQL), then messages. */
-export type WireMessage = { readonly kind: 'hello'; readonly id: number; readonly sql: string } | { readonly kind: 'raft'; readonly m: Message };
+export type WireMessage = { readonly kind: 'hello'; readonly id: number; readonly sql: string } | { readonly kind: 'raft'; readonly m: Message } | SnapshotFrame;
 
 export function encodeFrame(message: WireMessage): Buffer {
   const payload = Buffer.from(

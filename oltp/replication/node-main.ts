@@ -16,6 +16,9 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --sql HOST:PORT     where clients connect (PostgreSQL wire protocol)
   --peers LIST        every voter's id=HOST:PORT (Raft addresses), this node included
   --tick-ms N         Raft tick (default 50); --election-ticks N (default 10: elections after 0.5-1 s)
+  --compact-entries N compact the Raft log once N applied entries sit beyond the retained tail (default 10000)
+  --retain-entries N  applied entries kept after a compaction for followers close behind (default 1000)
+  --snapshot-chunk-bytes N  row-store image bytes per InstallSnapshot chunk (default 262144)
   --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
   --no-learner        do not start the columnar learner (every query reads the row store)`;
 
@@ -33,6 +36,9 @@ export interface NodeArgs {
   tickMs: number;
   electionTicks: number;
   staleReads: boolean;
+  compactEntries?: number;
+  retainEntries?: number;
+  snapshotChunkBytes?: number;
   /** --no-learner: no embedded columnar learner on this member. */
   noLearner?: boolean;
 }
@@ -49,6 +55,21 @@ function positive(text: string, flag: string): number {
   return n;
 }
 
+function nonNegative(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new DuetError('22023', `${flag} takes a non-negative integer, not "${text}"`);
+  return n;
+}
+
+/**
+ * The SQL address peers pass on in "connect to the leader at ..." hints: a wildcard listen address
+ * (0.0.0.0, ::) is no address a client can use, so the host peers reach this node at stands in for it.
+ */
+export function advertisedSql(sql: Address, listen: Address): string {
+  const wildcard = sql.host === '0.0.0.0' || sql.host === '::' || sql.host === '[::]';
+  return `${wildcard ? listen.host : sql.host}:${sql.port}`;
+}
+
 export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
   const got = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -59,7 +80,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
       continue;
     }
     const value = argv[++i];
-    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
+    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
     if (value === undefined) throw new DuetError('22023', `${flag} needs a value`);
     got.set(flag, value);
   }
@@ -84,6 +105,9 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     tickMs: positive(got.get('--tick-ms') ?? '50', '--tick-ms'),
     electionTicks: positive(got.get('--election-ticks') ?? '10', '--election-ticks'),
     staleReads: got.has('--stale-reads'),
+    compactEntries: positive(got.get('--compact-entries') ?? '10000', '--compact-entries'),
+    retainEntries: nonNegative(got.get('--retain-entries') ?? '1000', '--retain-entries'),
+    snapshotChunkBytes: positive(got.get('--snapshot-chunk-bytes') ?? String(256 * 1024), '--snapshot-chunk-bytes'),
     noLearner: got.has('--no-learner'),
   };
 }
@@ -108,6 +132,10 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     sqlAddressOf: (id) => transport?.sqlAddresses.get(id),
     tickMs: args.tickMs,
     electionTicks: args.electionTicks,
+    sendSnapshotFrame: (f) => transport?.sendSnapshotFrame(f),
+    ...(args.compactEntries !== undefined ? { compactEntries: args.compactEntries } : {}),
+    ...(args.retainEntries !== undefined ? { retainEntries: args.retainEntries } : {}),
+    ...(args.snapshotChunkBytes !== undefined ? { snapshotChunkBytes: args.snapshotChunkBytes } : {}),
   });
   const { Database } = await import('../../query/database.ts');
   const { databaseEngine } = await import('../../server/database-engine.ts');
@@ -116,13 +144,14 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
   transport = await TcpTransport.listen({
     id: args.id,
     listen: args.listen,
-    sqlAddress: `${args.sql.host}:${args.sql.port}`,
+    sqlAddress: advertisedSql(args.sql, args.listen),
     peers: args.peers,
     onMessage: (m) => replicator.receive(m),
+    onSnapshotFrame: (f) => replicator.receiveSnapshotFrame(f),
   });
   replicator.start(db.store);
-  const { linearizableEngine } = await import('./linearizable-engine.ts');
-  const engine = args.staleReads ? databaseEngine(db) : linearizableEngine(databaseEngine(db), () => replicator.readBarrier());
+  const { clusterEngine } = await import('./linearizable-engine.ts');
+  const engine = clusterEngine(databaseEngine(db), replicator, args.staleReads);
   const server = await PgServer.listen({ engine, host: args.sql.host, port: args.sql.port });
   return {
     replicator,

@@ -4,8 +4,12 @@
 import type { LogEntry } from '../commitlog.ts';
 import { DuetError, assert } from '../errors.ts';
 import type { RowStore } from '../rowstore.ts';
-import { RaftNode, SeededRandom, type LevelStorage, type Message, type NodeId, type Ready } from '../raft/index.ts';
+import { RaftNode, SeededRandom, type LevelStorage, type Message, type NodeId, type Ready, type Snapshot } from '../raft/index.ts';
+import type { SnapshotFrame } from './codec.ts';
 import { decodeGroup, encodeGroup } from './group-codec.ts';
+import { decodeRecords } from './snapshot-image.ts';
+import { SnapshotReceiver } from './snapshot-receiver.ts';
+import { SnapshotSender } from './snapshot-sender.ts';
 
 export interface ReplicatorOptions {
   readonly id: NodeId;
@@ -17,6 +21,15 @@ export interface ReplicatorOptions {
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
   readonly seed?: number;
+  /** Snapshot transfer frames (InstallSnapshot streams the row store); absent: this node never sends one. */
+  readonly sendSnapshotFrame?: (f: SnapshotFrame) => void;
+  /** Compact the Raft log once it holds this many applied entries beyond the retained tail. Default 10000. */
+  readonly compactEntries?: number;
+  /** Applied entries kept after a compaction: a follower this close behind gets entries, not a snapshot. Default 1000. */
+  readonly retainEntries?: number;
+  readonly snapshotChunkBytes?: number;
+  /** Operational messages (compactions, snapshots sent and installed). Default: stderr. */
+  readonly log?: (line: string) => void;
 }
 
 interface PendingRead {
@@ -61,6 +74,13 @@ export class Replicator {
   private syncedTerm = -1;
   private syncedVote = -1;
   private stopped = false;
+  private sender: SnapshotSender | undefined;
+  private receiver: SnapshotReceiver | undefined;
+  /** Received, checked row-store images by snapshot index, until the core hands the snapshot out in a Ready. */
+  private readonly staged = new Map<number, readonly Uint8Array[]>();
+  /** A compaction is between "row store synced" and "log compacted"; compactTo > 0 once it may compact. */
+  private compacting = false;
+  private compactTo = 0;
 
   constructor(private readonly options: ReplicatorOptions) {
     this.node = new RaftNode({
@@ -79,6 +99,21 @@ export class Replicator {
   /** Starts ticking and applying once the row store is open. */
   start(store: RowStore): void {
     this.store = store;
+    const sendFrame = this.options.sendSnapshotFrame;
+    if (sendFrame !== undefined) {
+      this.sender = new SnapshotSender({
+        id: this.options.id,
+        store,
+        send: sendFrame,
+        report: (to, ok) => {
+          this.node.reportSnapshot(to, ok);
+          this.pump();
+        },
+        log: (line) => this.log(line),
+        ...(this.options.snapshotChunkBytes !== undefined ? { chunkBytes: this.options.snapshotChunkBytes } : {}),
+      });
+      this.receiver = new SnapshotReceiver({ id: this.options.id, send: sendFrame });
+    }
     this.ticker = setInterval(() => {
       this.node.tick();
       this.ticks++;
@@ -91,6 +126,7 @@ export class Replicator {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
+    this.sender?.stop();
     for (const [, p] of this.pending) p.reject(unknownOutcome());
     this.pending.clear();
     for (const [, r] of this.reads) {
@@ -145,6 +181,19 @@ export class Replicator {
     this.pump();
   }
 
+  /** A snapshot chunk (we are behind) or an acknowledgement of one we sent (we lead). */
+  receiveSnapshotFrame(f: SnapshotFrame): void {
+    if (this.stopped || f.to !== this.options.id || this.receiver === undefined) return;
+    if (f.kind === 'snapAck') return this.sender?.onAck(f);
+    const image = this.receiver.receive(f);
+    if (image === undefined) return;
+    // Keep the image until the core accepts the snapshot (it may not: we might have caught up meanwhile).
+    this.staged.clear();
+    this.staged.set(image.message.snapshot.meta.index, image.chunks);
+    this.node.step(image.message);
+    this.pump();
+  }
+
   /** True when this node leads and has applied everything before its term: proposals may be sequenced here. */
   isWritableLeader(): boolean {
     const s = this.node.status();
@@ -169,6 +218,11 @@ export class Replicator {
       this.pending.set(result.index, { term: result.term, resolve, reject });
       this.pump();
     });
+  }
+
+  /** The term this node leads as a writable leader, or the error a write on this node gets (25006 / 40001). */
+  writableTerm(): number | DuetError {
+    return this.isWritableLeader() ? this.node.status().term : this.notLeaderError();
   }
 
   private notLeaderError(): DuetError {
@@ -198,23 +252,32 @@ export class Replicator {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.node.hasReady()) await this.handle(this.node.ready());
+    // Compaction runs between Readies (never while one is outstanding), so it never races the Ready's writes.
+    while (!this.stopped) {
+      if (this.compactTo > 0) await this.compact();
+      else if (this.node.hasReady()) await this.handle(this.node.ready());
+      else break;
+    }
   }
 
   private async handle(rd: Ready): Promise<void> {
-    assert(rd.snapshot === undefined, 'snapshots are not used yet (the log is never compacted)');
-    if (rd.hardState !== undefined || rd.entries.length > 0) {
+    // A node handed a snapshot is a follower: settle its old proposals first (their commit group holds the row
+    // store's write turn, which the install needs).
+    this.noteRole();
+    if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
+    if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
       // Entries, term and vote must be durable before the messages go out; a commit index alone need not be
       // (a restart learns it again from the leader), which saves the single voter an fsync per commit.
       const hs = rd.hardState;
-      const sync = rd.entries.length > 0 || (hs !== undefined && (hs.term !== this.syncedTerm || hs.vote !== this.syncedVote));
-      await this.options.storage.persist({ hardState: hs, entries: rd.entries }, sync);
+      const sync = rd.entries.length > 0 || rd.snapshot !== undefined || (hs !== undefined && (hs.term !== this.syncedTerm || hs.vote !== this.syncedVote));
+      await this.options.storage.persist({ hardState: hs, entries: rd.entries, snapshot: rd.snapshot }, sync);
       if (hs !== undefined && sync) {
         this.syncedTerm = hs.term;
         this.syncedVote = hs.vote;
       }
     }
-    this.options.send(rd.messages);
+    if (rd.snapshot !== undefined) this.appliedRaftIndex = Math.max(this.appliedRaftIndex, rd.snapshot.meta.index);
+    this.sendMessages(rd.messages);
     this.noteRole();
     // Others' entries are applied together (one synced row-store batch per Ready), in log order.
     let foreign: LogEntry[] = [];
@@ -248,6 +311,72 @@ export class Replicator {
     this.noteCaughtUp();
     this.settleReads();
     this.node.advance(rd);
+    this.maybeCompact();
+  }
+
+  /** Snapshot messages become row-store streams (snapshot-sender.ts); the rest go out as they are. */
+  private sendMessages(messages: readonly Message[]): void {
+    if (!messages.some((m) => m.type === 'snapshot')) return this.options.send(messages);
+    const plain: Message[] = [];
+    for (const m of messages) {
+      if (m.type !== 'snapshot') plain.push(m);
+      else if (this.sender !== undefined) this.sender.offer(m);
+    }
+    this.options.send(plain);
+  }
+
+  /**
+   * Replaces the row store with the staged image (one synced batch) before the snapshot is recorded in the Raft
+   * log and acknowledged. The image may be newer than the snapshot index (the leader exported its current
+   * state); entries after the index are then skipped by the row store's applied index, like a replay.
+   */
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const chunks = this.staged.get(snapshot.meta.index);
+    assert(chunks !== undefined, `no staged row-store image for the snapshot at ${snapshot.meta.index}`);
+    this.staged.clear();
+    const startedMs = Date.now();
+    await this.store!.installImage(decodeRecords(chunks));
+    const bytes = chunks.reduce((n, c) => n + c.length, 0);
+    this.log(`installed a snapshot at Raft index ${snapshot.meta.index}: row-store index ${this.store!.stats.appliedIndex}, ${bytes} bytes in ${Date.now() - startedMs} ms`);
+  }
+
+  /**
+   * Starts a compaction once enough applied entries sit in the log: first every applied write is made durable
+   * (the leader writes its own groups without fsync, relying on the log), then `drain` compacts up to the
+   * applied index minus the retained tail.
+   */
+  private maybeCompact(): void {
+    const compactEntries = this.options.compactEntries ?? 10_000;
+    const retainEntries = this.options.retainEntries ?? 1000;
+    const snapshotIndex = this.options.storage.firstIndex() - 1;
+    if (this.compacting || this.appliedRaftIndex - snapshotIndex < compactEntries + retainEntries) return;
+    this.compacting = true;
+    const target = this.appliedRaftIndex - retainEntries;
+    // The row store's write turn comes after any own group still being written, so `target` is on disk after it.
+    this.store!.syncApplied().then(
+      () => {
+        this.compactTo = target;
+        this.pump();
+      },
+      (e: unknown) => {
+        this.compacting = false;
+        this.log(`compaction skipped: ${(e as Error).message}`);
+      },
+    );
+  }
+
+  private async compact(): Promise<void> {
+    const to = Math.min(this.compactTo, this.node.status().applied);
+    this.compactTo = 0;
+    this.compacting = false;
+    const from = this.options.storage.firstIndex();
+    if (to < from) return; // a snapshot installed meanwhile already covers it
+    await this.options.storage.createSnapshot({ meta: this.node.snapshotMeta(to), data: new Uint8Array(0) });
+    this.log(`compacted the Raft log through index ${to} (${to - from + 1} entries)`);
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? ((l: string) => console.error(`duet node ${this.options.id}: ${l}`)))(line);
   }
 
   private noteCaughtUp(): void {

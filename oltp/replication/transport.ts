@@ -3,7 +3,7 @@
 
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Message, NodeId } from '../raft/index.ts';
-import { encodeFrame, FrameDecoder, type WireMessage } from './codec.ts';
+import { encodeFrame, FrameDecoder, type SnapshotFrame, type WireMessage } from './codec.ts';
 
 export interface TransportOptions {
   readonly id: NodeId;
@@ -12,6 +12,8 @@ export interface TransportOptions {
   readonly sqlAddress: string;
   readonly peers: ReadonlyMap<NodeId, { readonly host: string; readonly port: number }>;
   readonly onMessage: (m: Message) => void;
+  /** Snapshot transfer frames (chunks and their acknowledgements), in arrival order. */
+  readonly onSnapshotFrame?: (f: SnapshotFrame) => void;
   /** Messages waiting per peer while it is unreachable; older ones are dropped first. Default 1024. */
   readonly queueMessagesMax?: number;
   readonly backoffMsMin?: number;
@@ -114,6 +116,10 @@ export class TcpTransport {
     for (const m of messages) this.links.get(m.to)?.send(encodeFrame({ kind: 'raft', m }));
   }
 
+  sendSnapshotFrame(f: SnapshotFrame): void {
+    this.links.get(f.to)?.send(encodeFrame(f));
+  }
+
   get droppedMessages(): number {
     let n = 0;
     for (const l of this.links.values()) n += l.dropped;
@@ -140,7 +146,8 @@ export class TcpTransport {
       }
       for (const w of messages) {
         if (w.kind === 'hello') this.sqlAddresses.set(w.id, w.sql);
-        else this.options.onMessage(w.m);
+        else if (w.kind === 'raft') this.options.onMessage(w.m);
+        else this.options.onSnapshotFrame?.(w);
       }
     });
     socket.on('error', () => undefined);
