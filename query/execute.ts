@@ -16,6 +16,7 @@ import { showReplicas } from './run/replicas.ts';
 import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
 import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
 import { explain } from './run/explain.ts';
+import { isPointPlan, pointRead, rowPathAllowed } from './run/point.ts';
 import { publicRows } from './run/format.ts';
 import { LruMap, StatementCache } from './cache.ts';
 import { noteStatementText, statementHint } from './route/hint.ts';
@@ -188,6 +189,8 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
   if (stmt.kind === 'explain') return explain(txn, stmt, params, signal, session);
   if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
   const ast = stmt.ast;
+  // a plain SELECT binds through the plan cache (runSelect): no context to build for it here
+  if (ast.type === 'select' && !stmt.lockRows) return toPublic(await runSelect(txn, stmt, params, signal, session));
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
   switch (ast.type) {
     case 'select':
@@ -226,10 +229,13 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
     if (!ctx.volatile) planCache.set(stmt, { deps, planned });
   }
   const values = convertParams(params, planned.lowered.paramTypes);
+  const root = planned.lowered.root;
+  // a primary-key point read skips the executor (run/point.ts); anything else is routed and executed
+  const fast = isPointPlan(root) && (!session || rowPathAllowed(statementHint(session), session.settings.get('duet.engine'))) ? pointRead(txn, root, values) : undefined;
   // with a session the router picks the row or the column path (query/route/)
-  const rows = session
+  const rows = fast ?? (session
     ? (await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...(signal ? { signal } : {}) })).rows
-    : await runPlanned(txn, planned.lowered.root, values, undefined, signal);
+    : await runPlanned(txn, planned.lowered.root, values, undefined, signal));
   return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: planned.cols.map((c) => ({ name: c.name, type: c.type })), rows };
 }
 
