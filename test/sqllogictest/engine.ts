@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlType, Value } from '../../oltp/types.ts';
-import type { RowStore } from '../../oltp/rowstore.ts';
 
 export interface EngineResult {
   readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
@@ -16,16 +15,20 @@ export interface EngineResult {
 
 export interface SltEngine {
   query(sql: string): Promise<EngineResult>;
-  /** Reads served by the columnar learner so far, and those that reran on rows (undefined without a learner). */
-  columnReads?(): ColumnReads;
+  /** Paths of the sampled SELECTs so far (undefined without a learner). */
+  paths?(): PathCounts;
   close(): Promise<void>;
 }
 
-export interface ColumnReads {
-  /** Scans the learner served. */
-  readonly served: number;
-  /** Scans the learner refused (the query reran on the row path). */
-  readonly refused: number;
+/** Which path answered the SELECTs sampled with EXPLAIN ANALYZE (see SAMPLE_EVERY). */
+export interface PathCounts {
+  sampled: number;
+  /** Served by the learner. */
+  column: number;
+  /** The column path was chosen, the learner could not serve it, the row path answered. */
+  fellBack: number;
+  /** The router chose rows (no scans, own writes, or on auto the cheaper estimate). */
+  row: number;
 }
 
 /** Which path answers: rows only (no learner), the learner forced, or the router's choice with a learner. */
@@ -67,10 +70,18 @@ export async function openDuetEngine(config: EngineConfig = DEFAULT_CONFIG): Pro
   const db = await Database.open(dir, { learner: config.path === 'row' ? false : { worker: config.learnerThread === true } });
   const session = db.session();
   for (const sql of configSql(config)) await session.query(sql);
-  const reads = config.path === 'row' ? undefined : await countColumnReads(db.store);
+  const paths = config.path === 'row' ? undefined : newPathCounts();
+  let selects = 0;
   return {
-    query: (sql) => session.query(sql),
-    ...(reads ? { columnReads: () => ({ ...reads }) } : {}),
+    async query(sql) {
+      const result = await session.query(sql);
+      if (paths && /^\s*select\b/i.test(sql) && ++selects % SAMPLE_EVERY === 0) {
+        const plan = await session.query(`EXPLAIN ANALYZE ${sql}`).catch(() => undefined);
+        if (plan) countPath(paths, String(plan.rows[0]?.[0] ?? ''));
+      }
+      return result;
+    },
+    ...(paths ? { paths: () => ({ ...paths }) } : {}),
     async close() {
       try {
         await session.close();
@@ -83,28 +94,21 @@ export async function openDuetEngine(config: EngineConfig = DEFAULT_CONFIG): Pro
 }
 
 /**
- * Counts the learner's scans by wrapping its read stream (a test-side probe: nothing in the engine reports
- * which path answered a statement that was not EXPLAINed). A refused scan is one that failed.
+ * Every `SAMPLE_EVERY`-th SELECT is run again under EXPLAIN ANALYZE to see which path answered it (nothing
+ * else reports that for a statement): the check that a column-forced run really reads the learner.
  */
-export async function countColumnReads(store: RowStore): Promise<{ served: number; refused: number } | undefined> {
-  const { learnerOf } = await import('../../olap/learner/index.ts');
-  const replica = learnerOf(store);
-  if (!replica) return undefined;
-  const counts = { served: 0, refused: 0 };
-  const original = replica.readStream.bind(replica);
-  replica.readStream = (async function* (...args: Parameters<typeof original>) {
-    let refused = false;
-    try {
-      yield* original(...args);
-    } catch (e) {
-      refused = true;
-      throw e;
-    } finally {
-      if (refused) counts.refused++;
-      else counts.served++; // also a scan its consumer stopped early (LIMIT)
-    }
-  }) as typeof replica.readStream;
-  return counts;
+export const SAMPLE_EVERY = 10;
+
+/** Counts the path EXPLAIN ANALYZE's first line names (`path: column ...`, `... [fell back to row]`). */
+export function countPath(paths: PathCounts, routeLine: string): void {
+  paths.sampled++;
+  if (/fell back/.test(routeLine)) paths.fellBack++;
+  else if (/^path: column/.test(routeLine)) paths.column++;
+  else paths.row++;
+}
+
+function newPathCounts(): PathCounts {
+  return { sampled: 0, column: 0, fellBack: 0, row: 0 };
 }
 
 /** The name the isolated runner's worker looks for. */

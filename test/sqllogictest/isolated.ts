@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Outcome, ScriptResult } from './runscript.ts';
 import { appliesTo, type QueryRecord, type SltRecord, type StatementRecord } from './parse.ts';
 import { DBMS } from './suite.ts';
-import type { ColumnReads, EngineConfig } from './engine.ts';
+import type { EngineConfig, PathCounts } from './engine.ts';
 
 export interface WorkerTask {
   /** Script path relative to the data folder (or absolute). */
@@ -25,7 +25,7 @@ export type WorkerEvent =
   | { readonly kind: 'record' }
   | { readonly kind: 'start'; readonly line: number }
   | { readonly kind: 'outcome'; readonly outcome: Outcome }
-  | { readonly kind: 'done'; readonly skipped: number; readonly haltedAtLine: number | undefined; readonly columnReads: ColumnReads | undefined }
+  | { readonly kind: 'done'; readonly skipped: number; readonly haltedAtLine: number | undefined; readonly paths: PathCounts | undefined }
   /** The script could not run at all (engine failed to open, script unreadable). */
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -55,8 +55,8 @@ export interface IsolatedOptions {
 }
 
 export interface IsolatedResult extends ScriptResult {
-  /** Scans the learner served / refused, summed over the script's workers (undefined without a learner). */
-  readonly columnReads: ColumnReads | undefined;
+  /** Paths of the sampled SELECTs, summed over the script's workers (undefined without a learner). */
+  readonly paths: PathCounts | undefined;
 }
 
 export async function runScriptIsolated(file: string, records: readonly SltRecord[], options: IsolatedOptions): Promise<IsolatedResult> {
@@ -67,19 +67,17 @@ export async function runScriptIsolated(file: string, records: readonly SltRecor
   const outcomes: Outcome[] = [];
   let skipped = 0;
   let resumeAfterLine: number | undefined;
-  let columnReads: ColumnReads | undefined;
+  let paths: PathCounts | undefined;
   for (let kills = 1; ; kills++) {
     const run = await runWorker({ file, engineModule, setupSql, config: options.config, recordTimeoutMs, resumeAfterLine }, (event) => {
       if (event.kind === 'record') onRecord?.();
       else if (event.kind === 'outcome') outcomes.push(event.outcome);
-      else if (event.kind === 'done' && event.columnReads) {
-        // a killed worker's reads are lost; the resumed worker's are added
-        columnReads = { served: (columnReads?.served ?? 0) + event.columnReads.served, refused: (columnReads?.refused ?? 0) + event.columnReads.refused };
-      }
+      // a killed worker's counts are lost; the resumed worker's are added
+      else if (event.kind === 'done' && event.paths) paths = addPaths(paths, event.paths);
     });
     if (run.kind === 'done') {
       skipped += run.skipped;
-      return { outcomes, skipped, haltedAtLine: run.haltedAtLine, elapsedMs: performance.now() - started, columnReads };
+      return { outcomes, skipped, haltedAtLine: run.haltedAtLine, elapsedMs: performance.now() - started, paths };
     }
     const record = records.find((r) => r.line === run.line);
     outcomes.push({ line: run.line, kind: record?.kind === 'query' ? 'query' : 'statement', sql: record && 'sql' in record ? record.sql : '', failure: { kind: 'timeout', timeoutMs: recordTimeoutMs }, elapsedMs: recordTimeoutMs });
@@ -89,9 +87,13 @@ export async function runScriptIsolated(file: string, records: readonly SltRecor
         onRecord?.();
         outcomes.push({ line: r.line, kind: r.kind, sql: r.sql, failure: { kind: 'abandoned', kills }, elapsedMs: 0 });
       }
-      return { outcomes, skipped, haltedAtLine: undefined, elapsedMs: performance.now() - started, columnReads };
+      return { outcomes, skipped, haltedAtLine: undefined, elapsedMs: performance.now() - started, paths };
     }
   }
+}
+
+export function addPaths(a: PathCounts | undefined, b: PathCounts): PathCounts {
+  return { sampled: (a?.sampled ?? 0) + b.sampled, column: (a?.column ?? 0) + b.column, fellBack: (a?.fellBack ?? 0) + b.fellBack, row: (a?.row ?? 0) + b.row };
 }
 
 /** The statements and queries after `line` that would run as postgresql (up to an applying halt). */

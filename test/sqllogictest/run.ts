@@ -10,8 +10,8 @@ import { checkScript, loadExpectations, replaceScript, saveExpectations, toExpec
 import { DATA_DIR, EXPECTATIONS_PATH, FAILURES_MD_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
 import { writeFailuresReport, type ScriptStats, type SlowRecord } from './report.ts';
 import { Progress } from './progress.ts';
-import { closeWorkers } from './isolated.ts';
-import type { EngineConfig, EnginePath } from './engine.ts';
+import { addPaths, closeWorkers } from './isolated.ts';
+import { SAMPLE_EVERY, type EngineConfig, type EnginePath, type PathCounts } from './engine.ts';
 import type { SltRecord } from './parse.ts';
 
 const SLOWEST_SHOWN = 10;
@@ -78,15 +78,15 @@ interface ConfigRun {
   readonly changed: string[];
   readonly allFailures: ExpectedFailure[];
   readonly slowest: SlowRecord[];
-  readonly columnReads: { served: number; refused: number } | undefined;
+  readonly paths: PathCounts | undefined;
   expectations: Expectations;
 }
 
 async function runConfig(config: EngineConfig, scripts: readonly { file: string; records: SltRecord[] }[], options: Options): Promise<ConfigRun> {
   const progress = new Progress(scripts.reduce((n, s) => n + s.records.length, 0));
-  const run: ConfigRun = { config, stats: [], newFailures: [], newPasses: [], changed: [], allFailures: [], slowest: [], columnReads: undefined, expectations: loadExpectations(EXPECTATIONS_PATH) };
+  const run: ConfigRun = { config, stats: [], newFailures: [], newPasses: [], changed: [], allFailures: [], slowest: [], paths: undefined, expectations: loadExpectations(EXPECTATIONS_PATH) };
   let slowest: SlowRecord[] = [];
-  let columnReads: { served: number; refused: number } | undefined;
+  let paths: PathCounts | undefined;
   for (const { file, records } of scripts) {
     progress.startScript(file);
     const result = await runSuiteScript(file, records, () => progress.tick(), options.setupSql, config);
@@ -94,7 +94,7 @@ async function runConfig(config: EngineConfig, scripts: readonly { file: string;
     run.stats.push({ file, applied: result.outcomes.length, failed, skipped: result.skipped, elapsedMs: result.elapsedMs });
     for (const o of result.outcomes) if (o.failure !== undefined) run.allFailures.push(toExpectedFailure(file, o));
     slowest = [...slowest, ...result.outcomes.map((o) => ({ file, line: o.line, sql: o.sql, elapsedMs: o.elapsedMs }))].sort((a, b) => b.elapsedMs - a.elapsedMs).slice(0, SLOWEST_SHOWN);
-    if (result.columnReads) columnReads = { served: (columnReads?.served ?? 0) + result.columnReads.served, refused: (columnReads?.refused ?? 0) + result.columnReads.refused };
+    if (result.paths) paths = addPaths(paths, result.paths);
     const d = checkScript(file, result.outcomes, run.expectations);
     run.newFailures.push(...d.newFailures);
     run.newPasses.push(...d.newPasses);
@@ -102,11 +102,11 @@ async function runConfig(config: EngineConfig, scripts: readonly { file: string;
     if (options.update) run.expectations = replaceScript(run.expectations, file, result.outcomes);
     progress.clear();
     const rate = result.outcomes.length / Math.max(result.elapsedMs / 1000, 1e-3);
-    const reads = result.columnReads ? `; learner scans ${result.columnReads.served} served, ${result.columnReads.refused} refused` : '';
+    const reads = result.paths ? `; ${describePaths(result.paths)}` : '';
     process.stdout.write(`${file}: ${result.outcomes.length - failed}/${result.outcomes.length} pass, ${failed} fail (${d.newFailures.length} new), ${d.newPasses.length} newly passing, ${result.skipped} skipped; ${(result.elapsedMs / 1000).toFixed(1)} s, ${rate.toFixed(0)} records/s${reads}${result.haltedAtLine ? `; halted at line ${result.haltedAtLine}` : ''}\n`);
   }
   progress.clear();
-  return { ...run, slowest, columnReads };
+  return { ...run, slowest, paths };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -148,16 +148,20 @@ async function main(argv: readonly string[]): Promise<number> {
     code = Math.max(code, reportDiscrepancies(run.newFailures, run.newPasses, run.expectations), run.changed.length > 0 ? 1 : 0);
   }
   if (runs.length > 1) {
-    process.stdout.write('\n| engine | batch rows | records | pass | new failures | newly passing | failing differently | learner scans (served / refused) | seconds |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n');
+    process.stdout.write('\n| engine | batch rows | records | pass | new failures | newly passing | failing differently | sampled SELECTs: column / fell back / row | seconds |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n');
     for (const run of runs) {
       const applied = run.stats.reduce((n, s) => n + s.applied, 0);
       const failed = run.stats.reduce((n, s) => n + s.failed, 0);
       const seconds = run.stats.reduce((n, s) => n + s.elapsedMs, 0) / 1000;
-      const reads = run.columnReads ? `${run.columnReads.served} / ${run.columnReads.refused}` : '-';
+      const reads = run.paths ? `${run.paths.column} / ${run.paths.fellBack} / ${run.paths.row}` : '-';
       process.stdout.write(`| ${run.config.path} | ${run.config.batchRows ?? 'default'} | ${applied} | ${applied - failed} | ${run.newFailures.length} | ${run.newPasses.length} | ${run.changed.length} | ${reads} | ${seconds.toFixed(1)} |\n`);
     }
   }
   return code;
+}
+
+function describePaths(p: PathCounts): string {
+  return `sampled SELECTs (1 in ${SAMPLE_EVERY}): ${p.column} column, ${p.fellBack} fell back, ${p.row} row`;
 }
 
 function printTotals(run: ConfigRun): void {
@@ -165,7 +169,7 @@ function printTotals(run: ConfigRun): void {
   const failed = run.stats.reduce((n, s) => n + s.failed, 0);
   const seconds = run.stats.reduce((n, s) => n + s.elapsedMs, 0) / 1000;
   const rate = applied === 0 ? 'n/a' : `${((100 * (applied - failed)) / applied).toFixed(2)}%`;
-  const reads = run.columnReads ? `; learner scans ${run.columnReads.served} served, ${run.columnReads.refused} refused` : '';
+  const reads = run.paths ? `; ${describePaths(run.paths)}` : '';
   process.stdout.write(`total: ${applied - failed}/${applied} records pass (${rate}), ${failed} fail, in ${seconds.toFixed(1)} s${reads}\n`);
   for (const r of run.slowest.slice(0, 3)) process.stdout.write(`slow: ${r.elapsedMs.toFixed(0)} ms ${r.file}:${r.line}\n`);
 }

@@ -26,7 +26,7 @@ async function runTask(task: WorkerTask): Promise<void> {
       onStart: (line) => post({ kind: 'start', line }),
       onOutcome: (outcome) => post({ kind: 'outcome', outcome }),
     });
-    post({ kind: 'done', skipped: result.skipped, haltedAtLine: result.haltedAtLine, columnReads: engine.columnReads?.() });
+    post({ kind: 'done', skipped: result.skipped, haltedAtLine: result.haltedAtLine, paths: engine.paths?.() });
   } finally {
     await engine.close();
   }
