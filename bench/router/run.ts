@@ -1,0 +1,148 @@
+// The router against the measured faster path: every labelled query (test/router/labelled.ts) plus the 22
+// TPC-H queries, timed forced row, forced column and on auto (the router's choice), on a TPC-H database.
+// Run: NODE_OPTIONS=--max-old-space-size=8192 npx tsx bench/router/run.ts [--sf 0.1] [--runs 5] [--fast-ms 2000]
+//      [--timeout-s 120] [--no-tpch] [--cache /tmp/duet-tpch-cache]
+// Writes bench/results/router.md and bench/results/router.svg.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Database, type Session } from '../../query/database.ts';
+import { learnerOf } from '../../olap/learner/index.ts';
+import { LABELLED, LABELLED_SETUP } from '../../test/router/labelled.ts';
+import { ensureTpchData, loadDuet, log, TPCH_SHARED } from '../tpch-run/data.ts';
+import { machineLine, samplesLine, startSampler } from '../tpch-run/machine.ts';
+import { fmtMs, timeQuery, type Timing } from '../tpch-run/time.ts';
+import { logBarsSvg } from '../tpch-run/svg.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const sf = Number(arg('sf', '0.1'));
+const runs = Number(arg('runs', '5'));
+const fastMs = Number(arg('fast-ms', '2000'));
+const timeoutMs = Number(arg('timeout-s', '120')) * 1000;
+const withTpch = !args.includes('--no-tpch');
+const cacheDir = arg('cache', join(tmpdir(), 'duet-tpch-cache'));
+const resultsDir = join(import.meta.dirname, '..', 'results');
+const command = `npx tsx bench/router/run.ts ${args.join(' ')}`.trim();
+
+type Path = 'row' | 'column';
+interface Case { readonly name: string; readonly sql: string; readonly label: Path | undefined }
+interface Measured extends Case {
+  row?: Timing; column?: Timing; auto?: Timing;
+  chosen: Path; rowCost: number; columnCost: number; explain: string;
+}
+
+/** `path: column (cost 3.3e+3; row 6.0e+4)` → the path and both estimates. */
+function parseExplain(line: string): { chosen: Path; rowCost: number; columnCost: number } {
+  const m = /^path: (row|column) \(cost ([0-9.e+-]+|Infinity); (row|column) ([0-9.e+-]+|Infinity)\)/.exec(line);
+  if (!m) throw new Error(`unexpected EXPLAIN line: ${line}`);
+  const chosen = m[1] as Path;
+  const own = Number(m[2]);
+  const other = Number(m[4]);
+  return { chosen, rowCost: chosen === 'row' ? own : other, columnCost: chosen === 'column' ? own : other };
+}
+
+async function once(s: Session, sql: string, cancelAfterMs: number): Promise<void> {
+  const timer = setTimeout(() => s.cancel(), cancelAfterMs);
+  try {
+    await s.query(sql);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function measure(sessions: Record<Path | 'auto', Session>, c: Case): Promise<Measured> {
+  const { chosen, rowCost, columnCost } = parseExplain(String((await sessions.auto.query(`EXPLAIN ${c.sql}`)).rows[0]![0]));
+  const m: Measured = { ...c, chosen, rowCost, columnCost, explain: '' };
+  const o = { runs, fastMs, timeoutMs };
+  // auto runs the path it chose: when a forced run of that same path timed out, auto would too
+  for (const engine of ['column', 'row', 'auto'] as const) {
+    const same = engine === 'auto' ? m[chosen] : undefined;
+    if (same?.timedOut) m.auto = same;
+    else m[engine] = (await timeQuery((ms) => once(sessions[engine], c.sql, ms), o)).timing;
+  }
+  return m;
+}
+
+async function main(): Promise<void> {
+  const sampler = startSampler();
+  const t0 = performance.now();
+  const { dir: dataDir } = await ensureTpchData(sf, cacheDir);
+  const dbDir = mkdtempSync(join(tmpdir(), 'duet-bench-router-'));
+  const db = await Database.open(dbDir, { learner: true });
+  await loadDuet(db, dataDir, sf, 100_000);
+  for (const q of LABELLED_SETUP) await db.query(q);
+  const learner = learnerOf(db.store)!;
+  await learner.caughtUp();
+  await learner.compact();
+  log('router bench: loaded, learner caught up and compacted');
+
+  const sessions = { row: db.session(), column: db.session(), auto: db.session() };
+  await sessions.row.query("SET duet.engine = 'row'");
+  await sessions.column.query("SET duet.engine = 'column'");
+  const cases: Case[] = LABELLED.map(([label, sql], i) => ({ name: `L${i + 1}`, sql, label }));
+  if (withTpch) {
+    for (let n = 1; n <= 22; n++) cases.push({ name: `Q${n}`, sql: readFileSync(join(TPCH_SHARED, 'queries', `q${String(n).padStart(2, '0')}.sql`), 'utf8'), label: undefined });
+  }
+  const out: Measured[] = [];
+  for (const [k, c] of cases.entries()) {
+    const m = await measure(sessions, c);
+    out.push(m);
+    const elapsedS = (performance.now() - t0) / 1000;
+    log(`${c.name}: row ${fmtMs(m.row)}, column ${fmtMs(m.column)}, auto (${m.chosen}) ${fmtMs(m.auto)}  [${k + 1}/${cases.length}, ${elapsedS.toFixed(0)} s, ETA ${((elapsedS / (k + 1)) * (cases.length - k - 1)).toFixed(0)} s]`);
+  }
+  for (const s of Object.values(sessions)) await s.close();
+  await db.close();
+  rmSync(dbDir, { recursive: true, force: true });
+  const md = report(out, samplesLine(sampler.stop()), (performance.now() - t0) / 1000);
+  writeFileSync(join(resultsDir, 'router.md'), md);
+  writeFileSync(join(resultsDir, 'router.svg'), logBarsSvg(`Router, TPC-H SF ${sf}: forced row, forced column, auto (log scale)`, out.map((m) => ({
+    label: `${m.name} ${m.sql.replace(/\s+/g, ' ').slice(0, 34)}`,
+    bars: [
+      { name: 'row (forced)', ms: m.row!.ms, over: m.row!.timedOut },
+      { name: 'column (forced)', ms: m.column!.ms, over: m.column!.timedOut },
+      { name: 'auto (router)', ms: m.auto!.ms, over: m.auto!.timedOut },
+    ],
+  }))));
+  process.stdout.write(md);
+}
+
+const faster = (m: Measured): Path => (m.row!.ms <= m.column!.ms ? 'row' : 'column');
+const best = (m: Measured): number => Math.min(m.row!.ms, m.column!.ms);
+
+function report(ms: readonly Measured[], samplesText: string, totalS: number): string {
+  const right = ms.filter((m) => m.chosen === faster(m));
+  const within = ms.filter((m) => m.auto!.ms <= 1.5 * best(m));
+  const worst = [...ms].sort((a, b) => b.auto!.ms / best(b) - a.auto!.ms / best(a))[0]!;
+  const chosenTime = ms.map((m) => m[m.chosen]!.ms / best(m));
+  const labelled = ms.filter((m) => m.label !== undefined);
+  const labelRight = labelled.filter((m) => m.label === faster(m));
+  const md = (s: string): string => s.replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
+  return [
+    `# Router: its choice vs the measured faster path (TPC-H SF ${sf})`,
+    '',
+    `Machine: ${machineLine()}. During the run: ${samplesText}. Whole run ${(totalS / 60).toFixed(1)} min.`,
+    `Command: \`NODE_OPTIONS=--max-old-space-size=8192 ${command}\`. Data: our generator (bench/tpch), SF ${sf}, loaded with COPY, learner caught up and compacted; indexes ${LABELLED_SETUP.map((s) => `\`${s}\``).join(', ')}.`,
+    `Queries: the ${LABELLED.length} labelled queries of test/router/labelled.ts (L1-L${LABELLED.length}, label = the path the test expects)${ms.some((m) => m.label === undefined) ? ' and the 22 TPC-H queries (Q1-Q22)' : ''}.`,
+    `Timing: per query forced row (\`SET duet.engine = 'row'\`), forced column and auto, each once and, if under ${fastMs} ms, ${runs} more runs (median); cancelled after ${timeoutMs / 1000} s. Estimates are EXPLAIN's first line on auto, in "rows read from the row store".`,
+    '',
+    '## Summary',
+    '',
+    `- Router chose the measured faster path: ${right.length} / ${ms.length} (${((right.length / ms.length) * 100).toFixed(0)}%; goal >= 90%: ${right.length / ms.length >= 0.9 ? 'met' : 'missed'}).`,
+    `- Router's time within 1.5x of the best path: ${within.length} / ${ms.length} (goal: all; ${within.length === ms.length ? 'met' : 'missed'}); worst ${worst.name} at ${(worst.auto!.ms / best(worst)).toFixed(2)}x (auto ${fmtMs(worst.auto)} vs best ${fmtMs({ ms: best(worst), runs: 0, timedOut: false })}).`,
+    `- Forced time of the chosen path vs the best (no auto noise): worst ${Math.max(...chosenTime).toFixed(2)}x; within 1.5x on ${chosenTime.filter((x) => x <= 1.5).length} / ${ms.length}.`,
+    `- The test's labels agree with the measured faster path on ${labelRight.length} / ${labelled.length} labelled queries${labelRight.length < labelled.length ? ` (not on ${labelled.filter((m) => m.label !== faster(m)).map((m) => m.name).join(', ')})` : ''}.`,
+    '',
+    '## Per query',
+    '',
+    '| | query | label | row est. | column est. | chosen | row | column | auto | faster | auto / best |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...ms.map((m) => `| ${m.name} | ${m.label === undefined ? `TPC-H Q${m.name.slice(1)}` : `\`${md(m.sql)}\``} | ${m.label ?? ''} | ${m.rowCost.toExponential(1)} | ${m.columnCost.toExponential(1)} | ${m.chosen}${m.chosen === faster(m) ? '' : ' ✗'} | ${fmtMs(m.row)} | ${fmtMs(m.column)} | ${fmtMs(m.auto)} | ${faster(m)} | ${(m.auto!.ms / best(m)).toFixed(2)}x |`),
+    '',
+  ].join('\n');
+}
+
+await main();
