@@ -33,8 +33,16 @@ export interface SnapshotAckFrame {
 
 export type SnapshotFrame = SnapshotChunkFrame | SnapshotAckFrame;
 
-/** What one connection carries: a hello first (who is talking, where it serves SQL), then messages. */
-export type WireMessage = { readonly kind: 'hello'; readonly id: number; readonly sql: string } | { readonly kind: 'raft'; readonly m: Message } | SnapshotFrame;
+/**
+ * What one connection carries: a hello first (who is talking, where it serves SQL and, so that a peer not in
+ * its --peers list can answer, where it listens for Raft), then messages. A `join` asks the leader to add the
+ * sender as a learner (`duet node --join`); it is repeated until the sender is a member.
+ */
+export type WireMessage =
+  | { readonly kind: 'hello'; readonly id: number; readonly sql: string; readonly raft?: string }
+  | { readonly kind: 'raft'; readonly m: Message }
+  | { readonly kind: 'join'; readonly id: number }
+  | SnapshotFrame;
 
 export function encodeFrame(message: WireMessage): Buffer {
   const payload = Buffer.from(

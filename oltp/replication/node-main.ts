@@ -19,6 +19,8 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --compact-entries N compact the Raft log once N applied entries sit beyond the retained tail (default 10000)
   --retain-entries N  applied entries kept after a compaction for followers close behind (default 1000)
   --snapshot-chunk-bytes N  row-store image bytes per InstallSnapshot chunk (default 262144)
+  --join              join a running cluster as a learner (first start only): --peers names the members to ask,
+                      the leader adds this node and sends it a snapshot; it serves reads, refuses writes
   --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
   --no-learner        do not start the columnar learner (every query reads the row store)`;
 
@@ -39,6 +41,7 @@ export interface NodeArgs {
   compactEntries?: number;
   retainEntries?: number;
   snapshotChunkBytes?: number;
+  join?: boolean;
   /** --no-learner: no embedded columnar learner on this member. */
   noLearner?: boolean;
 }
@@ -75,7 +78,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return 'help';
-    if (flag === '--stale-reads' || flag === '--no-learner') {
+    if (flag === '--stale-reads' || flag === '--no-learner' || flag === '--join') {
       got.set(flag, '');
       continue;
     }
@@ -109,6 +112,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     retainEntries: nonNegative(got.get('--retain-entries') ?? '1000', '--retain-entries'),
     snapshotChunkBytes: positive(got.get('--snapshot-chunk-bytes') ?? String(256 * 1024), '--snapshot-chunk-bytes'),
     noLearner: got.has('--no-learner'),
+    join: got.has('--join'),
   };
 }
 
@@ -123,7 +127,10 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
   await mkdir(args.dir, { recursive: true });
   const raftDb = new ClassicLevel<string, Uint8Array>(join(args.dir, 'raft'), { valueEncoding: 'view' });
   await raftDb.open();
-  const storage = await LevelStorage.open(raftDb, 'raft', bootstrapSnapshot(makeConfig([...args.peers.keys()])));
+  // A founding member starts with every peer as a voter; a joining one with no configuration at all (it never
+  // campaigns) until the leader's log, which adds it, reaches it. Either is used only when nothing is stored yet.
+  const founding = args.join === true ? makeConfig([]) : makeConfig([...args.peers.keys()]);
+  const storage = await LevelStorage.open(raftDb, 'raft', bootstrapSnapshot(founding));
   let transport: TcpTransport | undefined;
   const replicator = new Replicator({
     id: args.id,
@@ -133,6 +140,7 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     tickMs: args.tickMs,
     electionTicks: args.electionTicks,
     sendSnapshotFrame: (f) => transport?.sendSnapshotFrame(f),
+    ...(args.join === true ? { sendJoin: () => transport?.sendJoin() } : {}),
     ...(args.compactEntries !== undefined ? { compactEntries: args.compactEntries } : {}),
     ...(args.retainEntries !== undefined ? { retainEntries: args.retainEntries } : {}),
     ...(args.snapshotChunkBytes !== undefined ? { snapshotChunkBytes: args.snapshotChunkBytes } : {}),
@@ -148,6 +156,7 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     peers: args.peers,
     onMessage: (m) => replicator.receive(m),
     onSnapshotFrame: (f) => replicator.receiveSnapshotFrame(f),
+    onJoin: (id) => replicator.receiveJoin(id),
   });
   replicator.start(db.store);
   const { clusterEngine } = await import('./linearizable-engine.ts');

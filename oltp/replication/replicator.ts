@@ -28,6 +28,11 @@ export interface ReplicatorOptions {
   /** Applied entries kept after a compaction: a follower this close behind gets entries, not a snapshot. Default 1000. */
   readonly retainEntries?: number;
   readonly snapshotChunkBytes?: number;
+  /**
+   * `duet node --join`: this node started outside the configuration; until it is a member it asks the peers
+   * (every second) to add it, and the leader adds it as a learner.
+   */
+  readonly sendJoin?: () => void;
   /** Operational messages (compactions, snapshots sent and installed). Default: stderr. */
   readonly log?: (line: string) => void;
 }
@@ -118,6 +123,7 @@ export class Replicator {
       this.node.tick();
       this.ticks++;
       this.reaskReads();
+      this.askToJoin();
       this.pump();
     }, this.options.tickMs ?? 50);
     this.pump();
@@ -178,6 +184,22 @@ export class Replicator {
   receive(m: Message): void {
     if (this.stopped || m.to !== this.options.id) return;
     this.node.step(m);
+    this.pump();
+  }
+
+  private askToJoin(): void {
+    if (this.options.sendJoin === undefined || this.ticks % Math.max(1, Math.round(1000 / (this.options.tickMs ?? 50))) !== 1) return;
+    const config = this.node.status().config;
+    if (!config.voters.includes(this.options.id) && !config.learners.includes(this.options.id)) this.options.sendJoin();
+  }
+
+  /** A node asks to join: the leader adds it as a learner (one change at a time; the node asks again if refused). */
+  receiveJoin(id: NodeId): void {
+    if (this.stopped || !this.isWritableLeader()) return;
+    const config = this.node.status().config;
+    if (config.voters.includes(id) || config.learners.includes(id)) return;
+    const r = this.node.proposeConfChange({ type: 'addLearner', nodeId: id });
+    if (r.ok) this.log(`adding node ${id} as a learner (Raft index ${r.index})`);
     this.pump();
   }
 

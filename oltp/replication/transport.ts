@@ -14,6 +14,8 @@ export interface TransportOptions {
   readonly onMessage: (m: Message) => void;
   /** Snapshot transfer frames (chunks and their acknowledgements), in arrival order. */
   readonly onSnapshotFrame?: (f: SnapshotFrame) => void;
+  /** A node asks to join the cluster (see codec.ts). */
+  readonly onJoin?: (id: NodeId) => void;
   /** Messages waiting per peer while it is unreachable; older ones are dropped first. Default 1024. */
   readonly queueMessagesMax?: number;
   readonly backoffMsMin?: number;
@@ -88,17 +90,24 @@ export class TcpTransport {
   readonly sqlAddresses = new Map<NodeId, string>();
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly incoming = new Set<Socket>();
+  private readonly hello: Buffer;
 
   private constructor(
     private readonly options: TransportOptions,
     private readonly server: Server,
   ) {
-    const hello = encodeFrame({ kind: 'hello', id: options.id, sql: options.sqlAddress });
+    this.hello = encodeFrame({ kind: 'hello', id: options.id, sql: options.sqlAddress, raft: `${options.listen.host}:${options.listen.port}` });
     for (const [id, address] of options.peers) {
-      if (id === options.id) continue;
-      this.links.set(id, new PeerLink(address, hello, options.queueMessagesMax ?? 1024, options.backoffMsMin ?? 20, options.backoffMsMax ?? 500));
+      if (id !== options.id) this.addPeer(id, address);
     }
     this.sqlAddresses.set(options.id, options.sqlAddress);
+  }
+
+  /** Opens a link to a peer learnt at run time (a joining node says where it listens in its hello). */
+  private addPeer(id: NodeId, address: { readonly host: string; readonly port: number }): void {
+    if (this.links.has(id) || id === this.options.id) return;
+    const o = this.options;
+    this.links.set(id, new PeerLink(address, this.hello, o.queueMessagesMax ?? 1024, o.backoffMsMin ?? 20, o.backoffMsMax ?? 500));
   }
 
   static async listen(options: TransportOptions): Promise<TcpTransport> {
@@ -118,6 +127,12 @@ export class TcpTransport {
 
   sendSnapshotFrame(f: SnapshotFrame): void {
     this.links.get(f.to)?.send(encodeFrame(f));
+  }
+
+  /** Asks every known peer to add this node (only the leader acts on it). */
+  sendJoin(): void {
+    const frame = encodeFrame({ kind: 'join', id: this.options.id });
+    for (const l of this.links.values()) l.send(frame);
   }
 
   get droppedMessages(): number {
@@ -145,8 +160,12 @@ export class TcpTransport {
         return;
       }
       for (const w of messages) {
-        if (w.kind === 'hello') this.sqlAddresses.set(w.id, w.sql);
-        else if (w.kind === 'raft') this.options.onMessage(w.m);
+        if (w.kind === 'hello') {
+          this.sqlAddresses.set(w.id, w.sql);
+          const raft = w.raft === undefined ? undefined : /^(.+):(\d+)$/.exec(w.raft);
+          if (raft) this.addPeer(w.id, { host: raft[1]!, port: Number(raft[2]) });
+        } else if (w.kind === 'raft') this.options.onMessage(w.m);
+        else if (w.kind === 'join') this.options.onJoin?.(w.id);
         else this.options.onSnapshotFrame?.(w);
       }
     });

@@ -79,6 +79,7 @@ export class TestCluster {
   private readonly procs = new Map<number, ChildProcess>();
   readonly logs = new Map<number, string[]>();
   private lastLeader = 1;
+  private readonly nodeArgs = new Map<number, readonly string[]>();
 
   private constructor(private readonly options: ClusterOptions) {
     this.ids = Array.from({ length: options.size ?? 3 }, (_, i) => i + 1);
@@ -110,10 +111,10 @@ export class TestCluster {
   /** Starts (or restarts) node `id` and waits until its SQL port answers. */
   async startNode(id: number): Promise<void> {
     const peers = this.ids
-      .map((p) => `${p}=127.0.0.1:${p === id || !this.options.proxies ? this.raftPorts.get(p) : this.proxyPorts.get(`${id}>${p}`)}`)
+      .map((p) => `${p}=127.0.0.1:${p === id || !this.options.proxies ? this.raftPorts.get(p) : (this.proxyPorts.get(`${id}>${p}`) ?? this.raftPorts.get(p))}`)
       .join(',');
     const args = [BIN, 'node', '--id', String(id), '--db', join(this.options.dir, `n${id}`), '--listen', `127.0.0.1:${this.raftPorts.get(id)}`,
-      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50), ...(this.options.extraArgs ?? []), '--no-learner'];
+      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50), ...(this.options.extraArgs ?? []), ...(this.nodeArgs.get(id) ?? []), '--no-learner'];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log: string[] = this.logs.get(id) ?? [];
     this.logs.set(id, log);
@@ -136,6 +137,21 @@ export class TestCluster {
         await sleep(100);
       }
     }
+  }
+
+  /**
+   * Starts one more node (the next id) with `duet node --join`: the others learn its address from its hello;
+   * its links are direct (no proxy). Returns its id once its SQL port answers.
+   */
+  async addNode(): Promise<number> {
+    const id = Math.max(...this.ids) + 1;
+    const [raftPort, sqlPort] = await freePorts(2);
+    this.raftPorts.set(id, raftPort!);
+    this.sqlPorts.set(id, sqlPort!);
+    this.nodeArgs.set(id, ['--join']);
+    this.ids.push(id);
+    await this.startNode(id);
+    return id;
   }
 
   /** The node's data directory (Raft log in raft/, rows in rows/). */

@@ -100,6 +100,28 @@ describe('3-process cluster: log compaction and InstallSnapshot', () => {
     expect(Number(result.rows[0].n)).toBe(notesBefore + 1);
   }, 90_000);
 
+  it('adds a node: it joins as a learner, gets the compacted state by snapshot, serves the same reads, refuses writes', async () => {
+    const c = cluster!;
+    await Promise.all(c.ids.filter((id) => !c.isRunning(id)).map((id) => c.startNode(id)));
+    await writeMany(c, 91, 40); // the log is compacted well past its start
+    const added = await c.addNode();
+    await writeMany(c, 131, 10);
+    const expected = await fingerprintOn(c, c.leaderHint);
+    await expectFingerprint(c, added, expected);
+    expect(logOf(c, added)).toMatch(/installed a snapshot at Raft index \d+/);
+    const client = await c.connect(added);
+    try {
+      await expect(client.query('INSERT INTO kv VALUES (-5, 0)')).rejects.toMatchObject({ code: '25006', hint: `connect to the leader at 127.0.0.1:${c.sqlPorts.get(c.leaderHint)}` });
+    } finally {
+      await client.end();
+    }
+    // It keeps following after a restart (its membership and snapshot are stored).
+    await c.kill(added);
+    await c.startNode(added);
+    await writeMany(c, 141, 5);
+    await expectFingerprint(c, added, await fingerprintOn(c, c.leaderHint));
+  }, 90_000);
+
   it('refuses writes on a follower, even one that would write nothing on its stale snapshot', async () => {
     const c = cluster!;
     await Promise.all(c.ids.filter((id) => !c.isRunning(id)).map((id) => c.startNode(id)));
