@@ -35,6 +35,11 @@ export async function runCopy(txn: Txn, stmt: Extract<Statement, { kind: 'copy' 
   const { format } = stmt.options;
   const delimiter = stmt.options.delimiter ?? (format === 'csv' ? ',' : format === 'tbl' ? '|' : '\t');
   const nullString = stmt.options.nullString ?? (format === 'csv' ? '' : format === 'text' ? '\\N' : null);
+  // per field: the type its text is cast to (undefined: text columns take the text as it is)
+  const castTo = targets.map((t) => {
+    const type = table.columns[t]!.type;
+    return type.id === 'varchar' ? undefined : type;
+  });
   const defaults: Value[] = table.columns.map((c) => (c.defaultSql === undefined ? null : evalDefault(c.defaultSql, c.type)));
   const lines = createInterface({ input: createReadStream(stmt.file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let lineNo = 0;
@@ -48,21 +53,32 @@ export async function runCopy(txn: Txn, stmt: Extract<Statement, { kind: 'copy' 
     pending = '';
     if (line === '' || (format === 'text' && line === '\\.')) continue;
     if (format === 'tbl' && line.endsWith(delimiter)) line = line.slice(0, -delimiter.length);
-    const fields = format === 'csv' ? splitCsv(line, delimiter) : line.split(delimiter).map((f) => ({ text: f, quoted: false }));
-    if (fields.length !== targets.length) {
-      throw new DuetError(SqlState.invalidTextRepresentation, `COPY ${table.name}, line ${lineNo}: expected ${targets.length} columns, found ${fields.length}`);
+    let texts: string[];
+    let quoted: boolean[] | undefined;
+    if (format === 'csv') {
+      const fields = splitCsv(line, delimiter);
+      texts = fields.map((f) => f.text);
+      quoted = fields.map((f) => f.quoted);
+    } else {
+      texts = line.split(delimiter);
+    }
+    if (texts.length !== targets.length) {
+      throw new DuetError(SqlState.invalidTextRepresentation, `COPY ${table.name}, line ${lineNo}: expected ${targets.length} columns, found ${texts.length}`);
     }
     const row: Row = defaults.slice();
-    fields.forEach((f, k) => {
-      const col = table.columns[targets[k]!]!;
-      if (!f.quoted && nullString !== null && f.text === nullString) { row[targets[k]!] = null; return; }
-      try {
-        row[targets[k]!] = col.type.id === 'varchar' ? f.text : castConstant(f.text, TEXT, col.type);
-      } catch (e) {
-        if (e instanceof DuetError) throw new DuetError(e.code, `COPY ${table.name}, line ${lineNo}, column ${col.name}: ${e.message}`);
-        throw e;
+    let k = 0;
+    try {
+      for (; k < texts.length; k++) {
+        const text = texts[k]!;
+        const target = targets[k]!;
+        if (nullString !== null && text === nullString && quoted?.[k] !== true) { row[target] = null; continue; }
+        const type = castTo[k];
+        row[target] = type === undefined ? text : castConstant(text, TEXT, type);
       }
-    });
+    } catch (e) {
+      if (e instanceof DuetError) throw new DuetError(e.code, `COPY ${table.name}, line ${lineNo}, column ${table.columns[targets[k]!]!.name}: ${e.message}`);
+      throw e;
+    }
     await txn.insert(table, row);
     count++;
     if (count % CANCEL_CHECK_ROWS === 0 && signal?.aborted) {
