@@ -18,6 +18,11 @@ export interface LearnerReplicaOptions extends LearnerHostOptions {
   readonly worker?: boolean;
   /** Most log entries per apply message. Default 1024. */
   readonly applyEntriesMax?: number;
+  /**
+   * Least time between apply messages while commits stream in (coalescing: one message and one learner
+   * wake-up per interval, not per commit group). A consistent read never waits for it. Default 5; 0 = off.
+   */
+  readonly applyIntervalMs?: number;
   /** Aborting it while the learner boots stops the start (the thread is terminated, start rejects). */
   readonly signal?: AbortSignal;
 }
@@ -55,6 +60,9 @@ export interface ReplicaStatus extends LearnerStatus {
   readonly lastDamage: { readonly file: string; readonly reason: string } | undefined;
 }
 
+/** Default least time between apply messages (applyIntervalMs): well inside the 50 ms freshness goal. */
+const APPLY_INTERVAL_MS = 5;
+
 /** Commit wall times kept for lag in milliseconds (a ring: bounded). */
 const COMMIT_TIMES_MAX = 8192;
 
@@ -63,6 +71,10 @@ export class LearnerReplica {
   private learnerIndex = 0;
   private inflight = false;
   private pumpScheduled = false;
+  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastPostMs = -Infinity;
+  /** The highest index a waiting read needs: the feeder sends it without the coalescing delay. */
+  private hurryIndex = 0;
   private closed = false;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (m: FromLearner) => void; reject: (e: Error) => void }>();
@@ -107,7 +119,7 @@ export class LearnerReplica {
     const receive = (m: FromLearner): void => replica!.receive(m);
     let post: (m: ToLearner) => void;
     let stop: () => Promise<void>;
-    const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}), ...(options.compactDeltaRows !== undefined ? { compactDeltaRows: options.compactDeltaRows } : {}) };
+    const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}), ...(options.compactDeltaRows !== undefined ? { compactDeltaRows: options.compactDeltaRows } : {}), ...(options.persistEntries !== undefined ? { persistEntries: options.persistEntries } : {}) };
     if (options.worker ?? true) {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { ...hostOptions, writerThread: true } });
       worker.on('message', receive);
@@ -121,7 +133,10 @@ export class LearnerReplica {
       post = (m) => setImmediate(() => host.handle(structuredClone(m)));
       stop = async () => undefined;
     }
-    replica = new LearnerReplica(store, options, (m) => post(m), () => stop());
+    replica = new LearnerReplica(store, options, (m) => {
+      if ('minIndex' in m) replica!.hurry(m.minIndex);
+      post(m);
+    }, () => stop());
     const aborted = (): void => replica!.readyReject?.(new DuetError(SqlState.queryCanceled, 'the columnar learner start was stopped'));
     options.signal?.addEventListener('abort', aborted);
     let ready: Extract<FromLearner, { kind: 'ready' }>;
@@ -188,8 +203,9 @@ export class LearnerReplica {
   private pump(): void {
     if (this.inflight || this.closed || this.snapshotting || this.failure) return;
     const to = this.store.stats.appliedIndex;
-    if (this.sentIndex >= to) return;
+    if (this.sentIndex >= to || this.deferPump(to)) return;
     this.inflight = true;
+    this.lastPostMs = performance.now();
     const from = this.sentIndex + 1;
     const count = Math.min(to - from + 1, this.options.applyEntriesMax ?? 1024);
     // Fast path: recent entries are in LevelDB's memtable; synchronous gets avoid queueing behind fsyncs
@@ -217,6 +233,27 @@ export class LearnerReplica {
         else this.fail(e as Error);
       },
     );
+  }
+
+  /**
+   * Coalescing: a backlog smaller than one full batch waits until applyIntervalMs passed since the last batch
+   * (a commit after a quiet spell goes at once). True when the pump was put off to a timer.
+   */
+  private deferPump(to: number): boolean {
+    const waitMs = this.lastPostMs + (this.options.applyIntervalMs ?? APPLY_INTERVAL_MS) - performance.now();
+    if (waitMs <= 0 || this.hurryIndex > this.sentIndex || to - this.sentIndex >= (this.options.applyEntriesMax ?? 1024)) return false;
+    this.pumpTimer ??= setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, Math.ceil(waitMs));
+    return true;
+  }
+
+  /** A read waits for `index` on the learner: send it now. */
+  private hurry(index: number): void {
+    if (index <= this.hurryIndex) return;
+    this.hurryIndex = index;
+    this.pump();
   }
 
   /** Rebuilds the learner from a snapshot of the row store, then follows the log from the snapshot's index. */
@@ -329,6 +366,7 @@ export class LearnerReplica {
   async close(): Promise<void> {
     if (this.closed) return;
     this.unsubscribe();
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
     while (this.inflight && !this.failure) await new Promise((r) => setTimeout(r, 1));
     if (this.snapshotting) await this.snapshotting;
     this.closed = true;

@@ -24,6 +24,8 @@ export interface LearnerHostOptions extends LearnerOptions {
    * own deltaRowsMax stays the hard bound). Default 8192.
    */
   readonly compactDeltaRows?: number;
+  /** Log entries applied between saves (compactions in between stay in memory). Default 32768. */
+  readonly persistEntries?: number;
 }
 
 interface PendingScan { readonly msg: Extract<ToLearner, { kind: 'scan' }> }
@@ -182,10 +184,18 @@ export class LearnerHost {
     return { ...(columns ? { columns } : {}), ...(zone.length > 0 ? { zone } : {}) };
   }
 
+  /**
+   * Compacts when the delta reaches compactDeltaRows; saves (compaction + Parquet) only once persistEntries
+   * log entries arrived since the last save, or persistIntervalMs passed: a save rewrites the last partial
+   * segment and fsyncs several files, so saving at every small compaction cost 4x the CPU (bench/learner/cost.ts)
+   * and competed with the row store's own fsyncs. A restart replays at most persistEntries entries of the log.
+   */
   private maybePersist(): void {
     const compactRows = Math.min(this.options.compactDeltaRows ?? 8192, this.learner.deltaRowsMax);
-    const due = this.learner.deltaRows() >= compactRows || performance.now() - this.lastPersistMs >= (this.options.persistIntervalMs ?? 30_000);
-    if (due && this.learner.appliedIndex > this.lastPersistIndex) this.persist();
+    const unsaved = this.learner.appliedIndex - this.lastPersistIndex;
+    const saveDue = unsaved >= (this.options.persistEntries ?? 32_768) || performance.now() - this.lastPersistMs >= (this.options.persistIntervalMs ?? 30_000);
+    if (saveDue && unsaved > 0) this.persist();
+    else if (this.learner.deltaRows() >= compactRows) this.learner.compact();
   }
 
   /**
