@@ -335,7 +335,11 @@ export interface ExecContext {
   scan(node: ScanNode): AsyncIterable<Batch>;
   /** If set, execute() records counters for every operator of the plan here, keyed by node object. */
   readonly stats?: Map<PlanNode, OperatorStats>;
-  /** Maximum rows per emitted batch (default BATCH_ROWS_MAX); small values are for tests. */
+  /**
+   * Maximum rows per emitted batch; unset: the process default (runtime.ts: BATCH_ROWS_MAX unless
+   * setBatchRowsDefault / DUET_BATCH_ROWS say otherwise). The query layer sets it from `SET duet.batch_rows`;
+   * sizes 1 and 3 are for tests (every operator then meets batch boundaries).
+   */
   readonly batchRowsMax?: number;
   /** Force the expression interpreter instead of compiled kernels (tests, debugging). */
   readonly interpret?: boolean;
