@@ -22,6 +22,8 @@ interface Cancellable {
 
 export class Client {
   timing = false;
+  /** Put before one-line errors while a script runs: `duet:FILE:LINE: ` (psql's `psql:FILE:LINE: `). */
+  errorLocation = '';
   private running: Promise<unknown> | undefined;
 
   constructor(
@@ -72,7 +74,7 @@ export class Client {
   }
 
   printError(e: unknown, sql: string): void {
-    this.io.stderr.write(this.errorStyle === 'report' ? errorReport(e, sql) : `${errorLine(e)}\n`);
+    this.io.stderr.write(this.errorStyle === 'report' ? errorReport(e, sql) : `${this.errorLocation}${errorLine(e)}\n`);
   }
 
   write(text: string): void {

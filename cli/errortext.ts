@@ -27,10 +27,20 @@ function fields(e: unknown): ErrorFields {
   return { message: `internal error: ${String(e)}`, code: 'XX000', position: undefined, hint: undefined, detail: undefined };
 }
 
-/** `ERROR:  column "x" does not exist (SQLSTATE 42703)`, no newline. */
+/** A hint longer than this is left out of the one-line form (it would bury the message). */
+export const LINE_HINT_CHARS_MAX = 120;
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ');
+
+/**
+ * `ERROR:  column "x" does not exist (SQLSTATE 42703)`, no newline; a short hint follows on the same
+ * line (`... (SQLSTATE 42703)  HINT:  Perhaps you meant ...`), as scripts promise one line per error.
+ */
 export function errorLine(e: unknown): string {
   const f = fields(e);
-  return `ERROR:  ${f.message.replace(/\s*\n\s*/g, ' ')} (SQLSTATE ${f.code})`;
+  const hint = f.hint === undefined ? '' : oneLine(f.hint);
+  const tail = hint !== '' && hint.length <= LINE_HINT_CHARS_MAX ? `  HINT:  ${hint}` : '';
+  return `ERROR:  ${oneLine(f.message)} (SQLSTATE ${f.code})${tail}`;
 }
 
 /** psql's form: ERROR, then LINE n with a caret under the position, DETAIL and HINT; ends in a newline. */

@@ -9,7 +9,14 @@ export class LineFeeder {
   /** SQL typed so far that has no terminating `;` yet. */
   private buffer = '';
 
-  constructor(private readonly client: Client) {}
+  /**
+   * `stopOnError` (ON_ERROR_STOP): the rest of a line after a failed statement is dropped. Otherwise every
+   * statement runs, as psql runs each statement of a line whatever happened to the one before.
+   */
+  constructor(
+    private readonly client: Client,
+    private readonly stopOnError = false,
+  ) {}
 
   /** True while an unfinished statement is pending (the REPL then shows the continuation prompt). */
   get pending(): boolean {
@@ -31,9 +38,9 @@ export class LineFeeder {
     this.buffer = hasContent(rest) ? rest : '';
     let outcome: MetaOutcome = 'ok';
     for (const sql of statements) {
-      if (!(await this.client.runStatement(sql))) {
-        outcome = 'error';
-        // The rest of a line after a failed statement is dropped, as a script stops at its first error.
+      if (await this.client.runStatement(sql)) continue;
+      outcome = 'error';
+      if (this.stopOnError) {
         this.buffer = '';
         break;
       }

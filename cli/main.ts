@@ -7,7 +7,7 @@ import { Client } from './client.ts';
 import { errorLine } from './errortext.ts';
 import { runMeta } from './meta.ts';
 import { runRepl } from './repl.ts';
-import { runScriptStream } from './script.ts';
+import { runScriptStream, type ScriptOutcome } from './script.ts';
 import type { Database } from '../query/database.ts';
 
 interface Subcommand {
@@ -64,29 +64,48 @@ async function runClient(argv: string[]): Promise<number> {
   }
 }
 
+/** Exit status when ON_ERROR_STOP ended a script (psql's). */
+const EXIT_STOPPED = 3;
+
 async function runWithDatabase(session: Client['session'], options: ClientOptions): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
   const interactive = options.actions.length === 0 && process.stdin.isTTY === true;
   const client = new Client(session, options.format, io, interactive ? 'report' : 'line');
   if (interactive) return runRepl(client, { input: process.stdin, output: process.stdout }, 'duet (duetdb) interactive terminal. Type \\? for help, \\q to quit.\n');
-  if (options.actions.length === 0) return (await runScriptStream(process.stdin, client)) ? 0 : 1;
+  const script = { stopOnError: options.onErrorStop };
+  if (options.actions.length === 0) return exitStatus(await runScriptStream(process.stdin, client, { ...script, name: '<stdin>' }));
+  // psql goes on with the next -c / -f after one failed (unless ON_ERROR_STOP); the status tells
+  let failed = false;
   for (const action of options.actions) {
-    const ok = action.kind === 'file' ? await runFile(action.path, client)
-      : action.sql.trimStart().startsWith('\\') ? (await runMeta(action.sql, client)) !== 'error'
-      : await client.runText(action.sql);
-    if (!ok) return 1;
+    let status: number;
+    if (action.kind === 'file') {
+      const outcome = await runFile(action.path, client, script.stopOnError);
+      if (outcome === 'unreadable') return 1;
+      status = exitStatus(outcome);
+    } else {
+      const ok = action.sql.trimStart().startsWith('\\') ? (await runMeta(action.sql, client)) !== 'error' : await client.runText(action.sql);
+      status = ok ? 0 : 1;
+    }
+    if (status !== 0 && options.onErrorStop) return status;
+    failed ||= status !== 0;
   }
-  return 0;
+  return failed ? 1 : 0;
 }
 
-async function runFile(path: string, client: Client): Promise<boolean> {
+/** 0: every statement succeeded; 1: some failed (psql says 0 here; we keep "non-zero on an error"); 3: stopped. */
+function exitStatus(outcome: ScriptOutcome): number {
+  if (outcome.stopped) return EXIT_STOPPED;
+  return outcome.errors > 0 ? 1 : 0;
+}
+
+async function runFile(path: string, client: Client, stopOnError: boolean): Promise<ScriptOutcome | 'unreadable'> {
   const input = path === '-' ? process.stdin : createReadStream(path, 'utf8');
   try {
-    return await runScriptStream(input, client);
+    return await runScriptStream(input, client, { name: path === '-' ? '<stdin>' : path, stopOnError });
   } catch (e) {
     // A missing or unreadable file surfaces here as a Node error, not a DuetError.
     const message = e instanceof Error && 'code' in e && e.code === 'ENOENT' ? `could not open file "${path}": no such file` : errorLine(e);
     process.stderr.write(`duet: ${message}\n`);
-    return false;
+    return 'unreadable';
   }
 }

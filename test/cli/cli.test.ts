@@ -6,25 +6,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasScript, PtySession, runDuet, tempDir } from './helpers.ts';
 
-/** Why the engine cannot run the statements these tests use yet, or undefined once it can. */
-async function engineProblem(): Promise<string | undefined> {
-  try {
-    const { Database } = await import('../../query/database.ts');
-    const db = await Database.open(join(tempDir(), 'probe'));
-    try {
-      await db.query('CREATE TABLE probe (a INTEGER PRIMARY KEY, b TEXT)');
-      await db.query("INSERT INTO probe VALUES (1, 'x')");
-      const r = await db.query('SELECT a, b FROM probe');
-      return r.rows.length === 1 ? undefined : 'SELECT returned the wrong rows';
-    } finally {
-      await db.close();
-    }
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
-const problem = await engineProblem();
-
 describe('duet without the engine', () => {
   it('--help prints usage and the subcommands, exit 0', async () => {
     const r = await runDuet(['--help'], { cwd: tempDir() });
@@ -42,9 +23,7 @@ describe('duet without the engine', () => {
   });
 });
 
-// Skipped only while the SQL engine cannot yet run CREATE TABLE / INSERT / SELECT (it is being written
-// in parallel); `problem` says what failed.
-describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipped: ${problem})` : ''}`, () => {
+describe('duet with the engine', () => {
   let cwd = '';
   beforeAll(async () => {
     cwd = tempDir();
@@ -74,26 +53,51 @@ describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipp
     expect(JSON.parse(json.stdout)).toEqual([{ a: 1, b: 'one' }, { a: 20, b: null }]);
   });
 
-  it('an error prints one line on stderr and exits 1', async () => {
+  it('an error prints one line on stderr (with a short hint) and exits 1', async () => {
     const r = await runDuet(['-c', 'SELECT nope FROM t'], { cwd });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^ERROR: {2}column "nope" does not exist \(SQLSTATE 42703\)\n$/);
+    const hinted = await runDuet(['-c', 'SELECT bb FROM t'], { cwd });
+    expect(hinted.code).toBe(1);
+    expect(hinted.stderr).toBe('ERROR:  column "bb" does not exist (SQLSTATE 42703)  HINT:  Perhaps you meant to reference the column "b".\n');
   });
 
-  it('--db picks another directory; -f runs a script with \\d and stops at the first error', async () => {
+  it('--db picks another directory; -f runs a script with \\d, reports an error with file and line and goes on (psql)', async () => {
     const dir = tempDir();
     const script = join(dir, 'script.sql');
-    writeFileSync(script, "CREATE TABLE s (\n  id INTEGER PRIMARY KEY,\n  name TEXT NOT NULL\n);\nINSERT INTO s VALUES (1, 'a');\n\\d s\nSELECT missing FROM s;\nINSERT INTO s VALUES (2, 'b');\n");
+    writeFileSync(script, "CREATE TABLE s (\n  id INTEGER PRIMARY KEY,\n  name TEXT NOT NULL\n);\nINSERT INTO s VALUES (1, 'a');\n\\d s\nSELECT missing\n  FROM s;\nINSERT INTO s VALUES (2, 'b');\n");
     const r = await runDuet(['--db', join(dir, 'db'), '-f', script], { cwd });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^CREATE TABLE\nINSERT 0 1\n/);
     expect(r.stdout).toMatch(/Table "s"\n Column \| +Type +\| Nullable \| Default/);
     expect(r.stdout).toMatch(/ name +\| text +\| not null \|/);
     expect(r.stdout).toMatch(/Indexes:\n {4}"s_pkey" PRIMARY KEY \(id\)/);
-    expect(r.stderr).toMatch(/^ERROR: {2}column "missing" does not exist \(SQLSTATE 42703\)\n$/);
+    expect(r.stdout).toMatch(/\nINSERT 0 1\n$/);
+    // the line where the failed statement ends, as psql reports it
+    expect(r.stderr).toBe(`duet:${script}:8: ERROR:  column "missing" does not exist (SQLSTATE 42703)\n`);
     const after = await runDuet(['--db', join(dir, 'db'), '--format', 'csv', '-c', 'SELECT count(*) AS n FROM s'], { cwd });
-    expect(after.stdout).toBe('n\n1\n');
+    expect(after.stdout).toBe('n\n2\n');
+  });
+
+  it('-v ON_ERROR_STOP=1 stops a script at its first error with exit status 3 (psql)', async () => {
+    const dir = tempDir();
+    const script = join(dir, 'stop.sql');
+    writeFileSync(script, "CREATE TABLE u (id INTEGER PRIMARY KEY);\nINSERT INTO u VALUES (1); INSERT INTO u VALUES (1); INSERT INTO u VALUES (2);\nINSERT INTO u VALUES (3);\n");
+    const r = await runDuet(['--db', join(dir, 'db'), '-v', 'ON_ERROR_STOP=1', '-f', script], { cwd });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('CREATE TABLE\nINSERT 0 1\n');
+    expect(r.stderr).toMatch(new RegExp(`^duet:${script.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: ERROR: {2}duplicate key value violates unique constraint "u_pkey".*\\(SQLSTATE 23505\\)`));
+    expect(r.stderr.split('\n')).toHaveLength(2); // one line
+    const after = await runDuet(['--db', join(dir, 'db'), '--format', 'csv', '-c', 'SELECT id FROM u ORDER BY id'], { cwd });
+    expect(after.stdout).toBe('id\n1\n');
+  });
+
+  it('piped standard input goes on after an error and exits 1 at the end', async () => {
+    const r = await runDuet([], { cwd, input: 'SELECT 1 AS x;\nSELECT bb FROM t;\nSELECT 2 AS y;\n' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(' x \n---\n 1\n(1 row)\n\n y \n---\n 2\n(1 row)\n\n');
+    expect(r.stderr).toBe('duet:<stdin>:2: ERROR:  column "bb" does not exist (SQLSTATE 42703)  HINT:  Perhaps you meant to reference the column "b".\n');
   });
 
   it('piped standard input runs statements and backslash commands, then exits', async () => {
@@ -117,7 +121,12 @@ describe.skipIf(problem !== undefined)(`duet with the engine${problem ? ` (skipp
       pty.send('FROM t WHERE a = 1;\r');
       at = await pty.waitFor(/ 1 \| one\n\(1 row\)\n\nduet=> $/, at);
       pty.send('SELECT nope FROM t;\r');
-      at = await pty.waitFor(/ERROR: {2}column "nope" does not exist\nLINE 1: SELECT nope FROM t\n {15}\^\n(HINT: .*\n)?duet=> $/, at);
+      at = await pty.waitFor(/ERROR: {2}column "nope" does not exist\nLINE 1: SELECT nope FROM t\n {15}\^\nduet=> $/, at);
+      // psql's form: the statement's line, a caret under the error, then the hint; the REPL goes on
+      pty.send('SELECT a,\r');
+      at = await pty.waitFor(/duet-> $/, at);
+      pty.send('  bb FROM t; SELECT 7 AS seven;\r');
+      at = await pty.waitFor(/ERROR: {2}column "bb" does not exist\nLINE 2: {3}bb FROM t\n {10}\^\nHINT: {2}Perhaps you meant to reference the column "b"\.\n seven \n-------\n {5}7\n\(1 row\)\n\nduet=> $/, at);
       pty.send('\\timing\r');
       at = await pty.waitFor(/Timing is on\.\nduet=> $/, at);
       pty.send('SELECT 1 AS one;\r');

@@ -63,8 +63,10 @@ describe('renderResult', () => {
 describe('error text', () => {
   const e = new DuetError('42703', 'column "x" does not exist', { position: 8, hint: 'Perhaps you meant "a".' });
 
-  it('is one line for scripts', () => {
-    expect(errorLine(e)).toBe('ERROR:  column "x" does not exist (SQLSTATE 42703)');
+  it('is one line for scripts, with a short hint on the same line', () => {
+    expect(errorLine(e)).toBe('ERROR:  column "x" does not exist (SQLSTATE 42703)  HINT:  Perhaps you meant "a".');
+    expect(errorLine(new DuetError('42703', 'no x', { hint: `a\n${'b'.repeat(200)}` }))).toBe('ERROR:  no x (SQLSTATE 42703)');
+    expect(errorLine(new DuetError('22012', 'division\nby zero', { hint: 'two\n  lines' }))).toBe('ERROR:  division by zero (SQLSTATE 22012)  HINT:  two lines');
     expect(errorLine(new TypeError('boom'))).toBe('ERROR:  internal error: TypeError: boom (SQLSTATE XX000)');
   });
 
@@ -81,9 +83,20 @@ describe('error text', () => {
 describe('parseClientArgs', () => {
   it('reads options in order', () => {
     expect(parseClientArgs(['--db', 'd', '-c', 'SELECT 1', '-f', 'x.sql', '--format=csv'])).toEqual({
-      dbDir: 'd', format: 'csv', help: false, actions: [{ kind: 'command', sql: 'SELECT 1' }, { kind: 'file', path: 'x.sql' }],
+      dbDir: 'd', format: 'csv', help: false, noLearner: false, onErrorStop: false, actions: [{ kind: 'command', sql: 'SELECT 1' }, { kind: 'file', path: 'x.sql' }],
     });
-    expect(parseClientArgs([])).toMatchObject({ dbDir: './duet-data', format: 'table', actions: [] });
+    expect(parseClientArgs([])).toMatchObject({ dbDir: './duet-data', format: 'table', actions: [], onErrorStop: false });
+  });
+
+  it('reads psql\'s -v ON_ERROR_STOP in its spellings; other variables are accepted', () => {
+    for (const argv of [['-v', 'ON_ERROR_STOP=1'], ['-vON_ERROR_STOP=on'], ['--set', 'ON_ERROR_STOP=true'], ['--set=ON_ERROR_STOP=yes'], ['--variable', 'ON_ERROR_STOP=1']]) {
+      expect(parseClientArgs(argv), argv.join(' ')).toMatchObject({ onErrorStop: true });
+    }
+    expect(parseClientArgs(['-v', 'ON_ERROR_STOP=1', '-v', 'ON_ERROR_STOP=off'])).toMatchObject({ onErrorStop: false });
+    expect(parseClientArgs(['-v', 'ECHO=all'])).toMatchObject({ onErrorStop: false });
+    expect(parseClientArgs(['-v', 'ON_ERROR_STOP=maybe'])).toEqual({ error: 'unrecognized value "maybe" for "ON_ERROR_STOP": Boolean expected' });
+    expect(parseClientArgs(['-v'])).toHaveProperty('error');
+    expect(parseClientArgs(['-v', '=1'])).toHaveProperty('error');
   });
 
   it('rejects bad options', () => {
@@ -133,5 +146,18 @@ describe('LineFeeder', () => {
     expect(await feeder.feed('SELECT 9')).toBe('ok');
     expect(await feeder.finish()).toBe('ok');
     expect(ran.at(-1)).toBe('SELECT 9');
+  });
+
+  it('runs the rest of a line after a failed statement, unless it stops on errors (ON_ERROR_STOP)', async () => {
+    for (const stop of [false, true]) {
+      const ran: string[] = [];
+      const err = new Sink();
+      const client = new Client(fakeSession(ran), 'csv', { stdout: new Sink(), stderr: err }, 'line');
+      client.errorLocation = 'duet:x.sql:3: ';
+      const feeder = new LineFeeder(client, stop);
+      expect(await feeder.feed('SELECT 1; SELECT fail; SELECT 3;')).toBe('error');
+      expect(ran).toEqual(stop ? ['SELECT 1', 'SELECT fail'] : ['SELECT 1', 'SELECT fail', 'SELECT 3']);
+      expect(err.text).toBe('duet:x.sql:3: ERROR:  syntax error at or near "fail" (SQLSTATE 42601)\n');
+    }
   });
 });
