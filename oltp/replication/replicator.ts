@@ -209,9 +209,10 @@ export class Replicator {
     if (f.kind === 'snapAck') return this.sender?.onAck(f);
     const image = this.receiver.receive(f);
     if (image === undefined) return;
-    // Keep the image until the core accepts the snapshot (it may not: we might have caught up meanwhile).
-    this.staged.clear();
+    // Keep the image until the core hands the snapshot out (it may refuse this one: caught up meanwhile, or an
+    // older image from a new leader while an accepted one waits for its Ready). At most two are kept.
     this.staged.set(image.message.snapshot.meta.index, image.chunks);
+    while (this.staged.size > 2) this.staged.delete(Math.min(...this.staged.keys()));
     this.node.step(image.message);
     this.pump();
   }
@@ -393,8 +394,9 @@ export class Replicator {
     this.compacting = false;
     const from = this.options.storage.firstIndex();
     if (to < from) return; // a snapshot installed meanwhile already covers it
+    const startedMs = Date.now();
     await this.options.storage.createSnapshot({ meta: this.node.snapshotMeta(to), data: new Uint8Array(0) });
-    this.log(`compacted the Raft log through index ${to} (${to - from + 1} entries)`);
+    this.log(`compacted the Raft log through index ${to} (${to - from + 1} entries, ${Date.now() - startedMs} ms)`);
   }
 
   private log(line: string): void {

@@ -54,6 +54,16 @@ class PeerLink {
     this.queue.push(frame);
   }
 
+  /**
+   * Sends only over a connected socket with room, else drops: snapshot chunks are not queued while a peer is
+   * away (a dead peer would otherwise collect the chunks of every retried transfer); the sender's window times out.
+   */
+  trySend(frame: Buffer): boolean {
+    if (!this.connected || this.socket === undefined || this.socket.writableLength >= 8 * 1024 * 1024) return false;
+    this.socket.write(frame);
+    return true;
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
@@ -126,7 +136,7 @@ export class TcpTransport {
   }
 
   sendSnapshotFrame(f: SnapshotFrame): void {
-    this.links.get(f.to)?.send(encodeFrame(f));
+    this.links.get(f.to)?.trySend(encodeFrame(f));
   }
 
   /** Asks every known peer to add this node (only the leader acts on it). */

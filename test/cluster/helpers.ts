@@ -110,6 +110,8 @@ export class TestCluster {
 
   /** Starts (or restarts) node `id` and waits until its SQL port answers. */
   async startNode(id: number): Promise<void> {
+    // A second process for a running id would fail, and its handle would orphan the first one.
+    if (this.isRunning(id)) throw new Error(`node ${id} is already running`);
     const peers = this.ids
       .map((p) => `${p}=127.0.0.1:${p === id || !this.options.proxies ? this.raftPorts.get(p) : (this.proxyPorts.get(`${id}>${p}`) ?? this.raftPorts.get(p))}`)
       .join(',');
