@@ -7,7 +7,7 @@
 
 import { relative, resolve } from 'node:path';
 import { checkScript, loadExpectations, replaceScript, saveExpectations, toExpectedFailure, type ExpectedFailure, type Expectations } from './expectations.ts';
-import { DATA_DIR, EXPECTATIONS_PATH, FAILURES_MD_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
+import { DATA_DIR, EXPECTATIONS_PATH, FAILURES_MD_PATH, loadScript, RECORD_TIMEOUT_MS, runSuiteScript, suiteFiles } from './suite.ts';
 import { writeFailuresReport, type ScriptStats, type SlowRecord } from './report.ts';
 import { Progress } from './progress.ts';
 import { addPaths, closeWorkers } from './isolated.ts';
@@ -20,6 +20,7 @@ const USAGE = `usage: npx tsx test/sqllogictest/run.ts [--update-expectations] [
   --engine: row (row store, no learner; the default), column (learner on, column path forced), auto (learner on, router decides)
   --batch-rows: executor rows per batch, 1..2048 or default
   --learner-thread: the learner in its own worker thread (default: in the script's thread; same reads)
+  --record-timeout-ms: a record taking longer fails as too slow (default ${RECORD_TIMEOUT_MS}; batch size 1 makes joins slow)
   LIST: one value or several separated by commas; every combination runs (e.g. --engine row,column --batch-rows default,1,3)
   --set: run SET NAME = VALUE on each fresh database first (an engine configuration; results must not change)`;
 
@@ -28,6 +29,7 @@ interface Options {
   setupSql: string[];
   configs: EngineConfig[];
   positional: string[];
+  recordTimeoutMs: number;
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
@@ -35,6 +37,7 @@ function parseArgs(argv: readonly string[]): Options | string {
   const positional: string[] = [];
   let paths: EnginePath[] = ['row'];
   let batches: (number | undefined)[] = [undefined];
+  let recordTimeoutMs = RECORD_TIMEOUT_MS;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--update-expectations' || arg === '--learner-thread') continue;
@@ -50,6 +53,9 @@ function parseArgs(argv: readonly string[]): Options | string {
       const list = (argv[++i] ?? '').split(',').map((v) => (v === 'default' ? undefined : /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 2048 ? Number(v) : NaN));
       if (list.some((v) => Number.isNaN(v))) return `bad --batch-rows ${argv[i] ?? ''}`;
       batches = list;
+    } else if (arg === '--record-timeout-ms') {
+      recordTimeoutMs = Number(argv[++i]);
+      if (!Number.isInteger(recordTimeoutMs) || recordTimeoutMs <= 0) return `bad --record-timeout-ms ${argv[i] ?? ''}`;
     } else if (arg.startsWith('-')) {
       return `unknown option ${arg}`;
     } else {
@@ -58,7 +64,7 @@ function parseArgs(argv: readonly string[]): Options | string {
   }
   const learnerThread = argv.includes('--learner-thread') ? { learnerThread: true } : {};
   const configs = paths.flatMap((path) => batches.map((batchRows): EngineConfig => ({ path, ...(batchRows === undefined ? {} : { batchRows }), ...(path === 'row' ? {} : learnerThread) })));
-  return { update: argv.includes('--update-expectations'), setupSql, configs, positional };
+  return { update: argv.includes('--update-expectations'), setupSql, configs, positional, recordTimeoutMs };
 }
 
 function describe(config: EngineConfig): string {
@@ -89,7 +95,7 @@ async function runConfig(config: EngineConfig, scripts: readonly { file: string;
   let paths: PathCounts | undefined;
   for (const { file, records } of scripts) {
     progress.startScript(file);
-    const result = await runSuiteScript(file, records, () => progress.tick(), options.setupSql, config);
+    const result = await runSuiteScript(file, records, () => progress.tick(), options.setupSql, config, options.recordTimeoutMs);
     const failed = result.outcomes.filter((o) => o.failure !== undefined).length;
     run.stats.push({ file, applied: result.outcomes.length, failed, skipped: result.skipped, elapsedMs: result.elapsedMs });
     for (const o of result.outcomes) if (o.failure !== undefined) run.allFailures.push(toExpectedFailure(file, o));

@@ -30,6 +30,6 @@ export function loadScript(file: string): SltRecord[] {
 }
 
 /** Runs one script of the suite on a fresh duetdb (in `config`, default: row store only) in a worker thread (see isolated.ts). */
-export function runSuiteScript(file: string, records: readonly SltRecord[], onRecord?: () => void, setupSql: readonly string[] = [], config?: EngineConfig): Promise<IsolatedResult> {
-  return runScriptIsolated(file, records, { recordTimeoutMs: RECORD_TIMEOUT_MS, setupSql, ...(config ? { config } : {}), ...(onRecord ? { onRecord } : {}) });
+export function runSuiteScript(file: string, records: readonly SltRecord[], onRecord?: () => void, setupSql: readonly string[] = [], config?: EngineConfig, recordTimeoutMs = RECORD_TIMEOUT_MS): Promise<IsolatedResult> {
+  return runScriptIsolated(file, records, { recordTimeoutMs, setupSql, ...(config ? { config } : {}), ...(onRecord ? { onRecord } : {}) });
 }
