@@ -143,7 +143,7 @@ async function runStatement(session: Session, stmt: Statement, params: readonly 
       return done('SET');
     case 'show': return stmt.name === 'replicas' ? showReplicas(session.db.store) : show(session, stmt.name);
     default:
-      return inTxn(session, (txn) => runInTxn(txn, stmt, params, session.cancelSignal, session));
+      return inTxn(session, (txn) => runInTxn(txn, stmt, params, undefined, session));
   }
 }
 
@@ -185,12 +185,14 @@ async function inTxn(session: Session, fn: (txn: Txn) => Promise<QueryResult>): 
 }
 
 async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
+  // A plain SELECT binds through the plan cache (runSelect) and asks for the cancel signal only when it
+  // runs the executor: creating an AbortSignal costs about as much as a point read's whole budget.
+  if (stmt.kind === 'ast' && stmt.ast.type === 'select' && !stmt.lockRows) return toPublic(await runSelect(txn, stmt, params, signal, session));
+  signal ??= session?.cancelSignal;
   if (stmt.kind === 'copy') return toPublic(await runCopy(txn, stmt, signal));
   if (stmt.kind === 'explain') return explain(txn, stmt, params, signal, session);
   if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
   const ast = stmt.ast;
-  // a plain SELECT binds through the plan cache (runSelect): no context to build for it here
-  if (ast.type === 'select' && !stmt.lockRows) return toPublic(await runSelect(txn, stmt, params, signal, session));
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
   switch (ast.type) {
     case 'select':
@@ -232,6 +234,7 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
   const root = planned.lowered.root;
   // a primary-key point read skips the executor (run/point.ts); anything else is routed and executed
   const fast = isPointPlan(root) && (!session || rowPathAllowed(statementHint(session), session.settings.get('duet.engine'))) ? pointRead(txn, root, values) : undefined;
+  if (fast === undefined) signal ??= session?.cancelSignal;
   // with a session the router picks the row or the column path (query/route/)
   const rows = fast ?? (session
     ? (await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...(signal ? { signal } : {}) })).rows
