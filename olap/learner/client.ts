@@ -7,7 +7,8 @@ import type { RowStore } from '../../oltp/rowstore.ts';
 import { DuetError, SqlState, assert } from '../../oltp/errors.ts';
 import { readLogRange, RESUME_POINT_COMPACTED, firstLogIndex } from '../../cdc/log.ts';
 import { logKey } from '../../oltp/keys.ts';
-import type { Batch, Expr } from '../exec/spec.ts';
+import type { Batch, Expr, OperatorStats, PlanNode } from '../exec/spec.ts';
+import type { Value } from '../../oltp/types.ts';
 import { packEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
 import { LearnerHost, type LearnerHostOptions } from './host.ts';
 import { snapshotMessages } from './snapshot.ts';
@@ -60,6 +61,26 @@ export interface ReplicaStatus extends LearnerStatus {
   readonly lastDamage: { readonly file: string; readonly reason: string } | undefined;
 }
 
+export interface FragmentRunOptions {
+  /** $1..$n values (scan filters should carry theirs substituted: zone maps need constants). */
+  readonly params: readonly Value[];
+  /** Read timestamp (the statement's); the learner first applies the leader's commit index. */
+  readonly ts: number;
+  /** Result column names (default: the plan's output names). */
+  readonly names?: readonly string[];
+  readonly batchRowsMax?: number;
+  /** Collect per-operator stats (EXPLAIN ANALYZE). */
+  readonly analyze?: boolean;
+  /** Cancels the fragment on the learner; the stream fails with 57014. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a finished fragment reports, in the plan's preorder (fragment.ts `preorder`). */
+export interface FragmentReport {
+  readonly stats: readonly (OperatorStats | null)[] | undefined;
+  readonly scans: readonly { readonly blocksScanned: number; readonly blocksPruned: number }[];
+}
+
 /** Default least time between apply messages (applyIntervalMs): well inside the 50 ms freshness goal. */
 const APPLY_INTERVAL_MS = 5;
 
@@ -88,6 +109,8 @@ export class LearnerReplica {
   private closedResolve: (() => void) | undefined;
   private readonly appliedWaiters: { index: number; resolve: () => void }[] = [];
   rebuilds = 0;
+  /** Column-path fragments the learner finished (served) or failed (refused: the caller may rerun on rows). */
+  readonly fragments = { served: 0, refused: 0 };
   lastDamage: { file: string; reason: string } | undefined;
   /** Set when feeding failed for a reason other than compaction (the replica stops; status shows it). */
   failure: Error | undefined;
@@ -318,6 +341,62 @@ export class LearnerReplica {
     }
   }
 
+  /**
+   * Runs a column-path plan fragment on the learner (fragment.ts) and yields its result as Arrow IPC
+   * stream chunks; the next chunk is asked for only when this one was consumed. `onDone` gets the block
+   * counters (and stats) once the last chunk arrived. Stopping early or the signal cancels it there.
+   */
+  async *runFragment(plan: PlanNode, options: FragmentRunOptions, onDone?: (report: FragmentReport) => void): AsyncGenerator<Uint8Array> {
+    const id = this.nextId++;
+    const signal = options.signal;
+    let finished = false;
+    let started = false;
+    try {
+      let m = await this.requestCancellable<'fragmentResult'>({
+        kind: 'fragment', id, plan, params: options.params, ts: options.ts, minIndex: this.store.stats.appliedIndex,
+        ...(options.names ? { names: options.names } : {}),
+        ...(options.batchRowsMax !== undefined ? { batchRowsMax: options.batchRowsMax } : {}),
+        ...(options.analyze ? { analyze: true } : {}),
+      }, signal, () => (started = true));
+      for (;;) {
+        if (m.done) {
+          finished = true;
+          this.fragments.served++;
+          onDone?.({ stats: m.stats, scans: m.scans ?? [] });
+          yield m.ipc;
+          return;
+        }
+        yield m.ipc;
+        m = await this.requestCancellable<'fragmentResult'>({ kind: 'fragmentMore', id }, signal);
+      }
+    } catch (e) {
+      if (e instanceof DuetError && e.code !== SqlState.queryCanceled) {
+        this.fragments.refused++;
+        finished = true; // the learner ended it
+      }
+      throw e;
+    } finally {
+      if (started && !finished && !this.closed && this.failure === undefined) this.post({ kind: 'fragmentCancel', id });
+    }
+  }
+
+  /** request() that gives up at once when `signal` aborts (57014); the caller tells the learner to stop. */
+  private requestCancellable<K extends FromLearner['kind']>(msg: ToLearner & { id: number }, signal: AbortSignal | undefined, posted?: () => void): Promise<Extract<FromLearner, { kind: K }>> {
+    const canceled = (): DuetError => new DuetError(SqlState.queryCanceled, 'canceling statement due to user request');
+    if (signal?.aborted) return Promise.reject(canceled());
+    const answer = this.request<K>(msg);
+    posted?.();
+    if (!signal) return answer;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiting.delete(msg.id);
+        reject(canceled());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
   /** Compacts and persists now (normally driven by the delta bound and the persist interval). */
   async compact(): Promise<void> {
     await this.request<'compacted'>({ kind: 'compact', id: this.nextId++ });
@@ -361,6 +440,21 @@ export class LearnerReplica {
     const m = await this.request<'status'>({ kind: 'status', id: this.nextId++ });
     const leaderIndex = this.store.stats.appliedIndex;
     return { ...m.status, leaderIndex, lagEntries: Math.max(0, leaderIndex - m.status.appliedIndex), lagMs: this.lagMs(), rebuilds: this.rebuilds, lastDamage: this.lastDamage };
+  }
+
+  /**
+   * Stops the learner abruptly, as a crash would: the thread is terminated, no final save, open requests fail.
+   * Fault injection for tests; a restart loads the last saved state and replays the log from there.
+   */
+  async kill(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    const e = new DuetError(SqlState.objectInUse, 'the columnar replica was stopped');
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+    await this.stop();
   }
 
   async close(): Promise<void> {

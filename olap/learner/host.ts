@@ -6,11 +6,12 @@ import { DuetError, SqlState } from '../../oltp/errors.ts';
 import type { ScanRequest } from './table.ts';
 import { zonePredicatesOf } from './zonemap.ts';
 import type { Row } from '../../oltp/types.ts';
-import { Learner, type LearnerOptions } from './learner.ts';
+import { Learner, SNAPSHOT_TOO_OLD, type LearnerOptions } from './learner.ts';
 import { OPEN_SCANS_MAX, SCAN_CHUNK_BATCHES, unpackEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
 import type { Batch } from '../exec/spec.ts';
 import { applySaveResult, clearLearnerDir, loadLearner, planSave, SegmentDamage, type PersistCache } from './persist.ts';
 import { inlineWriter, threadWriter, type SegmentWriter } from './segment-writer.ts';
+import { Fragment } from './fragment.ts';
 
 export interface LearnerHostOptions extends LearnerOptions {
   /** Directory for Parquet segments and the manifest; undefined = memory only. */
@@ -29,6 +30,7 @@ export interface LearnerHostOptions extends LearnerOptions {
 }
 
 interface PendingScan { readonly msg: Extract<ToLearner, { kind: 'scan' }> }
+type FragmentMsg = Extract<ToLearner, { kind: 'fragment' }>;
 
 export class LearnerHost {
   private learner: Learner;
@@ -45,8 +47,11 @@ export class LearnerHost {
   private afterSaved: (() => void)[] = [];
   private readonly openScans = new Map<number, { it: Iterator<Batch>; ts: number; counters: { blocksScanned: number; blocksPruned: number } }>();
   lastSaveError: string | undefined;
+  /** Fragments waiting for their minIndex, and running ones (each counts against OPEN_SCANS_MAX). */
+  private readonly pendingFragments: FragmentMsg[] = [];
+  private readonly fragments = new Map<number, Fragment>();
 
-  constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner) => void) {
+  constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner, transfer?: ArrayBuffer[]) => void) {
     this.learner = new Learner(options);
   }
 
@@ -92,6 +97,18 @@ export class LearnerHost {
       case 'scanEnd':
         this.openScans.delete(msg.id);
         return;
+      case 'fragment':
+        this.pendingFragments.push(msg);
+        return this.startFragments();
+      case 'fragmentMore':
+        this.fragments.get(msg.id)?.next();
+        return;
+      case 'fragmentCancel': {
+        const waiting = this.pendingFragments.findIndex((f) => f.id === msg.id);
+        if (waiting >= 0) this.pendingFragments.splice(waiting, 1);
+        this.fragments.get(msg.id)?.cancel();
+        return;
+      }
       case 'compact':
         this.persist();
         this.whenSaved(() => this.send({ kind: 'compacted', id: msg.id }));
@@ -132,6 +149,31 @@ export class LearnerHost {
   private afterApply(): void {
     this.send({ kind: 'applied', appliedIndex: this.learner.appliedIndex, appliedTs: this.learner.appliedTs });
     this.answerScans();
+    this.startFragments();
+  }
+
+  /** Starts the fragments whose minIndex is applied; each runs at its ts with that ts pinned. */
+  private startFragments(): void {
+    for (let i = 0; i < this.pendingFragments.length; ) {
+      const msg = this.pendingFragments[i]!;
+      if (msg.minIndex > this.learner.appliedIndex) { i++; continue; }
+      this.pendingFragments.splice(i, 1);
+      try {
+        if (this.openScans.size + this.fragments.size >= OPEN_SCANS_MAX) throw new DuetError(SqlState.tooManyConnections, `the columnar replica has ${OPEN_SCANS_MAX} reads open`);
+        if (msg.ts < this.learner.horizonTs) throw new DuetError(SNAPSHOT_TOO_OLD, `snapshot too old: the columnar replica keeps versions from timestamp ${this.learner.horizonTs}, the read is at ${msg.ts}`);
+        const learner = this.learner;
+        const fragment = new Fragment(msg, {
+          openScan: (node, ts, counters) => learner.openScan(node.table, ts, this.scanRequest({ table: node.table, columnNames: node.columns.map((c) => c.name), ...(node.filter ? { filter: node.filter } : {}) }), counters),
+          pin: (ts) => learner.pin(ts),
+          unpin: (ts) => learner.unpin(ts),
+          send: (m, transfer) => this.send(m, transfer),
+        }, () => this.fragments.delete(msg.id));
+        this.fragments.set(msg.id, fragment);
+        fragment.next();
+      } catch (e) {
+        this.send({ kind: 'error', id: msg.id, ...(e instanceof DuetError ? { code: e.code } : {}), message: (e as Error).message });
+      }
+    }
   }
 
   private answerScans(): void {
@@ -167,7 +209,7 @@ export class LearnerHost {
   }
 
   /** Column ordinals and zone predicates of a scan message (names and a filter resolved here, on the learner). */
-  private scanRequest(msg: Extract<ToLearner, { kind: 'scan' }>): ScanRequest {
+  private scanRequest(msg: Pick<Extract<ToLearner, { kind: 'scan' }>, 'table' | 'columns' | 'zone' | 'columnNames' | 'filter'>): ScanRequest {
     let columns = msg.columns;
     const zone = [...(msg.zone ?? [])];
     if (msg.columnNames) {
@@ -240,6 +282,6 @@ export class LearnerHost {
   status(): LearnerStatus {
     const l = this.learner;
     const tables = l.status().map((t) => ({ ...t, diskBytes: (this.written.get(t.id)?.segments ?? []).reduce((n, w) => n + w.entry.bytes, 0) }));
-    return { appliedIndex: l.appliedIndex, appliedTs: l.appliedTs, horizonTs: l.horizonTs, compactions: l.compactions, diskBytes: this.diskBytes, tables };
+    return { appliedIndex: l.appliedIndex, appliedTs: l.appliedTs, horizonTs: l.horizonTs, compactions: l.compactions, diskBytes: this.diskBytes, tables, fragmentsOpen: this.fragments.size + this.pendingFragments.length };
   }
 }

@@ -1,7 +1,7 @@
 // The message interface between the leader side (row store + feeder) and a columnar learner. A worker
 // thread serves it in the embedded default; a separate process (`duet node --learner`) can serve the same
 // messages over a socket. Every message is structured-clonable plain data.
-import type { Batch, Expr } from '../exec/spec.ts';
+import type { Batch, Expr, OperatorStats, PlanNode } from '../exec/spec.ts';
 import type { TableStatus } from './learner.ts';
 import type { ZonePredicate } from './zonemap.ts';
 
@@ -31,7 +31,21 @@ export type ToLearner =
   | { readonly kind: 'scanEnd'; readonly id: number }
   | { readonly kind: 'compact'; readonly id: number }
   | { readonly kind: 'status'; readonly id: number }
-  | { readonly kind: 'close' };
+  | { readonly kind: 'close' }
+  /**
+   * Run a column-path plan fragment here (fragment.ts) at ts once minIndex is applied. Scan filters carry
+   * their parameters substituted (zone maps need constants); `params` serve the other expressions.
+   * Answered by 'fragmentResult' chunks (or an 'error'); `names` name the result columns.
+   */
+  | {
+      readonly kind: 'fragment'; readonly id: number; readonly plan: PlanNode; readonly params: readonly unknown[];
+      readonly ts: number; readonly minIndex: number; readonly names?: readonly string[];
+      readonly batchRowsMax?: number; readonly analyze?: boolean;
+    }
+  /** The next result chunk of a fragment (asked for once the previous one was consumed). */
+  | { readonly kind: 'fragmentMore'; readonly id: number }
+  /** Stop a fragment: the statement was cancelled or its reader stopped early. */
+  | { readonly kind: 'fragmentCancel'; readonly id: number };
 
 export interface LearnerStatus {
   readonly appliedIndex: number;
@@ -41,6 +55,8 @@ export interface LearnerStatus {
   readonly diskBytes: number;
   /** Per table; diskBytes = its Parquet segments as last saved. */
   readonly tables: readonly (TableStatus & { readonly diskBytes: number })[];
+  /** Column-path fragments running or waiting for their log index on the learner. */
+  readonly fragmentsOpen?: number;
 }
 
 export type FromLearner =
@@ -51,7 +67,17 @@ export type FromLearner =
   | { readonly kind: 'status'; readonly id: number; readonly status: LearnerStatus }
   | { readonly kind: 'compacted'; readonly id: number }
   | { readonly kind: 'error'; readonly id?: number; readonly code?: string; readonly message: string }
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  /**
+   * One chunk of a fragment's result: an Arrow IPC stream (schema + up to FRAGMENT_CHUNK_BATCHES batches).
+   * The last (`done`) carries per-scan block counters and, for EXPLAIN ANALYZE, per-operator stats, both
+   * in the plan's preorder.
+   */
+  | {
+      readonly kind: 'fragmentResult'; readonly id: number; readonly ipc: Uint8Array; readonly done: boolean;
+      readonly stats?: readonly (OperatorStats | null)[];
+      readonly scans?: readonly { readonly blocksScanned: number; readonly blocksPruned: number }[];
+    };
 
 /** Batches per scan message: bounds what one message copies across the thread boundary. */
 export const SCAN_CHUNK_BATCHES = 16;

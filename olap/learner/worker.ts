@@ -6,7 +6,8 @@ import type { ToLearner } from './messages.ts';
 
 const port = parentPort;
 if (port) {
-  const host = new LearnerHost(workerData as LearnerHostOptions, (msg) => port.postMessage(msg));
+  // result chunks (Arrow IPC) are handed over by transfer
+  const host = new LearnerHost(workerData as LearnerHostOptions, (msg, transfer) => port.postMessage(msg, transfer));
   // The leader side terminates this thread after the 'closed' reply (sent once the last save is durable).
   port.on('message', (msg: ToLearner) => host.handle(msg));
 }

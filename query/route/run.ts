@@ -1,14 +1,19 @@
-// Runs a planned SELECT on the path the router picks. A column-path read the learner cannot serve (its
-// snapshot was compacted away, a table or column it does not hold yet) runs again on the row path:
-// nothing was returned yet, and a SELECT has no side effects.
+// Runs a planned SELECT on the path the router picks. The column path sends the whole plan fragment to
+// the learner (olap/learner/fragment.ts), which runs it over its own blocks and answers in Arrow record
+// batches. A column-path read the learner cannot serve (its snapshot was compacted away, a table or
+// column it does not hold yet) runs again on the row path: nothing was returned yet, and a SELECT has no
+// side effects.
+import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Txn } from '../../oltp/api.ts';
 import { DuetError } from '../../oltp/errors.ts';
 import type { Value } from '../../oltp/types.ts';
-import { collectRows } from '../../olap/exec/execute.ts';
-import type { OperatorStats, PlanNode } from '../../olap/exec/spec.ts';
+import { batchToRows } from '../../olap/exec/batch.ts';
+import { execute, outputColumns } from '../../olap/exec/execute.ts';
+import type { ExecContext, OperatorStats, PlanNode } from '../../olap/exec/spec.ts';
 import type { RowStore } from '../../oltp/rowstore.ts';
+import { batchToArrow, resultSchema } from '../../olap/learner/result-arrow.ts';
 import { rowScanSource } from '../run/scan.ts';
-import { columnScanSource, pushFiltersIntoScans, type ColumnCounters } from './column.ts';
+import { runColumnFragment, type ColumnCounters, type ScanBlocks } from './column.ts';
 import { route, type RouteDecision } from './router.ts';
 import type { EngineChoice } from './hint.ts';
 
@@ -16,11 +21,19 @@ import type { EngineChoice } from './hint.ts';
 const FALL_BACK_CODES = new Set(['72000', '42P01', '42703']);
 
 export interface RoutedRun {
+  /** The result rows (empty when `output: 'arrow'` was asked for). */
   readonly rows: Value[][];
+  /** The result as Arrow record batches when `output: 'arrow'` was asked for. */
+  readonly arrow?: { readonly schema: Schema; readonly batches: readonly RecordBatch[] };
   readonly decision: RouteDecision;
+  /** The path that answered: the decision's, or row when the column path fell back. */
+  readonly path: 'row' | 'column';
   /** True if the column path was chosen but the row path answered (see FALL_BACK_CODES). */
   readonly fellBack: boolean;
+  /** Blocks read and skipped, summed over the scans (column path). */
   readonly counters: ColumnCounters;
+  /** Per scan node of `input.root` (column path): blocks read and skipped by zone maps. */
+  readonly scanBlocks: ScanBlocks;
 }
 
 export interface RoutedInput {
@@ -34,23 +47,44 @@ export interface RoutedInput {
   readonly signal?: AbortSignal;
   /** Executor batch size (`SET duet.batch_rows`); unset: the executor's default. */
   readonly batchRowsMax?: number;
+  /** 'arrow': hand the result back as Arrow record batches (db.queryArrow) instead of rows. */
+  readonly output?: 'rows' | 'arrow';
+  /** Result column names for Arrow output (default: the plan's output names). */
+  readonly names?: readonly string[];
 }
 
 export async function runRouted(input: RoutedInput): Promise<RoutedRun> {
   const decision = await route(input);
   const counters: ColumnCounters = { blocksScanned: 0, blocksPruned: 0 };
-  const common = { params: input.params, ...(input.stats ? { stats: input.stats } : {}), ...(input.signal ? { signal: input.signal } : {}), ...(input.batchRowsMax !== undefined ? { batchRowsMax: input.batchRowsMax } : {}) };
+  const scanBlocks: ScanBlocks = new Map();
   if (decision.path === 'column' && decision.replica) {
     try {
-      const rows = await collectRows(pushFiltersIntoScans(input.root), { ...common, scan: columnScanSource(decision.replica, input.txn.readTs, input.params, counters) });
-      return { rows, decision, fellBack: false, counters };
+      const got = await runColumnFragment(decision.replica, input, counters, scanBlocks);
+      return { ...got, decision, path: 'column', fellBack: false, counters, scanBlocks };
     } catch (e) {
       if (!(e instanceof DuetError) || !FALL_BACK_CODES.has(e.code)) throw e;
       input.stats?.clear();
     }
-    const rows = await collectRows(input.root, { ...common, scan: rowScanSource(input.txn, input.params) });
-    return { rows, decision, fellBack: true, counters };
+    return { ...(await runRowPath(input)), decision, path: 'row', fellBack: true, counters, scanBlocks };
   }
-  const rows = await collectRows(input.root, { ...common, scan: rowScanSource(input.txn, input.params) });
-  return { rows, decision, fellBack: false, counters };
+  return { ...(await runRowPath(input)), decision, path: 'row', fellBack: false, counters, scanBlocks };
+}
+
+async function runRowPath(input: RoutedInput): Promise<{ rows: Value[][]; arrow?: { schema: Schema; batches: RecordBatch[] } }> {
+  const ctx: ExecContext = {
+    params: input.params,
+    scan: rowScanSource(input.txn, input.params),
+    ...(input.stats ? { stats: input.stats } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.batchRowsMax !== undefined ? { batchRowsMax: input.batchRowsMax } : {}),
+  };
+  if (input.output === 'arrow') {
+    const schema = resultSchema(outputColumns(input.root).map((c, i) => ({ name: input.names?.[i] ?? c.name, type: c.type })));
+    const batches: RecordBatch[] = [];
+    for await (const batch of execute(input.root, ctx)) if (batch.length > 0) batches.push(batchToArrow(batch, schema));
+    return { rows: [], arrow: { schema, batches } };
+  }
+  const rows: Value[][] = [];
+  for await (const batch of execute(input.root, ctx)) for (const row of batchToRows(batch)) rows.push(row);
+  return { rows };
 }

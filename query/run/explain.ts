@@ -15,6 +15,7 @@ import type { Session } from '../database.ts';
 import { statementHint } from '../route/hint.ts';
 import { describeRoute, route } from '../route/router.ts';
 import { runRouted } from '../route/run.ts';
+import type { ScanBlocks } from '../route/column.ts';
 import { batchRowsOf } from '../../olap/exec/runtime.ts';
 
 export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
@@ -25,6 +26,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
   const planned = planQuery(ctx, bound.plan, bound.cols);
   let stats: Map<PlanNode, OperatorStats> | undefined;
   let totalMs = 0;
+  let blocks: ScanBlocks | undefined;
   // with a session the router's choice and both estimates come first (query/route/)
   const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
   let routeLine = routeInput ? describeRoute(await route(routeInput)) : 'path: row';
@@ -35,23 +37,26 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
     if (routeInput) {
       const run = await runRouted({ ...routeInput, params: values, stats, ...(signal ? { signal } : {}) });
       routeLine = describeRoute(run.decision) + (run.fellBack ? ' [fell back to row]' : run.decision.path === 'column' ? ` blocks scanned=${run.counters.blocksScanned} pruned=${run.counters.blocksPruned}` : '');
+      blocks = run.scanBlocks;
     } else {
       await runPlanned(txn, planned.lowered.root, values, stats, signal);
     }
     totalMs = performance.now() - t0;
   }
   const lines: string[] = [routeLine];
-  render(planned.lowered.root, 0, lines, stats);
+  render(planned.lowered.root, 0, lines, stats, blocks);
   if (stmt.analyze) lines.push(`Execution Time: ${totalMs.toFixed(3)} ms`);
   return { columns: [{ name: 'QUERY PLAN', type: { id: 'varchar' } }], rows: lines.map((l) => [l]), command: 'EXPLAIN', rowCount: lines.length };
 }
 
-function render(node: PlanNode, depth: number, out: string[], stats: Map<PlanNode, OperatorStats> | undefined): void {
+function render(node: PlanNode, depth: number, out: string[], stats: Map<PlanNode, OperatorStats> | undefined, blocks?: ScanBlocks): void {
   const pad = depth === 0 ? '' : '  '.repeat(depth - 1) + '->  ';
   const s = stats?.get(node);
   const actual = s ? `  (actual rows=${s.rowsOut} batches=${s.batchesOut} time=${s.timeMs.toFixed(3)} ms)` : '';
-  out.push(`${pad}${label(node)}${actual}`);
-  for (const c of kids(node)) render(c, depth + 1, out, stats);
+  // column path: blocks the scan read and those its zone maps skipped
+  const b = node.kind === 'scan' ? blocks?.get(node) : undefined;
+  out.push(`${pad}${label(node)}${actual}${b ? `  (blocks read=${b.blocksScanned} skipped=${b.blocksPruned})` : ''}`);
+  for (const c of kids(node)) render(c, depth + 1, out, stats, blocks);
 }
 
 function kids(n: PlanNode): PlanNode[] {
