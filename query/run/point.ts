@@ -5,10 +5,10 @@
 
 import type { Txn } from '../../oltp/api.ts';
 import { DuetError, SqlState } from '../../oltp/errors.ts';
-import type { Row, Value } from '../../oltp/types.ts';
+import type { Row, SqlType, Value } from '../../oltp/types.ts';
 import { getValue, rowsToBatch } from '../../olap/exec/batch.ts';
 import { Evaluator } from '../../olap/exec/expr/evaluator.ts';
-import type { Expr, PlanNode, ProjectNode, ScanNode } from '../../olap/exec/spec.ts';
+import type { ColumnRef, Expr, PlanNode, ProjectNode, ScanNode } from '../../olap/exec/spec.ts';
 import { parseChoice, type EngineChoice } from '../route/hint.ts';
 import type { RowAccess } from './scan.ts';
 
@@ -18,6 +18,8 @@ interface PointShape {
   /** Filters above the scan (and the scan's own pushed filter), bottom first. */
   readonly predicates: readonly Expr[];
   readonly project: ProjectNode | undefined;
+  /** The predicates left to evaluate once the key lookup holds (worked out on the first read). */
+  residual?: readonly Expr[];
 }
 
 /** Plans are immutable and cached: the shape is worked out once per plan object. */
@@ -73,12 +75,45 @@ export function pointRead(txn: Txn, root: PlanNode, params: readonly Value[]): V
   const width = scan.columns.length;
   const pick = access.columns;
   const row: Row = pick ? pick.map((i) => stored[i] ?? null) : Array.from({ length: width }, (_, i) => stored[i] ?? null);
+  shape.residual ??= shape.predicates.flatMap(conjuncts).filter((c) => !impliedByKey(c, shape, table.primaryKey));
+  const exprs = shape.project?.exprs;
+  // the usual point SELECT: nothing left to check and plain columns out (no batch needed)
+  if (shape.residual.length === 0 && (exprs === undefined || exprs.every((e) => e.kind === 'col'))) {
+    return [exprs === undefined ? row : exprs.map((e) => row[(e as ColumnRef).index] ?? null)];
+  }
   const batch = rowsToBatch([row], scan.columns.map((c) => c.type));
-  for (const predicate of shape.predicates) {
+  for (const predicate of shape.residual) {
     if (new Evaluator(predicate, params).select(batch).length === 0) return [];
   }
   const vectors = shape.project ? shape.project.exprs.map((e) => (e.kind === 'col' ? batch.columns[e.index]! : new Evaluator(e, params).vector(batch))) : batch.columns;
   return [vectors.map((v) => getValue(v, 0))];
+}
+
+function conjuncts(e: Expr): Expr[] {
+  return e.kind === 'and' ? e.args.flatMap(conjuncts) : [e];
+}
+
+/**
+ * True for `pkcol = v` where v is the very value the lookup used for that key column (same type, as the
+ * optimizer only builds keys from same-typed bounds): the row was found under the key encoding of v,
+ * and that encoding is one-to-one, so the stored value equals v and the comparison is TRUE.
+ */
+function impliedByKey(c: Expr, shape: PointShape, primaryKey: readonly number[]): boolean {
+  if (c.kind !== 'call' || c.fn !== '=' || c.args.length !== 2) return false;
+  const [a, b] = c.args as [Expr, Expr];
+  const [col, value] = a.kind === 'col' ? [a, b] : [b, a];
+  if (col.kind !== 'col' || (value.kind !== 'const' && value.kind !== 'param')) return false;
+  const ordinal = shape.access.columns ? shape.access.columns[col.index] : col.index;
+  const k = ordinal === undefined ? -1 : primaryKey.indexOf(ordinal);
+  const keyExpr = shape.access.lowerExprs?.[k];
+  if (keyExpr === undefined || !sameType(col.type, value.type) || !sameType(keyExpr.type, value.type)) return false;
+  if (keyExpr === value) return true;
+  if (keyExpr.kind === 'param' && value.kind === 'param') return keyExpr.index === value.index;
+  return keyExpr.kind === 'const' && value.kind === 'const' && keyExpr.value === value.value;
+}
+
+function sameType(a: SqlType, b: SqlType): boolean {
+  return a.id === b.id && (a.scale ?? 0) === (b.scale ?? 0) && (a.fixed === true) === (b.fixed === true);
 }
 
 function constantOf(e: Expr, params: readonly Value[]): Value {
