@@ -1,10 +1,10 @@
 // Columnar learner benchmark: commit-to-visible freshness (p50/p99) at 500 and 2,000 commits/s and at the
 // maximum sustained rate, OLTP commit throughput with the learner attached vs detached, and the footprint
 // (memory, Parquet bytes) of TPC-H lineitem vs DuckDB's own Parquet export of the same rows (ZSTD both).
-// Run: npx tsx bench/learner/run.ts [--seconds 6] [--compact-rows 8192] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl]
+// Run: npx tsx bench/learner/run.ts [--seconds 6] [--compact-rows 8192] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl] [--only freshness|interference]
 // Writes bench/results/learner.md and bench/results/learner.svg.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RowStore } from '../../oltp/rowstore.ts';
@@ -23,6 +23,8 @@ const lineitemPath = arg('lineitem', '/work/shared/data/tpch/sf0.01/lineitem.tbl
 const sessions = 32;
 /** Learner compaction threshold (delta versions) for the freshness and interference runs. */
 const compactRows = Number(arg('compact-rows', '8192'));
+/** The feeder's least time between apply messages (client.ts applyIntervalMs); default: the client's. */
+const applyInterval = args.includes('--apply-interval-ms') ? { applyIntervalMs: Number(arg('apply-interval-ms', '5')) } : {};
 /** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
 const ROUNDS = 3;
 const WARMUP_S = 2;
@@ -99,7 +101,7 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
   const out: { label: string; r: RunResult }[] = [];
   for (const [label, rate] of [['500/s', 500], ['2,000/s', 2000], ['max', Infinity]] as const) {
     const { store, t } = await openEvents(`fresh-${out.length}`);
-    const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`), compactDeltaRows: compactRows });
+    const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`), compactDeltaRows: compactRows, ...applyInterval });
     // Warm-up (discarded): JIT, and the learner's writer thread compiling its TypeScript on this 2-core machine.
     progress(`freshness at ${label}: ${WARMUP_S}s warm-up, then ${seconds}s measured ...`);
     await commitRun(store, t, rate, replica, 10_000_000, WARMUP_S);
@@ -112,21 +114,39 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
   return out;
 }
 
-async function interference(): Promise<{ detached: number[]; attached: number[]; memoryOnly: number[] }> {
-  const out = { detached: [] as number[], attached: [] as number[], memoryOnly: [] as number[] };
+type Modes<T> = { detached: T; attached: T; memoryOnly: T };
+
+/**
+ * Steady-state commit throughput and process CPU per commit (every thread: row store, LevelDB pool, learner,
+ * writer). CPU per commit is the robust figure on a shared machine; throughput moves with the machine's load.
+ * Each run first commits for WARMUP_S and forces one save (JIT; the learner's threads loading their code,
+ * the writer thread booting at its first save: a one-time cost, reported in the freshness warm-up instead).
+ */
+async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<number[]> }> {
+  const rate: Modes<number[]> = { detached: [], attached: [], memoryOnly: [] };
+  const cpuUs: Modes<number[]> = { detached: [], attached: [], memoryOnly: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ['detached', 'attached', 'memoryOnly'] as const) {
       const { store, t } = await openEvents(`oltp-${round}-${mode}`);
-      const replica = mode === 'detached' ? undefined : await LearnerReplica.start(store, mode === 'attached' ? { dir: join(scratch, `oltp-learner-${round}`), compactDeltaRows: compactRows } : { compactDeltaRows: compactRows });
+      const replica = mode === 'detached' ? undefined : await LearnerReplica.start(store, mode === 'attached' ? { dir: join(scratch, `oltp-learner-${round}`), compactDeltaRows: compactRows, ...applyInterval } : { compactDeltaRows: compactRows, ...applyInterval });
       progress(`OLTP throughput, learner ${mode} (round ${round + 1}/${ROUNDS}) ...`);
+      await commitRun(store, t, Infinity, undefined, 10_000_000, WARMUP_S);
+      if (replica) {
+        await replica.caughtUp();
+        await replica.compact();
+      }
+      const cpu0 = process.cpuUsage();
       const r = await commitRun(store, t, Infinity, undefined, 0);
-      progress(`  ${r.rate.toFixed(0)} commits/s`);
-      out[mode].push(r.rate);
+      const cpu = process.cpuUsage(cpu0);
+      const us = (cpu.user + cpu.system) / r.commits;
+      progress(`  ${r.rate.toFixed(0)} commits/s, ${us.toFixed(0)} µs CPU per commit (load ${loadavg()[0]!.toFixed(1)})`);
+      rate[mode].push(r.rate);
+      cpuUs[mode].push(us);
       await replica?.close();
       await store.close();
     }
   }
-  return out;
+  return { rate, cpuUs };
 }
 
 const lineitemColumns: [string, typeof Types.integer][] = [
@@ -181,16 +201,26 @@ async function footprint(): Promise<Footprint> {
   return { rows: lines.length, memoryBytes: table.memoryBytes, learnerParquetBytes: status.diskBytes, duckdbParquetBytes: statSync(out).size, loadS };
 }
 
+/** `--only freshness|interference`: run one part and print it (no result files written); for quick checks. */
+async function only(part: string): Promise<void> {
+  if (part === 'freshness') for (const { label, r } of await freshness()) process.stdout.write(`${label}: ${r.rate.toFixed(0)}/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms max ${r.maxMs.toFixed(1)} ms\n`);
+  else if (part === 'interference') process.stdout.write(`${JSON.stringify(await interference())}\n`);
+  else throw new Error(`--only ${part}: expected freshness or interference`);
+  rmSync(scratch, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   const fresh = await freshness();
-  const oltp = await interference();
+  const load = loadavg()[0]!;
+  const { rate: oltp, cpuUs } = await interference();
   const foot = await footprint();
   const mean = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!; // median
   const overheadPct = (1 - mean(oltp.attached) / mean(oltp.detached)) * 100;
+  const extraCpuUs = mean(cpuUs.attached) - mean(cpuUs.detached);
   const md = [
     '# Columnar learner benchmark',
     '',
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, shared with other engineers' work.`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, shared with other engineers' work (1-minute load average ${load.toFixed(1)} when the run started).`,
     `Engines: duetdb row store (classic-level ${pkgVersion('classic-level')}), learner in a worker thread (apache-arrow ${pkgVersion('apache-arrow')}, parquet-wasm ${pkgVersion('parquet-wasm')}), DuckDB ${pkgVersion('@duckdb/node-api')}.`,
     `Command: \`npx tsx bench/learner/run.ts --seconds ${seconds} --compact-rows ${compactRows}\`; ${sessions} sessions each committing single-row durable insert transactions, ${seconds} s per run (freshness runs after a ${WARMUP_S} s warm-up at the same rate).`,
     '',
@@ -202,13 +232,13 @@ async function main(): Promise<void> {
     '',
     '## OLTP interference: commit throughput with the learner attached vs detached',
     '',
-    '| learner | commits/s per round | median |',
-    '|---|---|---|',
-    `| detached | ${oltp.detached.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp.detached).toFixed(0)} |`,
-    `| attached (Parquet persistence on) | ${oltp.attached.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp.attached).toFixed(0)} |`,
-    `| attached, memory only (no Parquet) | ${oltp.memoryOnly.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp.memoryOnly).toFixed(0)} |`,
+    `Steady state: each run commits for ${WARMUP_S} s and forces one learner save before measuring (the writer thread boots at the first save, about a second of CPU once).`,
     '',
-    `Attached vs detached: ${overheadPct >= 0 ? `${overheadPct.toFixed(1)}% lower` : `${(-overheadPct).toFixed(1)}% higher`} (goal: at most 10% lower; ${overheadPct <= 10 ? 'met' : 'missed'} in this run). The spread between rounds of the same configuration shows how much the shared 2-core machine moves these numbers; compare only within one run.`,
+    '| learner | commits/s per round | median | CPU µs per commit (all threads) per round | median |',
+    '|---|---|---|---|---|',
+    ...(['detached', 'attached', 'memoryOnly'] as const).map((m) => `| ${{ detached: 'detached', attached: 'attached (Parquet persistence on)', memoryOnly: 'attached, memory only (no Parquet)' }[m]} | ${oltp[m].map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp[m]).toFixed(0)} | ${cpuUs[m].map((x) => x.toFixed(0)).join(', ')} | ${mean(cpuUs[m]).toFixed(0)} |`),
+    '',
+    `Attached vs detached: throughput ${overheadPct >= 0 ? `${overheadPct.toFixed(1)}% lower` : `${(-overheadPct).toFixed(1)}% higher`} (goal: at most 10% lower; ${overheadPct <= 10 ? 'met' : 'missed'} in this run); the learner adds ${extraCpuUs.toFixed(0)} µs of CPU per commit (median vs median). The spread between rounds of the same configuration shows how much the shared 2-core machine moves throughput; compare only within one run. Per-stage CPU costs: \`npx tsx bench/learner/cost.ts\` (bench/results/learner-cost.md).`,
     '',
     `## Footprint: TPC-H lineitem (${foot.rows} rows, ${lineitemPath})`,
     '',
@@ -232,4 +262,5 @@ async function main(): Promise<void> {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-await main();
+if (args.includes('--only')) await only(arg('only', ''));
+else await main();

@@ -14,7 +14,8 @@ const arg = (name: string, dflt: number): number => {
 };
 const rows = arg('rows', 50_000);
 const payloadBytes = arg('payload-bytes', 100);
-const ROWS_PER_STATEMENT = 500;
+/** Rows per INSERT: a much longer statement blocks a node's event loop long enough (parsing) to cost elections. */
+const ROWS_PER_STATEMENT = 100;
 const log = (m: string): void => void process.stderr.write(`[snapshot bench] ${m}\n`);
 
 async function countOn(cluster: TestCluster, id: number): Promise<number> {
@@ -57,16 +58,19 @@ async function main(): Promise<void> {
     const { id: leader } = await cluster.atLeader('UPDATE big SET payload = payload WHERE id = -1');
     const follower = cluster.ids.find((i) => i !== leader)!;
     await cluster.kill(follower);
-    for (let i = 0; i < 300; i++) await write(cluster, `INSERT INTO big VALUES (${rows + i}, '${payload}')`);
+    for (let i = 0; i < 600; i++) await write(cluster, `INSERT INTO big VALUES (${rows + i}, '${payload}')`);
     const expected = await countOn(cluster, cluster.leaderHint);
     const restartAt = performance.now();
     await cluster.startNode(follower);
     const answeringMs = performance.now() - restartAt;
     while ((await countOn(cluster, follower).catch(() => -1)) !== expected) await sleep(50);
     const caughtUpMs = performance.now() - restartAt;
-    const sent = /sent a snapshot at Raft index (\d+) to node \d+: (\d+) keys, (\d+) bytes in (\d+) ms/.exec(logOf(cluster, leader));
+    // The leader may have changed meanwhile: look at every node's log.
+    const all = cluster.ids.map((id) => logOf(cluster, id)).join('');
+    const sent = new RegExp(`sent a snapshot at Raft index (\\d+) to node ${follower}: (\\d+) keys, (\\d+) bytes in (\\d+) ms`).exec(all);
     const installed = /installed a snapshot at Raft index \d+: row-store index \d+, (\d+) bytes in (\d+) ms/.exec(logOf(cluster, follower));
-    const compactions = [...logOf(cluster, leader).matchAll(/compacted the Raft log through index \d+ \((\d+) entries, (\d+) ms\)/g)];
+    const compactions = [...all.matchAll(/compacted the Raft log through index \d+ \((\d+) entries, (\d+) ms\)/g)];
+    if (sent === null || installed === null) log(`no snapshot found in the logs:\n${all}`);
     const compactMs = compactions.map((m) => Number(m[2]));
     const mib = (b: string | undefined): string => (Number(b) / 1024 / 1024).toFixed(1);
     console.log(`| rows | image | keys | stream (leader) | install (follower) | restart → SQL answers | restart → caught up | compactions (max ms) | load avg |`);

@@ -153,8 +153,10 @@ export class LearnerReplica {
     } else {
       // In-process: the same host, messages delivered asynchronously like a worker's.
       const host = new LearnerHost(hostOptions, (m) => setImmediate(() => receive(m)));
-      post = (m) => setImmediate(() => host.handle(structuredClone(m)));
-      stop = async () => undefined;
+      // once stopped, messages still queued are dropped (a killed in-process learner must not keep writing)
+      let stopped = false;
+      post = (m) => setImmediate(() => stopped || host.handle(structuredClone(m)));
+      stop = async () => void (stopped = true);
     }
     replica = new LearnerReplica(store, options, (m) => {
       if ('minIndex' in m) replica!.hurry(m.minIndex);

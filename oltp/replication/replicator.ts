@@ -211,9 +211,11 @@ export class Replicator {
     if (image === undefined) return;
     // Keep the image until the core hands the snapshot out (it may refuse this one: caught up meanwhile, or an
     // older image from a new leader while an accepted one waits for its Ready). At most two are kept.
-    this.staged.set(image.message.snapshot.meta.index, image.chunks);
+    const index = image.message.snapshot.meta.index;
+    this.staged.set(index, image.chunks);
     while (this.staged.size > 2) this.staged.delete(Math.min(...this.staged.keys()));
     this.node.step(image.message);
+    if (this.node.raft.log.unstableSnapshot?.meta.index !== index) this.staged.delete(index); // refused: not needed
     this.pump();
   }
 
