@@ -88,7 +88,7 @@ async function crashAndRestart(seed: number, worker: boolean, rounds: number): P
 describe('learner crashing and restarting (differential)', () => {
   for (const seed of [1, 2, 3]) {
     it(`seed ${seed}, in-process learner: killed at random points, restarted, scans equal the row store`, async () => {
-      await crashAndRestart(seed, false, 6);
+      await crashAndRestart(seed, false, 4);
     });
   }
   it('seed 4, worker-thread learner (terminated, writer thread included): scans equal the row store after restarts', async () => {
