@@ -19,6 +19,16 @@ const BAIL = /\b(order\s+by|group\s+by|interval|cast|round|trunc|create|alter|dr
 // the statement kinds whose plan does not depend on literal values
 const LEAD = /^\s*(select|insert|update|delete)\b/i;
 
+const DOUBLE_QUOTE = 34;
+const SINGLE_QUOTE = 39;
+const DOT = 46;
+/** A number literal starting exactly at lastIndex (sticky). */
+const NUMBER = /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y;
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** [A-Za-z0-9_$.]: a number glued to one of these is part of a name, a parameter or another number. */
+const isWordOrDot = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c === DOT;
+
 export function normalizeLiterals(sql: string): Normalized | null {
   if (!LEAD.test(sql) || BAIL.test(sql)) return null;
   const mask = quotedMask(sql);
@@ -27,53 +37,56 @@ export function normalizeLiterals(sql: string): Normalized | null {
   const firstIndex = maxParam + 1;
   const literals: (number | string)[] = [];
   const kinds: Normalized['kinds'][number][] = [];
+  // copies unchanged text in runs (sql.slice from `copied`), not a character at a time
   let out = '';
+  let copied = 0;
   let i = 0;
   const n = sql.length;
   while (i < n) {
-    const c = sql[i]!;
-    if (c === '"') {
-      const start = i;
+    const c = sql.charCodeAt(i);
+    if (c === DOUBLE_QUOTE) {
       while (i < n && mask[i]) i++;
-      out += sql.slice(start, i);
       continue;
     }
-    if (c === "'") {
+    if (c === SINGLE_QUOTE) {
       let j = i + 1;
       let value = '';
+      let from = j;
       while (j < n) {
-        if (sql[j] === "'") {
-          if (sql[j + 1] === "'") { value += "'"; j += 2; continue; }
+        if (sql.charCodeAt(j) === SINGLE_QUOTE) {
+          if (sql.charCodeAt(j + 1) === SINGLE_QUOTE) { value += `${sql.slice(from, j)}'`; j += 2; from = j; continue; }
           break;
         }
-        value += sql[j];
         j++;
       }
-      out += `$${firstIndex + literals.length}`;
+      value += sql.slice(from, j);
+      out += `${sql.slice(copied, i)}$${firstIndex + literals.length}`;
       literals.push(value);
       kinds.push('string');
       i = j + 1;
+      copied = i;
       continue;
     }
-    const prev = i > 0 ? sql[i - 1]! : ' ';
-    if (/[0-9.]/.test(c) && !/[A-Za-z0-9_$.]/.test(prev)) {
-      const m = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(sql.slice(i));
+    if ((isDigit(c) || c === DOT) && !(i > 0 && isWordOrDot(sql.charCodeAt(i - 1)))) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(sql);
       if (m && m[0] !== '.' && !/[A-Za-z_]/.test(sql[i + m[0].length] ?? '')) {
         const text = m[0];
         let kind: Normalized['kinds'][number];
         if (m[2]) kind = 'double';
         else if (text.includes('.')) kind = 'decimal';
         else kind = Math.abs(Number(text)) <= 2147483647 ? 'integer' : Number.isSafeInteger(Number(text)) ? 'bigint' : 'decimal';
-        out += `$${firstIndex + literals.length}`;
+        out += `${sql.slice(copied, i)}$${firstIndex + literals.length}`;
         literals.push(kind === 'integer' || kind === 'bigint' ? Number(text) : text);
         kinds.push(kind);
         i += text.length;
+        copied = i;
         continue;
       }
     }
-    out += c;
     i++;
   }
+  out += sql.slice(copied);
   if (literals.length === 0) return null;
   return { text: out, literals, kinds, firstIndex };
 }
