@@ -12,11 +12,14 @@ import type { Value } from '../../oltp/types.ts';
 import { packEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
 import { LearnerHost, type LearnerHostOptions } from './host.ts';
 import { snapshotMessages } from './snapshot.ts';
+import { connectLearner } from './socket.ts';
 import type { ZonePredicate } from './zonemap.ts';
 
 export interface LearnerReplicaOptions extends LearnerHostOptions {
   /** Run in a worker thread (default true); false runs the same host in-process (tests, debugging). */
   readonly worker?: boolean;
+  /** `host:port` of a learner process (olap/learner/serve-main.ts) to feed and read instead of a local one. */
+  readonly remote?: string;
   /** Most log entries per apply message. Default 1024. */
   readonly applyEntriesMax?: number;
   /**
@@ -143,7 +146,11 @@ export class LearnerReplica {
     let post: (m: ToLearner) => void;
     let stop: () => Promise<void>;
     const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}), ...(options.compactDeltaRows !== undefined ? { compactDeltaRows: options.compactDeltaRows } : {}), ...(options.persistEntries !== undefined ? { persistEntries: options.persistEntries } : {}) };
-    if (options.worker ?? true) {
+    if (options.remote !== undefined) {
+      const link = await connectLearner(options.remote, receive, (e) => replica?.fail(e));
+      post = link.post;
+      stop = link.stop;
+    } else if (options.worker ?? true) {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { ...hostOptions, writerThread: true } });
       worker.on('message', receive);
       worker.on('error', (e) => replica?.fail(e));
