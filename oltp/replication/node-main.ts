@@ -139,7 +139,7 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     sqlAddressOf: (id) => transport?.sqlAddresses.get(id),
     tickMs: args.tickMs,
     electionTicks: args.electionTicks,
-    sendSnapshotFrame: (f) => transport?.sendSnapshotFrame(f),
+    sendSnapshotFrame: (f) => transport?.sendSnapshotFrame(f) ?? false,
     ...(args.join === true ? { sendJoin: () => transport?.sendJoin() } : {}),
     ...(args.compactEntries !== undefined ? { compactEntries: args.compactEntries } : {}),
     ...(args.retainEntries !== undefined ? { retainEntries: args.retainEntries } : {}),

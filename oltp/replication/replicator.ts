@@ -22,7 +22,7 @@ export interface ReplicatorOptions {
   readonly heartbeatTicks?: number;
   readonly seed?: number;
   /** Snapshot transfer frames (InstallSnapshot streams the row store); absent: this node never sends one. */
-  readonly sendSnapshotFrame?: (f: SnapshotFrame) => void;
+  readonly sendSnapshotFrame?: (f: SnapshotFrame) => boolean;
   /** Compact the Raft log once it holds this many applied entries beyond the retained tail. Default 10000. */
   readonly compactEntries?: number;
   /** Applied entries kept after a compaction: a follower this close behind gets entries, not a snapshot. Default 1000. */

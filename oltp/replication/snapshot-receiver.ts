@@ -15,7 +15,8 @@ export interface ReceivedImage {
 
 export interface SnapshotReceiverOptions {
   readonly id: NodeId;
-  readonly send: (f: SnapshotAckFrame) => void;
+  /** Sends an acknowledgement; one that cannot go out is lost (the sender's window then times out). */
+  readonly send: (f: SnapshotAckFrame) => unknown;
   /** An image larger than this is refused (it is held in memory until installed). Default 1 GiB. */
   readonly imageBytesMax?: number;
 }
@@ -37,7 +38,7 @@ export class SnapshotReceiver {
   constructor(private readonly options: SnapshotReceiverOptions) {}
 
   receive(c: SnapshotChunkFrame): ReceivedImage | undefined {
-    const ack = (ok: boolean): void => this.options.send({ kind: 'snapAck', from: this.options.id, to: c.from, id: c.id, seq: c.seq, ok });
+    const ack = (ok: boolean): void => void this.options.send({ kind: 'snapAck', from: this.options.id, to: c.from, id: c.id, seq: c.seq, ok });
     let cur = this.current;
     if (c.seq === 0 && (cur === undefined || cur.id !== c.id || cur.from !== c.from)) {
       cur = { from: c.from, id: c.id, nextSeq: 0, chunks: [], bytes: 0, records: 0, crc: 0 };

@@ -11,7 +11,8 @@ import { exportImage } from './snapshot-image.ts';
 export interface SnapshotSenderOptions {
   readonly id: NodeId;
   readonly store: RowStore;
-  readonly send: (f: SnapshotChunkFrame) => void;
+  /** False when the chunk could not go out now (no connection, or no room in the socket): retried shortly. */
+  readonly send: (f: SnapshotChunkFrame) => boolean;
   /** Tells the core how the transfer ended (`reportSnapshot`): a failure lets it send the snapshot again. */
   readonly report: (to: NodeId, ok: boolean) => void;
   readonly log: (line: string) => void;
@@ -94,16 +95,26 @@ export class SnapshotSender {
         crc = crc32(chunk.data, 0, chunk.data.length, crc);
         bytes += chunk.data.length;
         records += chunk.records;
-        this.options.send({ kind: 'snapChunk', from: this.options.id, to: t.to, id: t.id, seq: seq++, data: chunk.data });
+        await this.sendChunk(t, { kind: 'snapChunk', from: this.options.id, to: t.to, id: t.id, seq: seq++, data: chunk.data });
       }
     } finally {
       await image.return(undefined);
     }
     await this.waitAcked(t, seq - window + 1);
     const end = { crc, records, bytes, message: m };
-    this.options.send({ kind: 'snapChunk', from: this.options.id, to: t.to, id: t.id, seq: seq++, data: new Uint8Array(0), end });
+    await this.sendChunk(t, { kind: 'snapChunk', from: this.options.id, to: t.to, id: t.id, seq: seq++, data: new Uint8Array(0), end });
     await this.waitAcked(t, seq);
     return { records, bytes };
+  }
+
+  /** Hands a chunk to the transport, retrying every 20 ms while it has no room; gives up after the ack timeout. */
+  private async sendChunk(t: Transfer, frame: SnapshotChunkFrame): Promise<void> {
+    const deadlineMs = Date.now() + (this.options.ackTimeoutMs ?? 5000);
+    while (!this.options.send(frame)) {
+      if (t.failed || this.stopped) throw new Error('the transfer was abandoned');
+      if (Date.now() > deadlineMs) throw new Error(`node ${t.to} is not reachable`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Resolves once `count` chunks are acknowledged; throws when the receiver refused or went silent. */

@@ -135,8 +135,9 @@ export class TcpTransport {
     for (const m of messages) this.links.get(m.to)?.send(encodeFrame({ kind: 'raft', m }));
   }
 
-  sendSnapshotFrame(f: SnapshotFrame): void {
-    this.links.get(f.to)?.trySend(encodeFrame(f));
+  /** False when the frame could not go out now (peer away, or its socket has no room): the caller may retry. */
+  sendSnapshotFrame(f: SnapshotFrame): boolean {
+    return this.links.get(f.to)?.trySend(encodeFrame(f)) ?? false;
   }
 
   /** Asks every known peer to add this node (only the leader acts on it). */
