@@ -57,7 +57,9 @@ export class Client {
       return false;
     } finally {
       this.running = undefined;
-      if (this.timing) this.io.stdout.write(`Time: ${(performance.now() - startedMs).toFixed(3)} ms\n`);
+      // the path that answered a SELECT (row store or columnar learner), e.g. `Time: 12.3 ms (column)`
+      const path = (this.session as { lastPath?: string }).lastPath;
+      if (this.timing) this.io.stdout.write(`Time: ${(performance.now() - startedMs).toFixed(3)} ms${path ? ` (${path})` : ''}\n`);
     }
   }
 

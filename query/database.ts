@@ -7,6 +7,8 @@ import { RowStore, type RowStoreOpenOptions } from '../oltp/rowstore.ts';
 import type { SqlType, Value } from '../oltp/types.ts';
 import { executeSql, prepareSql, type PreparedStatement } from './execute.ts';
 import { storeChanges, type ChangeEvent, type ChangesOptions } from '../cdc/index.ts';
+import type { RecordBatch, Schema, Table } from 'apache-arrow';
+import { arrowTable, publicResultToArrow } from './route/arrow.ts';
 import { replicaStatus, startLearner, stopLearner, type LearnerReplicaOptions, type ReplicaStatus } from '../olap/learner/index.ts';
 
 export interface QueryResult {
@@ -80,6 +82,23 @@ export class Database {
    */
   async query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
     return this.withQuerySession((session) => session.query(sql, params));
+  }
+
+  /**
+   * Runs one statement (or a script: the last statement's result) and returns the result as an apache-arrow
+   * Table. A SELECT's batches are never turned into JS rows: on the column path they are the learner's
+   * Arrow batches as received, on the row path the executor's batches converted. Types: INTEGER Int32,
+   * BIGINT Int64, DOUBLE Float64, DECIMAL Decimal128 (scaled), DATE DateDay, TIMESTAMP Timestamp(µs),
+   * BOOLEAN Bool, text Utf8, NULL Null; each field's SQL type is in its metadata `duet.type`. Repeated column
+   * names get a suffix (`x`, `x_1`). Other statements give their public rows (DECIMAL/DATE/TIMESTAMP as text).
+   */
+  async queryArrow(sql: string, params: readonly Value[] = []): Promise<Table> {
+    return this.withQuerySession(async (session) => {
+      session.arrowOutput = true;
+      const result = await session.query(sql, params);
+      const arrow = session.lastArrow;
+      return arrow && result.command.startsWith('SELECT ') ? arrowTable(arrow) : publicResultToArrow(result);
+    });
   }
 
   /** @internal A session carrying the db.query settings; settings it changes are kept for later calls. */
@@ -166,6 +185,12 @@ export class Session {
   defaultIsolation: Isolation = 'read committed';
   /** Session settings (SET name = value), keyed by lower-case name. */
   readonly settings = new Map<string, string>();
+  /** The path that answered the last SELECT run by query()/execute() ('row' or 'column'); undefined if none. */
+  lastPath: 'row' | 'column' | undefined;
+  /** @internal Set by db.queryArrow: SELECTs hand back Arrow batches (lastArrow) instead of rows. */
+  arrowOutput = false;
+  /** @internal The Arrow result of the last SELECT when arrowOutput is set. */
+  lastArrow: { readonly schema: Schema; readonly batches: readonly RecordBatch[] } | undefined;
   private closed = false;
   /** Per statement: cancel() aborts it (wire-protocol CancelRequest, Ctrl-C in the REPL). */
   private cancelController = new AbortController();
@@ -207,12 +232,16 @@ export class Session {
   query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
     if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
     this.cancelController = new AbortController();
+    this.lastPath = undefined;
+    this.lastArrow = undefined;
     return executeSql(this, sql, params);
   }
 
   execute(statement: PreparedStatement, params: readonly Value[] = []): Promise<QueryResult> {
     if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
     this.cancelController = new AbortController();
+    this.lastPath = undefined;
+    this.lastArrow = undefined;
     return statement.run(this, params);
   }
 

@@ -234,7 +234,7 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
   const values = convertParams(params, planned.lowered.paramTypes);
   const root = planned.lowered.root;
   // a primary-key point read skips the executor (run/point.ts); anything else is routed and executed
-  const fast = isPointPlan(root) && (!session || rowPathAllowed(statementHint(session), session.settings.get('duet.engine'))) ? pointRead(txn, root, values) : undefined;
+  const fast = isPointPlan(root) && (!session || (!session.arrowOutput && rowPathAllowed(statementHint(session), session.settings.get('duet.engine')))) ? pointRead(txn, root, values) : undefined;
   if (fast === undefined) signal ??= session?.cancelSignal;
   // with a session the router picks the row or the column path (query/route/); db.queryArrow asks for Arrow
   const run = fast === undefined && session

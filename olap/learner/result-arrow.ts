@@ -3,7 +3,7 @@
 // Each field carries its SQL type as JSON in metadata `duet.type`, so the round trip is exact.
 import {
   Bool, DateDay, Decimal, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8,
-  makeData, tableFromIPC, tableToIPC, type Data, type DataType,
+  Type, makeData, tableFromIPC, tableToIPC, type Data, type DataType,
 } from 'apache-arrow';
 import type { SqlType, Value } from '../../oltp/types.ts';
 import { getValue } from '../exec/batch.ts';
@@ -132,15 +132,17 @@ export function decodeIpc(bytes: Uint8Array): Table {
 export function sqlTypeOf(field: Field): SqlType {
   const meta = field.metadata.get(TYPE_METADATA);
   if (meta !== undefined) return JSON.parse(meta) as SqlType;
-  const t = field.type as DataType;
-  if (t instanceof Int32) return { id: 'integer' };
-  if (t instanceof Int64) return { id: 'bigint' };
-  if (t instanceof Float64) return { id: 'double' };
-  if (t instanceof Decimal) return { id: 'decimal', precision: t.precision, scale: t.scale };
-  if (t instanceof DateDay) return { id: 'date' };
-  if (t instanceof TimestampMicrosecond) return { id: 'timestamp' };
-  if (t instanceof Bool) return { id: 'boolean' };
-  if (t instanceof Null) return { id: 'null' };
+  // decoded IPC types are generic (Int with a bit width, Date with a unit): compare by type id
+  const t = field.type as DataType & { bitWidth?: number; unit?: number; scale?: number; precision?: number };
+  switch (t.typeId) {
+    case Type.Int: return t.bitWidth === 64 ? { id: 'bigint' } : { id: 'integer' };
+    case Type.Float: return { id: 'double' };
+    case Type.Decimal: return { id: 'decimal', precision: t.precision ?? 38, scale: t.scale ?? 0 };
+    case Type.Date: return { id: 'date' };
+    case Type.Timestamp: return { id: 'timestamp' };
+    case Type.Bool: return { id: 'boolean' };
+    case Type.Null: return { id: 'null' };
+  }
   return { id: 'varchar' };
 }
 

@@ -130,7 +130,7 @@ describe('duet with the engine', () => {
       pty.send('\\timing\r');
       at = await pty.waitFor(/Timing is on\.\nduet=> $/, at);
       pty.send('SELECT 1 AS one;\r');
-      at = await pty.waitFor(/\(1 row\)\n\nTime: \d+\.\d{3} ms\nduet=> $/, at);
+      at = await pty.waitFor(/\(1 row\)\n\nTime: \d+\.\d{3} ms \(row\)\nduet=> $/, at);
       pty.send('SELECT half'); // Ctrl-C at the prompt throws the typed line away
       pty.send('\x03');
       at = await pty.waitFor(/\^C\nduet=> $/, at);
