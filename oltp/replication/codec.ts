@@ -36,12 +36,13 @@ export type SnapshotFrame = SnapshotChunkFrame | SnapshotAckFrame;
 /**
  * What one connection carries: a hello first (who is talking, where it serves SQL and, so that a peer not in
  * its --peers list can answer, where it listens for Raft), then messages. A `join` asks the leader to add the
- * sender as a learner (`duet node --join`); it is repeated until the sender is a member.
+ * sender as a learner (`duet node --join`), then to promote it once caught up (`voter`), then to remove the
+ * member it `replaces`; it is repeated until all that is done, one configuration change at a time.
  */
 export type WireMessage =
   | { readonly kind: 'hello'; readonly id: number; readonly sql: string; readonly raft?: string }
   | { readonly kind: 'raft'; readonly m: Message }
-  | { readonly kind: 'join'; readonly id: number }
+  | { readonly kind: 'join'; readonly id: number; readonly voter?: boolean; readonly replaces?: number }
   | SnapshotFrame;
 
 export function encodeFrame(message: WireMessage): Buffer {

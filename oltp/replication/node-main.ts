@@ -7,7 +7,7 @@ import { ClassicLevel } from 'classic-level';
 import { DuetError } from '../errors.ts';
 import { bootstrapSnapshot, LevelStorage, makeConfig, type NodeId } from '../raft/index.ts';
 import { Replicator } from './replicator.ts';
-import { TcpTransport } from './transport.ts';
+import { TcpTransport, type JoinRequest } from './transport.ts';
 
 export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT --sql HOST:PORT --peers 1=HOST:PORT,2=HOST:PORT,...
   --id N              this member's id (a positive integer, one of --peers)
@@ -21,6 +21,8 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --snapshot-chunk-bytes N  row-store image bytes per InstallSnapshot chunk (default 262144)
   --join              join a running cluster as a learner (first start only): --peers names the members to ask,
                       the leader adds this node and sends it a snapshot; it serves reads, refuses writes
+  --join-voter        --join, then become a voter once caught up
+  --replaces N        --join-voter, then remove member N (replacing a node that lost its data or its machine)
   --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
   --no-learner        do not start the columnar learner (every query reads the row store)`;
 
@@ -42,6 +44,8 @@ export interface NodeArgs {
   retainEntries?: number;
   snapshotChunkBytes?: number;
   join?: boolean;
+  joinVoter?: boolean;
+  replaces?: number;
   /** --no-learner: no embedded columnar learner on this member. */
   noLearner?: boolean;
 }
@@ -78,12 +82,12 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return 'help';
-    if (flag === '--stale-reads' || flag === '--no-learner' || flag === '--join') {
+    if (flag === '--stale-reads' || flag === '--no-learner' || flag === '--join' || flag === '--join-voter') {
       got.set(flag, '');
       continue;
     }
     const value = argv[++i];
-    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
+    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes', '--replaces'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
     if (value === undefined) throw new DuetError('22023', `${flag} needs a value`);
     got.set(flag, value);
   }
@@ -112,7 +116,9 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     retainEntries: nonNegative(got.get('--retain-entries') ?? '1000', '--retain-entries'),
     snapshotChunkBytes: positive(got.get('--snapshot-chunk-bytes') ?? String(256 * 1024), '--snapshot-chunk-bytes'),
     noLearner: got.has('--no-learner'),
-    join: got.has('--join'),
+    join: got.has('--join') || got.has('--join-voter') || got.has('--replaces'),
+    joinVoter: got.has('--join-voter') || got.has('--replaces'),
+    ...(got.has('--replaces') ? { replaces: positive(got.get('--replaces')!, '--replaces') } : {}),
   };
 }
 
@@ -140,7 +146,7 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     tickMs: args.tickMs,
     electionTicks: args.electionTicks,
     sendSnapshotFrame: (f) => transport?.sendSnapshotFrame(f) ?? false,
-    ...(args.join === true ? { sendJoin: () => transport?.sendJoin() } : {}),
+    ...(args.join === true ? { join: { request: { voter: args.joinVoter === true, replaces: args.replaces }, send: (r: JoinRequest) => transport?.sendJoin(r) } } : {}),
     ...(args.compactEntries !== undefined ? { compactEntries: args.compactEntries } : {}),
     ...(args.retainEntries !== undefined ? { retainEntries: args.retainEntries } : {}),
     ...(args.snapshotChunkBytes !== undefined ? { snapshotChunkBytes: args.snapshotChunkBytes } : {}),
@@ -156,7 +162,7 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     peers: args.peers,
     onMessage: (m) => replicator.receive(m),
     onSnapshotFrame: (f) => replicator.receiveSnapshotFrame(f),
-    onJoin: (id) => replicator.receiveJoin(id),
+    onJoin: (id, request) => replicator.receiveJoin(id, request),
   });
   replicator.start(db.store);
   const { clusterEngine } = await import('./linearizable-engine.ts');

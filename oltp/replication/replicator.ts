@@ -4,12 +4,13 @@
 import type { LogEntry } from '../commitlog.ts';
 import { DuetError, assert } from '../errors.ts';
 import type { RowStore } from '../rowstore.ts';
-import { RaftNode, SeededRandom, type LevelStorage, type Message, type NodeId, type Ready, type Snapshot } from '../raft/index.ts';
+import { RaftNode, SeededRandom, type ConfChange, type LevelStorage, type Message, type NodeId, type Ready, type Snapshot } from '../raft/index.ts';
 import type { SnapshotFrame } from './codec.ts';
 import { decodeGroup, encodeGroup } from './group-codec.ts';
 import { decodeRecords } from './snapshot-image.ts';
 import { SnapshotReceiver } from './snapshot-receiver.ts';
 import { SnapshotSender } from './snapshot-sender.ts';
+import type { JoinRequest } from './transport.ts';
 
 export interface ReplicatorOptions {
   readonly id: NodeId;
@@ -29,10 +30,11 @@ export interface ReplicatorOptions {
   readonly retainEntries?: number;
   readonly snapshotChunkBytes?: number;
   /**
-   * `duet node --join`: this node started outside the configuration; until it is a member it asks the peers
-   * (every second) to add it, and the leader adds it as a learner.
+   * `duet node --join`: this node started outside the configuration; until the request is fulfilled (member;
+   * voter if asked; the replaced member removed) it asks the peers every second, and the leader makes the
+   * next change.
    */
-  readonly sendJoin?: () => void;
+  readonly join?: { readonly request: JoinRequest; readonly send: (request: JoinRequest) => void };
   /** Operational messages (compactions, snapshots sent and installed). Default: stderr. */
   readonly log?: (line: string) => void;
 }
@@ -188,18 +190,34 @@ export class Replicator {
   }
 
   private askToJoin(): void {
-    if (this.options.sendJoin === undefined || this.ticks % Math.max(1, Math.round(1000 / (this.options.tickMs ?? 50))) !== 1) return;
-    const config = this.node.status().config;
-    if (!config.voters.includes(this.options.id) && !config.learners.includes(this.options.id)) this.options.sendJoin();
+    const join = this.options.join;
+    if (join === undefined || this.ticks % Math.max(1, Math.round(1000 / (this.options.tickMs ?? 50))) !== 1) return;
+    const { voters, learners } = this.node.status().config;
+    const id = this.options.id;
+    const { voter, replaces } = join.request;
+    const done = (voters.includes(id) || (!voter && learners.includes(id))) && (replaces === undefined || (!voters.includes(replaces) && !learners.includes(replaces)));
+    if (!done) join.send(join.request);
   }
 
-  /** A node asks to join: the leader adds it as a learner (one change at a time; the node asks again if refused). */
-  receiveJoin(id: NodeId): void {
+  /**
+   * A node asks to join: the leader makes the next change it needs, one at a time (the node asks again every
+   * second): add it as a learner; promote it once it holds everything committed (a voter that is far behind
+   * would weaken the quorum); remove the member it replaces.
+   */
+  receiveJoin(id: NodeId, request: JoinRequest): void {
     if (this.stopped || !this.isWritableLeader()) return;
-    const config = this.node.status().config;
-    if (config.voters.includes(id) || config.learners.includes(id)) return;
-    const r = this.node.proposeConfChange({ type: 'addLearner', nodeId: id });
-    if (r.ok) this.log(`adding node ${id} as a learner (Raft index ${r.index})`);
+    const { voters, learners } = this.node.status().config;
+    const member = (n: NodeId): boolean => voters.includes(n) || learners.includes(n);
+    let change: ConfChange | undefined;
+    if (!member(id)) change = { type: 'addLearner', nodeId: id };
+    else if (request.voter && learners.includes(id)) {
+      if ((this.node.raft.progress.get(id)?.match ?? 0) >= this.node.status().commit) change = { type: 'promoteLearner', nodeId: id };
+    } else if (request.replaces !== undefined && request.replaces !== id && voters.includes(id) && member(request.replaces)) {
+      change = { type: 'removeNode', nodeId: request.replaces };
+    }
+    if (change === undefined) return;
+    const r = this.node.proposeConfChange(change);
+    if (r.ok) this.log(`configuration change for node ${change.nodeId}: ${change.type} (Raft index ${r.index})`);
     this.pump();
   }
 

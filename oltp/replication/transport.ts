@@ -5,6 +5,12 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Message, NodeId } from '../raft/index.ts';
 import { encodeFrame, FrameDecoder, type SnapshotFrame, type WireMessage } from './codec.ts';
 
+/** What a joining node asks for (`duet node --join`, `--join-voter`, `--replaces N`). */
+export interface JoinRequest {
+  readonly voter: boolean;
+  readonly replaces?: NodeId | undefined;
+}
+
 export interface TransportOptions {
   readonly id: NodeId;
   /** Where this node listens for peers, and where it serves SQL (told to peers for leader hints). */
@@ -15,7 +21,7 @@ export interface TransportOptions {
   /** Snapshot transfer frames (chunks and their acknowledgements), in arrival order. */
   readonly onSnapshotFrame?: (f: SnapshotFrame) => void;
   /** A node asks to join the cluster (see codec.ts). */
-  readonly onJoin?: (id: NodeId) => void;
+  readonly onJoin?: (id: NodeId, request: JoinRequest) => void;
   /** Messages waiting per peer while it is unreachable; older ones are dropped first. Default 1024. */
   readonly queueMessagesMax?: number;
   readonly backoffMsMin?: number;
@@ -141,8 +147,8 @@ export class TcpTransport {
   }
 
   /** Asks every known peer to add this node (only the leader acts on it). */
-  sendJoin(): void {
-    const frame = encodeFrame({ kind: 'join', id: this.options.id });
+  sendJoin(request: JoinRequest): void {
+    const frame = encodeFrame({ kind: 'join', id: this.options.id, voter: request.voter, ...(request.replaces !== undefined ? { replaces: request.replaces } : {}) });
     for (const l of this.links.values()) l.send(frame);
   }
 
@@ -176,7 +182,7 @@ export class TcpTransport {
           const raft = w.raft === undefined ? undefined : /^(.+):(\d+)$/.exec(w.raft);
           if (raft) this.addPeer(w.id, { host: raft[1]!, port: Number(raft[2]) });
         } else if (w.kind === 'raft') this.options.onMessage(w.m);
-        else if (w.kind === 'join') this.options.onJoin?.(w.id);
+        else if (w.kind === 'join') this.options.onJoin?.(w.id, { voter: w.voter === true, replaces: w.replaces });
         else this.options.onSnapshotFrame?.(w);
       }
     });

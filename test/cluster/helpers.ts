@@ -142,15 +142,15 @@ export class TestCluster {
   }
 
   /**
-   * Starts one more node (the next id) with `duet node --join`: the others learn its address from its hello;
-   * its links are direct (no proxy). Returns its id once its SQL port answers.
+   * Starts one more node (the next id) with `duet node --join` (or `joinArgs`): the others learn its address
+   * from its hello; its links are direct (no proxy). Returns its id once its SQL port answers.
    */
-  async addNode(): Promise<number> {
+  async addNode(joinArgs: readonly string[] = ['--join']): Promise<number> {
     const id = Math.max(...this.ids) + 1;
     const [raftPort, sqlPort] = await freePorts(2);
     this.raftPorts.set(id, raftPort!);
     this.sqlPorts.set(id, sqlPort!);
-    this.nodeArgs.set(id, ['--join']);
+    this.nodeArgs.set(id, joinArgs);
     this.ids.push(id);
     await this.startNode(id);
     return id;

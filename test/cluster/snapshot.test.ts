@@ -143,4 +143,28 @@ describe('3-process cluster: log compaction and InstallSnapshot', () => {
     const { result: none } = await c.atLeader('UPDATE kv SET v = 3 WHERE k = -1');
     expect(none.rowCount).toBe(0);
   }, 60_000);
+
+  it('replaces a member that lost its data: a new node joins, becomes a voter, and the old one is removed', async () => {
+    const c = cluster!;
+    await Promise.all(c.ids.filter((id) => !c.isRunning(id)).map((id) => c.startNode(id)));
+    const { id: leader } = await c.atLeader('UPDATE kv SET v = v WHERE k = -1');
+    const [lost, other] = [1, 2, 3].filter((i) => i !== leader) as [number, number];
+    await c.kill(lost);
+    rmSync(c.dataDir(lost), { recursive: true, force: true });
+    const replacement = await c.addNode(['--replaces', String(lost)]);
+    const removed = new RegExp(`configuration change for node ${lost}: removeNode`);
+    const deadline = Date.now() + 30_000;
+    for (let k = 200; !c.ids.some((id) => removed.test(logOf(c, id))) && Date.now() < deadline; k++) {
+      await writeMany(c, k, 1); // keep the log moving (and compacting) meanwhile
+      await sleep(200);
+    }
+    expect(c.ids.some((id) => removed.test(logOf(c, id)))).toBe(true);
+    // Voters are now {leader, other, replacement}: with `other` gone too, two of three still commit. Had the
+    // replacement stayed a learner or the lost node stayed a voter, this write could not commit.
+    await c.kill(other);
+    await c.atLeader("INSERT INTO notes VALUES ('after-replacement')", [], 30_000);
+    const expected = await fingerprintOn(c, c.leaderHint);
+    await expectFingerprint(c, replacement, expected);
+    expect(logOf(c, replacement)).toMatch(/installed a snapshot at Raft index \d+/);
+  }, 90_000);
 });
