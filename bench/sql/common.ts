@@ -1,10 +1,11 @@
 // What the SQL benchmarks share: the better-sqlite3 anchor (typed here: the package ships no types),
 // option parsing, progress lines, the machine line with load averages, percentiles and seeded keys.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { barChartSvg, type Bar } from '../rowstore/svg.ts';
 
 export interface SqliteStatement {
   run(...params: unknown[]): unknown;
@@ -91,3 +92,12 @@ export function seededKeys(n: number, count: number, seed = 987654321): Int32Arr
 }
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Writes bench/results/<name>.md and <name>.svg (a bar chart of ratios to SQLite), then prints the report. */
+export function saveReport(name: string, md: string, chartTitle: string, bars: Bar[], progress: (msg: string) => void): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
+  writeFileSync(join(RESULTS_DIR, `${name}.svg`), barChartSvg(chartTitle, bars));
+  progress(`wrote ${join(RESULTS_DIR, `${name}.md`)} and ${name}.svg`);
+  process.stdout.write(md);
+}

@@ -4,13 +4,12 @@
 // (a larger file: npx tsx bench/tpch/dbgen.ts, see bench/tpch/README.md)
 // Writes bench/results/sql-copy.md and bench/results/sql-copy.svg.
 
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Database } from '../../query/database.ts';
-import { barChartSvg } from '../rowstore/svg.ts';
-import { fmt, machineLine, median, numberOption, option, pkgVersion, progressTo, RESULTS_DIR, Sqlite, sqliteVersion } from './common.ts';
+import { fmt, machineLine, median, numberOption, option, pkgVersion, progressTo, Sqlite, saveReport, sqliteVersion } from './common.ts';
 
 const DATA_DIR = '/work/shared/data/tpch';
 const tbl = resolve(option('tbl', join(DATA_DIR, 'sf0.01', 'lineitem.tbl')));
@@ -144,19 +143,15 @@ function writeReport(startedAt: Date, machine: string, rowCount: number, results
     '|---:|---:|---:|---:|',
     ...results.map((r, i) => `| ${i + 1} | ${fmt(r.sqlite)} | ${fmt(r.duet)} | ${(r.duet / r.sqlite).toFixed(2)}x |`),
     '',
-    `Goal: COPY at least 0.25x SQLite: ${ratio >= 0.25 ? 'met' : 'not met'} (${ratio.toFixed(2)}x; against SQLite's inserts alone ${insertRatio.toFixed(2)}x).`,
+    `Goal: COPY at least 0.25x SQLite: ${ratio >= 0.25 ? 'met' : 'not met'} (${ratio.toFixed(3)}x; against SQLite's inserts alone ${insertRatio.toFixed(2)}x).`,
     '',
     '![chart](sql-copy.svg)',
     '',
   ].join('\n');
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'sql-copy.md'), md);
-  writeFileSync(join(RESULTS_DIR, 'sql-copy.svg'), barChartSvg('COPY lineitem vs SQLite one-transaction load (ratio, higher is better)', [
+  saveReport('sql-copy', md, 'COPY lineitem vs SQLite one-transaction load (ratio, higher is better)', [
     { label: 'vs SQLite read+insert', value: ratio },
     { label: 'vs SQLite inserts alone', value: insertRatio },
-  ]));
-  progress(`wrote ${join(RESULTS_DIR, 'sql-copy.md')} and sql-copy.svg`);
-  process.stdout.write(md);
+  ], progress);
 }
 
 await main();

@@ -4,12 +4,11 @@
 // Run: npx tsx bench/sql/point.ts [--rows 100000] [--reads 30000] [--rounds 3]
 // Writes bench/results/sql-point.md and bench/results/sql-point.svg.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../../query/database.ts';
-import { barChartSvg } from '../rowstore/svg.ts';
-import { fmt, machineLine, median, numberOption, pkgVersion, progressTo, quantile, RESULTS_DIR, seededKeys, Sqlite, sqliteVersion, type SqliteDb } from './common.ts';
+import { fmt, machineLine, median, numberOption, pkgVersion, progressTo, quantile, seededKeys, Sqlite, saveReport, sqliteVersion, type SqliteDb } from './common.ts';
 
 const rows = numberOption('rows', 100_000);
 const reads = numberOption('reads', 30_000);
@@ -159,19 +158,15 @@ function writeReport(startedAt: Date, machine: string, measured: Measured[]): vo
     '',
     'Goals:',
     '',
-    ...goals.map((g) => `- ${g.what}: ${g.ratio >= g.goal ? 'met' : 'not met'} (${g.ratio.toFixed(2)}x).`),
+    ...goals.map((g) => `- ${g.what}: ${g.ratio >= g.goal ? 'met' : 'not met'} (${g.ratio.toFixed(3)}x).`),
     '',
     '![chart](sql-point.svg)',
     '',
   ].join('\n');
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'sql-point.md'), md);
-  writeFileSync(join(RESULTS_DIR, 'sql-point.svg'), barChartSvg('SQL point SELECT vs SQLite prepared (ratio, higher is better)', [
+  saveReport('sql-point', md, 'SQL point SELECT vs SQLite prepared (ratio, higher is better)', [
     { label: 'db.prepare + $1', value: ratioOf(prep) },
     { label: 'db.query, literal key', value: ratioOf(literal) },
-  ]));
-  progress(`wrote ${join(RESULTS_DIR, 'sql-point.md')} and sql-point.svg`);
-  process.stdout.write(md);
+  ], progress);
 }
 
 await main();
