@@ -187,6 +187,23 @@ describe.skipIf(!engineReady)('node-postgres against the engine', () => {
     }
   });
 
+  // Hash joins and a grouped aggregate (about 4e11 joined rows): stopped by the timeout as well.
+  it('stops a hash join with aggregation at statement_timeout', async () => {
+    const c = await connect();
+    try {
+      await c.query("SET statement_timeout = '300ms'");
+      const started = Date.now();
+      await expect(c.query('SELECT a.v, count(*) FROM big a JOIN big b ON a.v = b.v JOIN big c ON b.v = c.v JOIN big d ON c.v = d.v AND a.id + d.id < 0 GROUP BY a.v')).rejects.toMatchObject({
+        code: '57014',
+        message: 'canceling statement due to statement timeout',
+      });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect((await c.query('SELECT count(*) AS n FROM big')).rows).toEqual([{ n: '1000' }]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('rolls back the transaction of a client that disconnects in the middle of it', async () => {
     const a = await connect();
     a.on('error', () => undefined); // its socket is cut on purpose below
