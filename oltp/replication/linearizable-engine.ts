@@ -8,11 +8,34 @@ import type { Value } from '../types.ts';
 import type { QueryResult, WireEngine, WireSession } from '../../server/engine.ts';
 
 /** Statements that take a snapshot to read (BEGIN too: the transaction's snapshot comes after it). */
-const READ_START = /^\s*(select|with|table|values|show|explain|begin|start)\b/i;
+const READ_START = new Set(['select', 'with', 'table', 'values', 'show', 'explain', 'begin', 'start', '(']);
 /** Statements that write rows or the catalog: refused at once on a node that cannot commit them. */
-const WRITE_START = /^\s*(insert|update|delete|merge|create|drop|alter|truncate)\b/i;
+const WRITE_START = new Set(['insert', 'update', 'delete', 'merge', 'create', 'drop', 'alter', 'truncate']);
 /** Row writes whose outcome ("0 rows") is a read of the snapshot they ran on. */
-const ROW_WRITE = /^\s*(insert|update|delete|merge)\b/i;
+const ROW_WRITE = new Set(['insert', 'update', 'delete', 'merge']);
+
+/**
+ * The statement's first keyword, lower case, after whitespace and comments (a routing-hint comment in front
+ * of a SELECT must not let the read skip its barrier); '(' for a parenthesized query.
+ */
+export function firstKeyword(sql: string): string {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql[i]!)) i++;
+    if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      if (end < 0) return '';
+      i = end + 1;
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      if (end < 0) return '';
+      i = end + 2;
+    } else break;
+  }
+  if (sql[i] === '(') return '(';
+  const m = /^[a-z]+/i.exec(sql.slice(i, i + 16));
+  return m === null ? '' : m[0].toLowerCase();
+}
 
 /** What the wrapper needs from the node's Replicator. */
 export interface ClusterGate {
@@ -30,8 +53,9 @@ class ClusterSession implements WireSession {
   ) {}
 
   async query(sql: string, params: readonly Value[]): Promise<QueryResult> {
-    if (WRITE_START.test(sql)) return this.write(sql, params);
-    if (!this.staleReads && !this.inner.inTransaction && READ_START.test(sql)) await this.gate.readBarrier();
+    const keyword = firstKeyword(sql);
+    if (WRITE_START.has(keyword)) return this.write(sql, params, keyword);
+    if (!this.staleReads && !this.inner.inTransaction && READ_START.has(keyword)) await this.gate.readBarrier();
     return this.inner.query(sql, params);
   }
 
@@ -42,7 +66,7 @@ class ClusterSession implements WireSession {
    * noticed yet could have run it on a stale snapshot, so the answer stands only if a ReadIndex round confirms
    * the same term afterwards (no other leader can have committed anything in between).
    */
-  private async write(sql: string, params: readonly Value[]): Promise<QueryResult> {
+  private async write(sql: string, params: readonly Value[], keyword: string): Promise<QueryResult> {
     const term = this.gate.writableTerm();
     if (typeof term !== 'number') {
       if (this.inner.inTransaction) this.inner.markFailed();
@@ -50,7 +74,7 @@ class ClusterSession implements WireSession {
     }
     const inTransaction = this.inner.inTransaction;
     const result = await this.inner.query(sql, params);
-    if (inTransaction || this.inner.inTransaction || result.rowCount !== 0 || !ROW_WRITE.test(sql)) return result;
+    if (inTransaction || this.inner.inTransaction || result.rowCount !== 0 || !ROW_WRITE.has(keyword)) return result;
     await this.gate.readBarrier();
     if (this.gate.writableTerm() !== term) {
       throw new DuetError('40001', 'leadership changed while the statement ran: it wrote nothing, and its snapshot may have been stale', {

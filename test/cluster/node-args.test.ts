@@ -11,11 +11,13 @@ describe('duet node options', () => {
     const plain = parseNodeArgs(BASE);
     expect(plain).toMatchObject({ compactEntries: 10_000, retainEntries: 1000, snapshotChunkBytes: 256 * 1024, join: false });
     const tuned = parseNodeArgs([...BASE, '--compact-entries', '30', '--retain-entries', '0', '--snapshot-chunk-bytes', '4096', '--join']);
-    expect(tuned).toMatchObject({ compactEntries: 30, retainEntries: 0, snapshotChunkBytes: 4096, join: true });
+    expect(tuned).toMatchObject({ compactEntries: 30, retainEntries: 0, snapshotChunkBytes: 4096, join: true, joinVoter: false });
+    expect(parseNodeArgs([...BASE, '--join-voter'])).toMatchObject({ join: true, joinVoter: true });
+    expect(parseNodeArgs([...BASE, '--replaces', '3'])).toMatchObject({ join: true, joinVoter: true, replaces: 3 });
   });
 
   it('refuses bad values with 22023', () => {
-    for (const bad of [['--compact-entries', '0'], ['--retain-entries', '-1'], ['--snapshot-chunk-bytes', 'big']]) {
+    for (const bad of [['--compact-entries', '0'], ['--retain-entries', '-1'], ['--snapshot-chunk-bytes', 'big'], ['--replaces', '0']]) {
       expect(() => parseNodeArgs([...BASE, ...bad])).toThrow(expect.objectContaining({ code: '22023' }));
     }
   });
