@@ -25,6 +25,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   node: { summary: 'run one cluster member (--id, --db, --listen, --sql, --peers)', run: async (args) => (await import('../oltp/replication/node-main.ts')).nodeMain(args) },
   cluster: { summary: 'start a local 3-voter cluster (--dir DIR) for trying it', run: async (args) => (await import('../oltp/replication/cluster-main.ts')).clusterMain(args) },
   changes: { summary: 'print committed changes as JSON lines (--from N, --follow)', run: async (args) => (await import('../cdc/cli.ts')).changesMain(args) },
+  learner: { summary: 'run a columnar learner process (--dir, --listen) fed over TCP', run: async (args) => (await import('../olap/learner/serve-main.ts')).learnerMain(args) },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -25,9 +25,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function learnerProcess(dir: string): Promise<{ child: ChildProcess; address: string }> {
-  const main = join(import.meta.dirname, '..', '..', 'olap', 'learner', 'serve-main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', main, '--dir', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** `duet learner` (through bin/duet.js), or the module run directly. */
+async function learnerProcess(dir: string, via: 'duet' | 'direct' = 'duet'): Promise<{ child: ChildProcess; address: string }> {
+  const root = join(import.meta.dirname, '..', '..');
+  const command = via === 'duet' ? [join(root, 'bin', 'duet.js'), 'learner'] : ['--import', 'tsx', join(root, 'olap', 'learner', 'serve-main.ts')];
+  const child = spawn(process.execPath, [...command, '--dir', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -58,7 +60,7 @@ async function expectSameAsRowStore(store: RowStore, replica: LearnerReplica): P
   return tables;
 }
 
-describe('learner process (duet node --learner body)', () => {
+describe('learner process (duet learner)', () => {
   it('serves the message interface over TCP; killed and restarted, it catches up from the log', async () => {
     const dir = tempDir();
     const store = await RowStore.open(join(dir, 'db'), { gcIntervalMs: 0 });
@@ -82,7 +84,7 @@ describe('learner process (duet node --learner body)', () => {
     expect(replica.state).toBe('failed');
     await replica.kill();
 
-    proc = await learnerProcess(learnerDir);
+    proc = await learnerProcess(learnerDir, 'direct');
     replica = await LearnerReplica.start(store, { remote: proc.address });
     await replica.caughtUp();
     const status = await replica.status();
