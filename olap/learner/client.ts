@@ -123,6 +123,11 @@ export class LearnerReplica {
     return this.failure ? 'failed' : this.snapshotting ? 'rebuilding' : this.closed ? 'closed' : 'running';
   }
 
+  /** Where the learner runs (SHOW REPLICAS): its `host:port` when remote, else 'embedded'. */
+  get placement(): string {
+    return this.options.remote ?? 'embedded';
+  }
+
   private constructor(private readonly store: RowStore, private readonly options: LearnerReplicaOptions, private readonly post: (m: ToLearner) => void, private readonly stop: () => Promise<void>) {
     this.unsubscribe = store.onCommit((index) => {
       const i = this.commitAt++ % COMMIT_TIMES_MAX;

@@ -23,9 +23,6 @@ const COLUMNS: readonly { name: string; type: SqlType }[] = [
   { name: 'last_damage', type: Types.text },
 ];
 
-/** The embedded learner's name in the `replica` column (a cluster would list one row set per learner node). */
-const EMBEDDED = 'embedded';
-
 /**
  * One row per table on the learner; a learner holding no table yet, or one that cannot answer (failed),
  * still shows one row with table_name NULL so its state is visible. No learner: no rows.
@@ -42,10 +39,10 @@ async function replicaRows(replica: LearnerReplica): Promise<Value[][]> {
     status = await replica.status();
   } catch (e) {
     const reason = replica.failure?.message ?? (e as Error).message;
-    return [[EMBEDDED, null, replica.state, null, null, null, null, null, null, null, null, null, null, replica.rebuilds, reason]];
+    return [[replica.placement, null, replica.state, null, null, null, null, null, null, null, null, null, null, replica.rebuilds, reason]];
   }
   const damage = status.lastDamage ? `${status.lastDamage.file}: ${status.lastDamage.reason}` : null;
-  const common = (table: string | null): Value[] => [EMBEDDED, table, replica.state, status.appliedIndex, status.leaderIndex, status.lagEntries, round3(status.lagMs)];
+  const common = (table: string | null): Value[] => [replica.placement, table, replica.state, status.appliedIndex, status.leaderIndex, status.lagEntries, round3(status.lagMs)];
   const tail: Value[] = [status.rebuilds, damage];
   if (status.tables.length === 0) return [[...common(null), 0, 0, 0, 0, 0, status.diskBytes, ...tail]];
   return [...status.tables]

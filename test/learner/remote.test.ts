@@ -108,6 +108,8 @@ describe('learner process (duet learner)', () => {
       sum += i * 3;
       expect((await s.query('SELECT count(*), sum(v) FROM t')).rows).toEqual([[i + 1, sum]]);
     }
+    const [replica] = (await s.query('SHOW REPLICAS')).rows;
+    expect(replica?.slice(0, 3)).toEqual([proc.address, 't', 'running']);
     const plan = (await s.query('EXPLAIN ANALYZE SELECT sum(v) FROM t')).rows.map((r) => String(r[0]));
     expect(plan[0]).toMatch(/^path: column/);
     expect(plan[0]).not.toMatch(/fell back/);
