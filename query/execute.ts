@@ -51,7 +51,7 @@ async function runPiece(session: Session, piece: Piece, params: readonly Value[]
   noteStatementText(session, piece.text);
   const norm = normalizeLiterals(stripComments(piece.text));
   // the shape includes the literals' types: `x = 1` and `x = 1.0` bind differently
-  const key = norm ? `${norm.text}\u0000${[...literalTypes(norm)].map(([i, t]) => `${i}:${t.id}:${t.scale ?? ''}`).join(',')}` : '';
+  const key = norm ? shapeKey(norm) : '';
   if (norm) {
     const shape = shapeCache.get(key);
     if (shape && shape !== 'raw' && shape !== 'seen') {
@@ -87,6 +87,20 @@ async function runPiece(session: Session, piece: Piece, params: readonly Value[]
   return result;
 }
 
+/** The shape cache's key: the normalized text and each literal's kind (a decimal with its scale). */
+function shapeKey(norm: Normalized): string {
+  let key = `${norm.text}\u0000`;
+  for (let i = 0; i < norm.kinds.length; i++) {
+    const k = norm.kinds[i]!;
+    key += k === 'decimal' ? `n${decimalScale(String(norm.literals[i]))},` : `${k[0]},`; // i, b, d(ouble), s
+  }
+  return key;
+}
+
+function decimalScale(text: string): number {
+  return text.includes('.') ? text.length - text.indexOf('.') - 1 : 0;
+}
+
 function literalTypes(norm: Normalized): Map<number, SqlType> {
   const m = new Map<number, SqlType>();
   norm.kinds.forEach((k, i) => {
@@ -95,8 +109,7 @@ function literalTypes(norm: Normalized): Map<number, SqlType> {
     else if (k === 'bigint') m.set(index, Types.bigint);
     else if (k === 'double') m.set(index, Types.double);
     else if (k === 'decimal') {
-      const text = String(norm.literals[i]);
-      m.set(index, Types.decimal(38, text.includes('.') ? text.length - text.indexOf('.') - 1 : 0));
+      m.set(index, Types.decimal(38, decimalScale(String(norm.literals[i]))));
     }
   });
   return m;

@@ -31,9 +31,10 @@ const isWordOrDot = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90) |
 
 export function normalizeLiterals(sql: string): Normalized | null {
   if (!LEAD.test(sql) || BAIL.test(sql)) return null;
-  const mask = quotedMask(sql);
+  // which characters are quoted only matters for `"idents"` and `$n` (most statements have neither)
+  const mask = sql.includes('"') || sql.includes('$') ? quotedMask(sql) : undefined;
   let maxParam = 0;
-  for (const m of sql.matchAll(/\$(\d+)/g)) if (!mask[m.index!]) maxParam = Math.max(maxParam, Number(m[1]));
+  if (mask !== undefined) for (const m of sql.matchAll(/\$(\d+)/g)) if (!mask[m.index!]) maxParam = Math.max(maxParam, Number(m[1]));
   const firstIndex = maxParam + 1;
   const literals: (number | string)[] = [];
   const kinds: Normalized['kinds'][number][] = [];
@@ -45,7 +46,7 @@ export function normalizeLiterals(sql: string): Normalized | null {
   while (i < n) {
     const c = sql.charCodeAt(i);
     if (c === DOUBLE_QUOTE) {
-      while (i < n && mask[i]) i++;
+      while (i < n && mask![i]) i++;
       continue;
     }
     if (c === SINGLE_QUOTE) {
