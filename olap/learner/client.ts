@@ -111,6 +111,13 @@ export class LearnerReplica {
   private readyReject: ((e: Error) => void) | undefined;
   private closedResolve: (() => void) | undefined;
   private readonly appliedWaiters: { index: number; resolve: () => void }[] = [];
+  /**
+   * Refs or unrefs the learner thread. An idle learner must not keep the process alive (the learner is on by
+   * default: a script that never closes its Database should still exit; the row store is the source of
+   * truth and a restart replays the log), but one that owes an answer must, or an awaited read could be cut
+   * off.
+   */
+  private keepAlive: ((on: boolean) => void) | undefined;
   rebuilds = 0;
   /** Column-path fragments the learner finished (served) or failed (refused: the caller may rerun on rows). */
   readonly fragments = { served: 0, refused: 0 };
@@ -147,9 +154,13 @@ export class LearnerReplica {
   /** Starts the learner of `store`: loads its files (or rebuilds), then follows the log. */
   static async start(store: RowStore, options: LearnerReplicaOptions = {}): Promise<LearnerReplica> {
     let replica: LearnerReplica | undefined;
-    const receive = (m: FromLearner): void => replica!.receive(m);
+    const receive = (m: FromLearner): void => {
+      replica!.receive(m);
+      replica!.hold();
+    };
     let post: (m: ToLearner) => void;
     let stop: () => Promise<void>;
+    let keepAlive: ((on: boolean) => void) | undefined;
     const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}), ...(options.compactDeltaRows !== undefined ? { compactDeltaRows: options.compactDeltaRows } : {}), ...(options.persistEntries !== undefined ? { persistEntries: options.persistEntries } : {}) };
     if (options.remote !== undefined) {
       const link = await connectLearner(options.remote, receive, (e) => replica?.fail(e));
@@ -157,6 +168,7 @@ export class LearnerReplica {
       stop = link.stop;
     } else if (options.worker ?? true) {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { ...hostOptions, writerThread: true } });
+      keepAlive = (on) => (on ? worker.ref() : worker.unref());
       worker.on('message', receive);
       worker.on('error', (e) => replica?.fail(e));
       // apply batches are handed over by transfer (one packed buffer, no copy)
@@ -172,6 +184,7 @@ export class LearnerReplica {
     }
     replica = new LearnerReplica(store, options, (m) => {
       if ('minIndex' in m) replica!.hurry(m.minIndex);
+      replica!.keepAlive?.(true);
       post(m);
     }, () => stop());
     const aborted = (): void => replica!.readyReject?.(new DuetError(SqlState.queryCanceled, 'the columnar learner start was stopped'));
@@ -193,12 +206,20 @@ export class LearnerReplica {
       replica.readyReject = undefined;
       options.signal?.removeEventListener('abort', aborted);
     }
+    // from now on the thread keeps the process alive only while the learner owes an answer (see hold)
+    replica.keepAlive = keepAlive;
     replica.learnerIndex = replica.sentIndex = ready.appliedIndex;
     if (ready.damage) replica.lastDamage = ready.damage;
     const first = await firstLogIndex(store);
     if (ready.damage || (ready.appliedIndex + 1 < first && store.stats.appliedIndex >= first)) await replica.rebuild();
     else replica.pump();
+    replica.hold();
     return replica;
+  }
+
+  /** Busy (requests unanswered, a batch being applied, a rebuild, closing): keep the process alive. */
+  private hold(): void {
+    this.keepAlive?.(this.waiting.size > 0 || this.inflight || this.snapshotting !== undefined || this.closed);
   }
 
   private receive(m: FromLearner): void {

@@ -1,7 +1,8 @@
 // The learner is on by default (started in the background), `learner: false` turns it off, and settings
 // made through db.query (SET duet.engine) apply to later db.query calls.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,6 +68,28 @@ describe('learner on by default', () => {
       await again.close();
     }
   }, 30_000);
+});
+
+describe('an idle learner does not keep the process alive', () => {
+  it('a script that never closes its Database still exits after a column-path read', () => {
+    const dir = tempDir();
+    const script = join(dir, 'no-close.mts');
+    const database = join(import.meta.dirname, '../../query/database.ts');
+    writeFileSync(script, [
+      `import { Database } from ${JSON.stringify(database)};`,
+      `const db = await Database.open(${JSON.stringify(join(dir, 'db'))});`,
+      "await db.query('CREATE TABLE t (a INT PRIMARY KEY, b INT)');",
+      "await db.query('INSERT INTO t VALUES (1, 1), (2, 1), (3, 2)');",
+      'await db.startLearner();',
+      "const r = await db.query('/*+ engine(column) */ SELECT b, count(*) FROM t GROUP BY b ORDER BY b');",
+      'console.log(JSON.stringify(r.rows));',
+    ].join('\n'));
+    // a learner thread that stayed referenced would keep this child running until the timeout kills it
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 90_000 });
+    expect(child.stderr).not.toMatch(/Error/);
+    expect(child.stdout.trim()).toBe('[[1,2],[2,1]]');
+    expect(child.status).toBe(0);
+  }, 120_000);
 });
 
 describe('db.query settings persist across calls', () => {
