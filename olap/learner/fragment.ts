@@ -52,7 +52,6 @@ export class Fragment {
     this.stats = msg.analyze ? new Map() : undefined;
     const names = msg.names;
     this.schema = resultSchema(outputColumns(msg.plan).map((c, i) => ({ name: names?.[i] ?? c.name, type: c.type })));
-    env.pin(msg.ts);
     this.it = execute(msg.plan, {
       params: msg.params as Value[],
       scan: (node) => this.scan(node),
@@ -60,6 +59,8 @@ export class Fragment {
       ...(this.stats ? { stats: this.stats } : {}),
       ...(msg.batchRowsMax !== undefined ? { batchRowsMax: msg.batchRowsMax } : {}),
     })[Symbol.asyncIterator]();
+    // pinned once the plan opened (a plan that fails to open pins nothing); unpinned in end()
+    env.pin(msg.ts);
   }
 
   /** Produces and sends the next chunk (the first one right after start). */
