@@ -7,7 +7,7 @@ import { databaseEngine } from './database-engine.ts';
 import { PgServer } from './server.ts';
 
 const usage = `usage: duet serve [--db DIR] [--listen HOST:PORT] [--password-file FILE] [--max-connections N]
-                  [--max-message-bytes N] [--log-statements] [--no-learner]
+                  [--max-message-bytes N] [--log-statements] [--no-learner] [--learner-at HOST:PORT]
   --db DIR              database directory (default ./duet-data)
   --listen HOST:PORT    default 127.0.0.1:5432; another interface is an explicit choice
   --password-file FILE  require SCRAM-SHA-256 with the password in FILE (or set DUET_PASSWORD);
@@ -15,7 +15,8 @@ const usage = `usage: duet serve [--db DIR] [--listen HOST:PORT] [--password-fil
   --max-connections N   default 100 (client N+1 gets SQLSTATE 53300)
   --max-message-bytes N default 67108864 (64 MiB); a bigger message closes that connection
   --log-statements      print every statement received to stderr
-  --no-learner          do not start the columnar learner (every query reads the row store)`;
+  --no-learner          do not start the columnar learner (every query reads the row store)
+  --learner-at HOST:PORT  feed and read a columnar learner process (duet learner) instead of a local one`;
 
 interface ServeArgs {
   dir: string;
@@ -26,6 +27,7 @@ interface ServeArgs {
   messageBytesMax: number;
   logStatements: boolean;
   noLearner: boolean;
+  learnerAt: string | undefined;
 }
 
 export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeArgs | 'help' {
@@ -38,6 +40,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     messageBytesMax: 64 * 1024 * 1024,
     logStatements: false,
     noLearner: false,
+    learnerAt: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -64,6 +67,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     else if (flag === '--max-message-bytes') args.messageBytesMax = count();
     else if (flag === '--log-statements') args.logStatements = true;
     else if (flag === '--no-learner') args.noLearner = true;
+    else if (flag === '--learner-at') args.learnerAt = value();
     else throw new DuetError('22023', `unknown option ${flag}`, { hint: usage });
   }
   return args;
@@ -84,7 +88,7 @@ export async function serveMain(argv: readonly string[], options: { signal?: Abo
   }
   // Loaded here so `duet serve --help` and argument errors need no engine.
   const { Database } = await import('../query/database.ts');
-  const db = await Database.open(args.dir, args.noLearner ? { learner: false } : {});
+  const db = await Database.open(args.dir, args.noLearner ? { learner: false } : args.learnerAt !== undefined ? { learner: { remote: args.learnerAt } } : {});
   let server: PgServer;
   try {
     server = await PgServer.listen({

@@ -24,7 +24,8 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --join-voter        --join, then become a voter once caught up
   --replaces N        --join-voter, then remove member N (replacing a node that lost its data or its machine)
   --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
-  --no-learner        do not start the columnar learner (every query reads the row store)`;
+  --no-learner        do not start the columnar learner (every query reads the row store)
+  --learner-at HOST:PORT  feed and read a columnar learner process (duet learner) instead of a local one`;
 
 export interface Address {
   readonly host: string;
@@ -48,6 +49,8 @@ export interface NodeArgs {
   replaces?: number;
   /** --no-learner: no embedded columnar learner on this member. */
   noLearner?: boolean;
+  /** --learner-at: the columnar learner is a separate process (`duet learner`) at this address. */
+  learnerAt?: string;
 }
 
 export function parseAddress(text: string, flag: string): Address {
@@ -87,7 +90,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
       continue;
     }
     const value = argv[++i];
-    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes', '--replaces'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
+    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes', '--replaces', '--learner-at'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
     if (value === undefined) throw new DuetError('22023', `${flag} needs a value`);
     got.set(flag, value);
   }
@@ -116,6 +119,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     retainEntries: nonNegative(got.get('--retain-entries') ?? '1000', '--retain-entries'),
     snapshotChunkBytes: positive(got.get('--snapshot-chunk-bytes') ?? String(256 * 1024), '--snapshot-chunk-bytes'),
     noLearner: got.has('--no-learner'),
+    ...(got.has('--learner-at') ? { learnerAt: got.get('--learner-at')! } : {}),
     join: got.has('--join') || got.has('--join-voter') || got.has('--replaces'),
     joinVoter: got.has('--join-voter') || got.has('--replaces'),
     ...(got.has('--replaces') ? { replaces: positive(got.get('--replaces')!, '--replaces') } : {}),
@@ -154,7 +158,7 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
   const { Database } = await import('../../query/database.ts');
   const { databaseEngine } = await import('../../server/database-engine.ts');
   const { PgServer } = await import('../../server/server.ts');
-  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries), ...(args.noLearner ? { learner: false } : {}) });
+  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries), ...(args.noLearner ? { learner: false } : args.learnerAt !== undefined ? { learner: { remote: args.learnerAt } } : {}) });
   transport = await TcpTransport.listen({
     id: args.id,
     listen: args.listen,

@@ -11,6 +11,8 @@ import type { Row } from '../../oltp/types.ts';
 import { batchToRows } from '../../olap/exec/batch.ts';
 import { LearnerReplica } from '../../olap/learner/client.ts';
 import { Database } from '../../query/database.ts';
+import { serveMain } from '../../server/cli.ts';
+import pg from 'pg';
 import { canon, Workload } from './workload.ts';
 
 const dirs: string[] = [];
@@ -116,5 +118,29 @@ describe('learner process (duet learner)', () => {
     await s.close();
     await db.close();
     proc.child.kill('SIGTERM');
+  });
+
+  it('duet serve --learner-at HOST:PORT: a psql-style client reads through the learner process', async () => {
+    const proc = await learnerProcess(join(tempDir(), 'learner'));
+    const stop = new AbortController();
+    let port = 0;
+    let served: Promise<number> | undefined;
+    await new Promise<void>((resolve) => {
+      served = serveMain(['--db', tempDir(), '--listen', '127.0.0.1:0', '--learner-at', proc.address], { signal: stop.signal, onListening: (p) => { port = p; resolve(); } });
+    });
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'duet', database: 'duet' });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE m (k INTEGER PRIMARY KEY, v INTEGER)');
+      await client.query('INSERT INTO m VALUES (1, 10), (2, 20), (3, 30)');
+      await client.query("SET duet.engine = 'column'");
+      expect((await client.query('SELECT sum(v) AS s FROM m')).rows).toEqual([{ s: '60' }]);
+      expect((await client.query('SHOW REPLICAS')).rows[0]).toMatchObject({ replica: proc.address, table_name: 'm', state: 'running' });
+    } finally {
+      await client.end();
+      stop.abort();
+      expect(await served).toBe(0);
+      proc.child.kill('SIGTERM');
+    }
   });
 });
