@@ -74,7 +74,8 @@ async function measure(setup: string, port: number, create: (sql: string) => Pro
 
 async function embeddedServe(): Promise<Run[]> {
   const [port] = await freePorts(1);
-  const proc = spawn(process.execPath, [join(import.meta.dirname, '../../bin/duet.js'), 'serve', '--db', join(scratch, 'serve'), '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  // No columnar learner, like the cluster nodes (TestCluster passes --no-learner): the commit path alone is compared.
+  const proc = spawn(process.execPath, [join(import.meta.dirname, '../../bin/duet.js'), 'serve', '--db', join(scratch, 'serve'), '--listen', `127.0.0.1:${port}`, '--no-learner'], { stdio: 'ignore' });
   try {
     for (;;) {
       try {
