@@ -18,6 +18,8 @@ export function splitStatements(sql: string): Piece[] {
     const text = raw.trim();
     if (text.length > 0 && !isOnlyComments(text)) pieces.push({ text, offset: start + lead });
   };
+  // no `;` anywhere: one statement (the usual db.query call), no need to walk quotes and comments
+  if (!sql.includes(';')) i = n;
   while (i < n) {
     const c = sql[i];
     if (c === "'" || c === '"') {
