@@ -56,7 +56,7 @@ async function once(s: Session, sql: string, cancelAfterMs: number): Promise<voi
 
 /**
  * Times the three ways. Each runs once first (warm-up; a timeout or a run over `fastMs` is the result);
- * the fast ones then run `runs` rounds interleaved (row, column, auto, row, ...) and report their medians,
+ * the fast ones then run `runs` rounds interleaved (row, column, auto; the order rotates each round) and report their medians,
  * so that load from other work on this shared machine falls on all three alike.
  */
 async function measure(sessions: Record<Path | 'auto', Session>, c: Case): Promise<Measured> {
@@ -72,7 +72,8 @@ async function measure(sessions: Record<Path | 'auto', Session>, c: Case): Promi
   const fast = engines.filter((e) => m[e]!.ms < fastMs && !m[e]!.timedOut);
   const times = new Map(fast.map((e) => [e, [] as number[]]));
   for (let round = 0; round < runs; round++) {
-    for (const e of fast) {
+    // rotate the order each round: a run pays for garbage the previous one left (GC), whoever that was
+    for (const e of [...fast.slice(round % fast.length), ...fast.slice(0, round % fast.length)]) {
       const t = performance.now();
       await once(sessions[e], c.sql, timeoutMs);
       times.get(e)!.push(performance.now() - t);
@@ -142,7 +143,7 @@ function report(ms: readonly Measured[], samplesText: string, totalS: number): s
     `Machine: ${machineLine()}. During the run: ${samplesText}. Whole run ${(totalS / 60).toFixed(1)} min.`,
     `Command: \`NODE_OPTIONS=--max-old-space-size=8192 ${command}\`. Data: our generator (bench/tpch), SF ${sf}, loaded with COPY, learner caught up and compacted; indexes ${LABELLED_SETUP.map((s) => `\`${s}\``).join(', ')}.`,
     `Queries: the ${LABELLED.length} labelled queries of test/router/labelled.ts (L1-L${LABELLED.length}, label = the path the test expects)${ms.some((m) => m.label === undefined) ? ' and the 22 TPC-H queries (Q1-Q22)' : ''}.`,
-    `Timing: per query forced row (\`SET duet.engine = 'row'\`), forced column and auto, each once (warm-up), then those under ${fastMs} ms ${runs} more rounds interleaved row, column, auto (medians; the machine is shared, interleaving spreads its load over the three); slower ones: the single run; cancelled after ${timeoutMs / 1000} s. Estimates are EXPLAIN's first line on auto, in "rows read from the row store".`,
+    `Timing: per query forced row (\`SET duet.engine = 'row'\`), forced column and auto, each once (warm-up), then those under ${fastMs} ms ${runs} more rounds interleaved row, column, auto, the order rotating each round (medians; the machine is shared, interleaving spreads its load over the three); slower ones: the single run; cancelled after ${timeoutMs / 1000} s. Estimates are EXPLAIN's first line on auto, in "rows read from the row store".`,
     '',
     '## Summary',
     '',
