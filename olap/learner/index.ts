@@ -1,5 +1,5 @@
-// Public entry of the columnar learner for query/ and the server: start one per row store, find it again,
-// read its status. (Database does not start it yet: see olap/README.md, "hooks still needed".)
+// Public entry of the columnar learner for query/ and the server: start one per row store, find it again
+// (or the start still under way), read its status.
 import type { RowStore } from '../../oltp/rowstore.ts';
 import { LearnerReplica, type LearnerReplicaOptions, type ReplicaStatus } from './client.ts';
 
@@ -9,14 +9,28 @@ export { learnerScanSource } from './scan-source.ts';
 export type { ZonePredicate } from './zonemap.ts';
 
 const replicas = new WeakMap<RowStore, LearnerReplica>();
+const starting = new WeakMap<RowStore, Promise<LearnerReplica>>();
 
 /** Starts the learner of `store` (default: worker thread, files in `<db dir>/learner`). */
 export async function startLearner(store: RowStore, options: LearnerReplicaOptions = {}): Promise<LearnerReplica> {
   const existing = replicas.get(store);
   if (existing) return existing;
-  const replica = await LearnerReplica.start(store, { dir: `${store.dir}/learner`, ...options });
-  replicas.set(store, replica);
-  return replica;
+  const pending = starting.get(store);
+  if (pending) return pending;
+  const start = LearnerReplica.start(store, { dir: `${store.dir}/learner`, ...options });
+  starting.set(store, start);
+  try {
+    const replica = await start;
+    replicas.set(store, replica);
+    return replica;
+  } finally {
+    starting.delete(store);
+  }
+}
+
+/** The learner's start while it is under way (it loads its Parquet segments and catches up), else undefined. */
+export function learnerStarting(store: RowStore): Promise<LearnerReplica> | undefined {
+  return starting.get(store);
 }
 
 export function learnerOf(store: RowStore): LearnerReplica | undefined {

@@ -2,7 +2,7 @@
 // no learner, a forced engine), then the cheaper of the two estimates (cost.ts).
 import type { Txn } from '../../oltp/api.ts';
 import type { RowStore } from '../../oltp/rowstore.ts';
-import { learnerOf, type LearnerReplica } from '../../olap/learner/index.ts';
+import { learnerOf, learnerStarting, type LearnerReplica } from '../../olap/learner/index.ts';
 import type { PlanNode } from '../../olap/exec/spec.ts';
 import type { Value } from '../../oltp/types.ts';
 import type { ScanNode } from '../../olap/exec/spec.ts';
@@ -56,9 +56,38 @@ async function tableRows(replica: LearnerReplica): Promise<Map<string, number>> 
   return entry.rows;
 }
 
+/** How long a statement that reads a whole table waits for a learner that is still starting. */
+const LEARNER_START_WAIT_MS = 5000;
+
+/**
+ * The running learner, or, while it is still starting (it loads its Parquet segments in the background after
+ * `Database.open`), the learner once started, for a statement that could take the column path and reads a whole
+ * table: without the wait the first analytical statements after an open (a `duet -c` one-shot: all of them) would
+ * always scan the row store. Point reads and key ranges are row-path work; they never wait.
+ */
+async function currentReplica(input: RouteInput, choice: EngineChoice): Promise<LearnerReplica | undefined> {
+  const ready = learnerOf(input.store);
+  if (ready || choice === 'row' || input.txn.hasWrites || input.txn.isolation === 'serializable') return ready;
+  const pending = learnerStarting(input.store);
+  const wholeTable = scansOf(input.root).some((s) => {
+    const a = s.access as RowAccessShape | undefined;
+    return !a || a.full === true;
+  });
+  if (!pending || !wholeTable) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), LEARNER_START_WAIT_MS);
+  });
+  try {
+    return await Promise.race([pending.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function route(input: RouteInput): Promise<RouteDecision> {
   const choice = input.hint ?? (input.setting !== undefined ? parseChoice(input.setting, 'duet.engine') : 'auto');
-  const replica = learnerOf(input.store);
+  const replica = await currentReplica(input, choice);
   const usable = replica !== undefined && replica.failure === undefined;
   const rows = usable ? await tableRows(replica) : new Map<string, number>();
   const ranges = usable ? await probeRanges(input) : undefined;

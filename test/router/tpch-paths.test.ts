@@ -130,7 +130,7 @@ describe('router: labelled choices', () => {
 
   it('without a learner every query takes the row path', async () => {
     const other = mkdtempSync(join(tmpdir(), 'duet-router-nolearner-'));
-    const plain = await Database.open(other);
+    const plain = await Database.open(other, { learner: false });
     try {
       await plain.query('CREATE TABLE t (a INTEGER PRIMARY KEY, b INTEGER)');
       await plain.query('INSERT INTO t VALUES (1, 2), (3, 4)');
