@@ -8,6 +8,7 @@ import type { Txn } from '../../oltp/api.ts';
 import { DuetError, SqlState } from '../../oltp/errors.ts';
 import type { Row, SqlType, Value } from '../../oltp/types.ts';
 import { castConstant } from '../bind/literals.ts';
+import { fastCast } from './copy-cast.ts';
 import type { Statement } from '../parse/parse.ts';
 import type { RowsResult } from './dml.ts';
 import { evalDefault } from './defaults.ts';
@@ -73,7 +74,7 @@ export async function runCopy(txn: Txn, stmt: Extract<Statement, { kind: 'copy' 
         const target = targets[k]!;
         if (nullString !== null && text === nullString && quoted?.[k] !== true) { row[target] = null; continue; }
         const type = castTo[k];
-        row[target] = type === undefined ? text : castConstant(text, TEXT, type);
+        row[target] = type === undefined ? text : (fastCast(text, type) ?? castConstant(text, TEXT, type));
       }
     } catch (e) {
       if (e instanceof DuetError) throw new DuetError(e.code, `COPY ${table.name}, line ${lineNo}, column ${table.columns[targets[k]!]!.name}: ${e.message}`);
