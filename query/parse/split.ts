@@ -12,12 +12,6 @@ export function splitStatements(sql: string): Piece[] {
   let start = 0;
   let i = 0;
   const n = sql.length;
-  const push = (end: number): void => {
-    const raw = sql.slice(start, end);
-    const lead = raw.length - raw.trimStart().length;
-    const text = raw.trim();
-    if (text.length > 0 && !isOnlyComments(text)) pieces.push({ text, offset: start + lead });
-  };
   // no `;` anywhere: one statement (the usual db.query call), no need to walk quotes and comments
   if (!sql.includes(';')) i = n;
   while (i < n) {
@@ -31,15 +25,23 @@ export function splitStatements(sql: string): Piece[] {
       const end = sql.indexOf('*/', i + 2);
       i = end < 0 ? n : end + 2;
     } else if (c === ';') {
-      push(i);
+      pushPiece(pieces, sql, start, i);
       i++;
       start = i;
     } else {
       i++;
     }
   }
-  push(n);
+  pushPiece(pieces, sql, start, n);
   return pieces;
+}
+
+// a module function, not a closure per call: under tsx every named closure costs a defineProperty (keepNames)
+function pushPiece(pieces: Piece[], sql: string, start: number, end: number): void {
+  const raw = sql.slice(start, end);
+  const lead = raw.length - raw.trimStart().length;
+  const text = raw.trim();
+  if (text.length > 0 && !isOnlyComments(text)) pieces.push({ text, offset: start + lead });
 }
 
 function skipQuoted(sql: string, i: number, quote: string): number {
