@@ -45,6 +45,7 @@ export const SqlState = {
   objectInUse: '55006',
   objectNotInPrerequisiteState: '55000',
   tooManyConnections: '53300',
+  programLimitExceeded: '54000',
 } as const;
 
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];

@@ -1,10 +1,12 @@
 // COPY of many rows is one statement: a duplicate key near the end of the file, or against a row already
-// in the table, raises 23505 and loads nothing; a clean file loads every row with its values cast.
+// in the table, raises 23505 and loads nothing; a clean file loads every row with its values cast; more rows
+// than one COPY may hold in memory raise 54000 and load nothing.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../query/database.ts';
+import { COPY_MAX_ROWS, runCopy } from '../../query/run/copy.ts';
 import { openTempDb } from './helpers.ts';
 
 let db: Database;
@@ -51,5 +53,22 @@ describe('COPY with many rows', () => {
     const file = writeTbl('dup-existing.tbl', [...keys, [999999, 1]]);
     await expect(db.query(`COPY li_b FROM '${file}' (FORMAT tbl)`)).rejects.toMatchObject({ code: '23505' });
     expect(await count('li_b')).toBe(1);
+  });
+
+  it('more rows than the limit fail with 54000 and load nothing', async () => {
+    expect(COPY_MAX_ROWS).toBeGreaterThanOrEqual(ROWS); // the files above load under the default limit
+    await db.query('CREATE TABLE li_c (o INTEGER, l INTEGER, price DECIMAL(15,2), shipped DATE, PRIMARY KEY (o, l))');
+    const file = writeTbl('over-limit.tbl', keys);
+    const stmt = { kind: 'copy', table: 'li_c', columns: null, file, options: { format: 'tbl', delimiter: null, header: false, nullString: null } } as const;
+    const limit = ROWS - 1;
+    const txn = db.store.begin();
+    await expect(runCopy(txn, stmt, undefined, limit)).rejects.toMatchObject({ code: '54000', message: expect.stringContaining(`line ${ROWS}`) });
+    txn.rollback();
+    expect(await count('li_c')).toBe(0);
+    // exactly at the limit: loads
+    const txn2 = db.store.begin();
+    expect((await runCopy(txn2, stmt, undefined, ROWS)).rowCount).toBe(ROWS);
+    await txn2.commit();
+    expect(await count('li_c')).toBe(ROWS);
   });
 });
