@@ -1,8 +1,8 @@
 // Bulk load of TPC-H lineitem: duetdb's `COPY lineitem FROM '<file>' (FORMAT tbl)` against better-sqlite3
 // reading the same file and inserting its rows in one transaction through a prepared INSERT, same run.
-// Run: npx tsx bench/sql/copy.ts [--tbl FILE] [--rounds 3]
+// Run: npx tsx bench/sql/copy.ts [--tbl FILE] [--rounds 3] [--out sql-copy]
 // (a larger file: npx tsx bench/tpch/dbgen.ts, see bench/tpch/README.md)
-// Writes bench/results/sql-copy.md and bench/results/sql-copy.svg.
+// Writes bench/results/<out>.md and <out>.svg (default sql-copy; the SF 0.1 file's report is sql-copy-sf0.1).
 
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,13 @@ import { fmt, machineLine, median, numberOption, option, pkgVersion, progressTo,
 const DATA_DIR = '/work/shared/data/tpch';
 const tbl = resolve(option('tbl', join(DATA_DIR, 'sf0.01', 'lineitem.tbl')));
 const rounds = numberOption('rounds', 3);
+/** Report name under bench/results (a larger --tbl gets its own report next to the default one). */
+const out = option('out', 'sql-copy');
 const progress = progressTo('sql copy bench');
 /** While one long statement runs, a line every this often says it is still going. */
 const HEARTBEAT_MS = 5000;
+/** How often the resident memory is sampled during the duetdb COPY. */
+const RSS_SAMPLE_MS = 200;
 
 /** The lineitem CREATE TABLE of the shared TPC-H schema (both engines get the same definition). */
 function lineitemDdl(): string {
@@ -37,15 +41,19 @@ async function withHeartbeat<T>(what: string, run: () => Promise<T>): Promise<T>
 }
 
 /** duetdb: rows/s of one COPY into a fresh database (the statement commits durably before it returns). */
-async function duetLoad(dir: string, ddl: string): Promise<{ rows: number; rate: number }> {
+async function duetLoad(dir: string, ddl: string): Promise<{ rows: number; rate: number; peakRssBytes: number }> {
   const db = await Database.open(dir, { learner: false });
+  // The whole COPY is one transaction whose write set lives in memory until commit: record the peak.
+  let peakRssBytes = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())), RSS_SAMPLE_MS);
   try {
     await db.query(ddl);
     const started = performance.now();
     const r = await withHeartbeat('duetdb COPY', () => db.query(`COPY lineitem FROM '${tbl.replace(/'/g, "''")}' (FORMAT tbl)`));
     const seconds = (performance.now() - started) / 1000;
-    return { rows: r.rowCount, rate: r.rowCount / seconds };
+    return { rows: r.rowCount, rate: r.rowCount / seconds, peakRssBytes: Math.max(peakRssBytes, process.memoryUsage.rss()) };
   } finally {
+    clearInterval(sampler);
     await db.close();
   }
 }
@@ -89,6 +97,7 @@ interface Round {
   readonly duet: number;
   readonly sqlite: number;
   readonly sqliteInsert: number;
+  readonly duetPeakRssBytes: number;
 }
 
 async function main(): Promise<void> {
@@ -108,7 +117,7 @@ async function main(): Promise<void> {
     progress(`  duetdb: ${fmt(duet.rows)} rows, ${fmt(duet.rate)} rows/s (${(duet.rate / lite.rate).toFixed(2)}x)`);
     if (duet.rows !== lite.rows) throw new Error(`row counts differ: duetdb ${duet.rows}, SQLite ${lite.rows}`);
     rowCount = duet.rows;
-    results.push({ duet: duet.rate, sqlite: lite.rate, sqliteInsert: lite.insertRate });
+    results.push({ duet: duet.rate, sqlite: lite.rate, sqliteInsert: lite.insertRate, duetPeakRssBytes: duet.peakRssBytes });
     rmSync(join(scratch, `r${round}-duet`), { recursive: true, force: true });
   }
   rmSync(scratch, { recursive: true, force: true });
@@ -122,7 +131,7 @@ function writeReport(startedAt: Date, machine: string, rowCount: number, results
   const md = [
     '# SQL bulk load (COPY) vs SQLite',
     '',
-    `Run ${startedAt.toISOString()} with \`npx tsx bench/sql/copy.ts${defaultTbl ? '' : ` --tbl ${tbl}`} --rounds ${rounds}\`.`,
+    `Run ${startedAt.toISOString()} with \`npx tsx bench/sql/copy.ts${defaultTbl ? '' : ` --tbl ${tbl}`} --rounds ${rounds}${out === 'sql-copy' ? '' : ` --out ${out}`}\`.`,
     '',
     `- Machine: ${machine}.`,
     `- Versions: duetdb (classic-level ${pkgVersion('classic-level')}); better-sqlite3 ${pkgVersion('better-sqlite3')} (SQLite ${sqliteVersion()}, WAL, synchronous=FULL).`,
@@ -143,12 +152,14 @@ function writeReport(startedAt: Date, machine: string, rowCount: number, results
     '|---:|---:|---:|---:|',
     ...results.map((r, i) => `| ${i + 1} | ${fmt(r.sqlite)} | ${fmt(r.duet)} | ${(r.duet / r.sqlite).toFixed(2)}x |`),
     '',
+    `Peak resident memory of the process during duetdb's COPY (median over rounds): ${(median(results.map((r) => r.duetPeakRssBytes)) / 2 ** 20).toFixed(0)} MiB (${fmt(median(results.map((r) => r.duetPeakRssBytes)) / rowCount)} bytes per row: the write set of the one transaction is held until commit).`,
+    '',
     `Goal: COPY at least 0.25x SQLite: ${ratio >= 0.25 ? 'met' : 'not met'} (${ratio.toFixed(3)}x; against SQLite's inserts alone ${insertRatio.toFixed(2)}x).`,
     '',
-    '![chart](sql-copy.svg)',
+    `![chart](${out}.svg)`,
     '',
   ].join('\n');
-  saveReport('sql-copy', md, 'COPY lineitem vs SQLite one-transaction load (ratio, higher is better)', [
+  saveReport(out, md, 'COPY lineitem vs SQLite one-transaction load (ratio, higher is better)', [
     { label: 'vs SQLite read+insert', value: ratio },
     { label: 'vs SQLite inserts alone', value: insertRatio },
   ], progress);
