@@ -80,6 +80,15 @@ export class Transaction implements Txn {
     this.readTs = host.appliedTs();
   }
 
+  /** @internal RowStore.snapshotReader: active again, reading at the newest applied snapshot. */
+  rearm(): void {
+    assert(!this.wrote && this.catalogWrites.size === 0 && this.readKeys.size === 0, 'a reused snapshot reader wrote or recorded reads');
+    this.state = 'active';
+    this.committing = false;
+    this.snapshotUsed = false;
+    this.readTs = this.host.appliedTs();
+  }
+
   get hasWrites(): boolean {
     return this.wrote;
   }

@@ -125,6 +125,27 @@ export class Database {
     }
   }
 
+  /**
+   * @internal A prepared point SELECT run synchronously in the idle db.query session (no async frames);
+   * undefined when it does not apply, and then nothing ran. A SELECT changes no setting: none to copy back.
+   */
+  tryPointQuery(statement: PreparedStatement, params: readonly Value[]): Promise<QueryResult> | undefined {
+    const session = this.idleQuerySession;
+    if (session === undefined || statement.runPoint === undefined || this.closed) return undefined;
+    this.idleQuerySession = undefined;
+    for (const [k, v] of this.querySettings) session.settings.set(k, v);
+    session.defaultIsolation = this.queryIsolation;
+    try {
+      const result = session.executePoint(statement, params);
+      return result && Promise.resolve(result);
+    } catch (e) {
+      return Promise.reject(e);
+    } finally {
+      session.reset();
+      this.idleQuerySession ??= session;
+    }
+  }
+
   /** A statement parsed and planned once, run many times with `$1`-style parameters. */
   prepare(sql: string): PreparedQuery {
     this.assertOpen();
@@ -179,8 +200,8 @@ export class PreparedQuery {
     readonly statement: PreparedStatement,
   ) {}
 
-  async query(params: readonly Value[] = []): Promise<QueryResult> {
-    return this.db.withQuerySession((session) => session.execute(this.statement, params));
+  query(params: readonly Value[] = []): Promise<QueryResult> {
+    return this.db.tryPointQuery(this.statement, params) ?? this.db.withQuerySession((session) => session.execute(this.statement, params));
   }
 }
 
@@ -249,6 +270,13 @@ export class Session {
     if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
     this.newStatement();
     return statement.run(this, params);
+  }
+
+  /** @internal execute() of a point SELECT, synchronously (PreparedStatement.runPoint); undefined: not one. */
+  executePoint(statement: PreparedStatement, params: readonly Value[]): QueryResult | undefined {
+    if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
+    this.newStatement();
+    return statement.runPoint?.(this, params);
   }
 
   private newStatement(): void {

@@ -33,6 +33,8 @@ const planCache = new WeakMap<Statement, { deps: Deps; planned: PlannedQuery }>(
 export interface PreparedStatement {
   readonly sql: string;
   run(session: Session, params: readonly Value[]): Promise<QueryResult>;
+  /** The synchronous point SELECT outside a transaction (pointSelect); undefined when it does not apply (nothing ran). */
+  runPoint?(session: Session, params: readonly Value[]): QueryResult | undefined;
 }
 
 export async function executeSql(session: Session, sql: string, params: readonly Value[] = []): Promise<QueryResult> {
@@ -119,12 +121,20 @@ export function prepareSql(_db: Database, sql: string): PreparedStatement {
   const statements = statementCache.statements(sql, () => splitStatements(sql).map(parseStatement));
   if (statements.length !== 1) throw new DuetError(SqlState.syntaxError, 'a prepared statement must contain exactly one statement');
   const stmt = statements[0]!;
+  const plainSelect = stmt.kind === 'ast' && stmt.ast.type === 'select' && !stmt.lockRows ? stmt : undefined;
   return {
     sql,
     run: (session, params) => {
       noteStatementText(session, sql);
       return runStatement(session, stmt, params);
     },
+    ...(plainSelect && {
+      runPoint: (session: Session, params: readonly Value[]) => {
+        if (session.inTransaction) return undefined;
+        noteStatementText(session, sql);
+        return pointSelect(session, plainSelect, params);
+      },
+    }),
   };
 }
 
@@ -176,7 +186,8 @@ function pointSelect(session: Session, stmt: Extract<Statement, { kind: 'ast' }>
   if (!isPointPlan(root) || !rowPathAllowed(statementHint(session), session.settings.get('duet.engine'))) return undefined;
   const open = session.txn;
   open?.beginStatement();
-  const txn = open ?? session.db.store.begin({ isolation: session.defaultIsolation });
+  // autocommit: one synchronous read-only statement, for which every isolation level reads the same snapshot
+  const txn = open ?? session.db.store.snapshotReader();
   let rows: Value[][] | undefined;
   try {
     // a changed table definition means a new plan: the general path binds the statement again
