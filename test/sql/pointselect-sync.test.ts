@@ -157,6 +157,22 @@ describe('synchronous point SELECT', () => {
   });
 });
 
+describe('prepared point SELECT in the idle db.query session', () => {
+  it('answers while another db.query call holds a session, and leaves no transaction open', async () => {
+    const p = db.prepare('SELECT id, n FROM ps WHERE id = $1');
+    await p.query([40]);
+    const activeBefore = db.store.stats.activeTxns;
+    const slow = db.query('SELECT count(*) FROM ps a, ps b');
+    const reads = await Promise.all([40, 41, 42].map((id) => p.query([id])));
+    expect(reads.map((r) => r.rows)).toEqual([[[40, 400]], [[41, 410]], [[42, 420]]]);
+    expect((await slow).rows).toEqual([[2500]]);
+    let n = 0;
+    for (let i = 0; i < 50; i++) n += (await p.query([i])).rowCount;
+    expect(n).toBe(50);
+    expect(db.store.stats.activeTxns).toBe(activeBefore);
+  });
+});
+
 describe('session cancel state', () => {
   it('a cancel before the signal exists still aborts that statement, and the next statement starts clean', async () => {
     const s = db.session();
