@@ -25,6 +25,26 @@ const FORMAT_VERSION = 1;
 const OPS: readonly RowOp[] = ['insert', 'update', 'delete'];
 
 export function encodeLogEntry(e: LogEntry): Buffer {
+  return encode(e, undefined);
+}
+
+/**
+ * encodeLogEntry, plus for each write the bytes of its encoded row (undefined: no row) as views into the entry:
+ * the apply step builds the row versions from them instead of encoding every row a second time.
+ */
+export function encodeLogEntryWithRows(e: LogEntry): { bytes: Buffer; rows: (Buffer | undefined)[] } {
+  const spans: number[] = [];
+  const bytes = encode(e, spans);
+  const rows: (Buffer | undefined)[] = new Array(e.writes.length);
+  for (let i = 0; i < e.writes.length; i++) {
+    const start = spans[2 * i]!;
+    rows[i] = start < 0 ? undefined : bytes.subarray(start, spans[2 * i + 1]!);
+  }
+  return { bytes, rows };
+}
+
+/** `spans`, when given, receives [start, end) of each write's row bytes (-1, -1 for writes without a row). */
+function encode(e: LogEntry, spans: number[] | undefined): Buffer {
   const w = new ByteWriter(64 + e.writes.length * 48);
   w.u8(FORMAT_VERSION);
   w.u53(e.index);
@@ -37,16 +57,22 @@ export function encodeLogEntry(e: LogEntry): Buffer {
       w.u8(OPS.indexOf(x.op));
       w.u32(x.tableId);
       w.bytes(x.key);
-      if (x.row === null) w.u8(0);
-      else {
+      if (x.row === null) {
+        w.u8(0);
+        spans?.push(-1, -1);
+      } else {
         w.u8(1);
+        const start = w.length;
         w.row(x.row);
+        spans?.push(start, w.length);
       }
     } else if (x.kind === 'index') {
+      spans?.push(-1, -1);
       w.u8(2);
       w.u32(x.indexId);
       w.bytes(x.key);
     } else {
+      spans?.push(-1, -1);
       w.u8(3);
       w.string(x.name);
       if (x.value === null) w.u8(0);

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
 import type { Isolation, RowStoreApi, RowStoreOptions, TableDef } from './api.ts';
 import { Catalog, parseCatalogValue, tableEntry } from './catalog.ts';
-import { encodeLogEntry, decodeLogEntry, type LogEntry, type LogWrite } from './commitlog.ts';
+import { encodeLogEntry, encodeLogEntryWithRows, decodeLogEntry, type LogEntry, type LogWrite } from './commitlog.ts';
 import { DuetError, SqlState, assert } from './errors.ts';
 import { decodeKey } from './keycodec.ts';
 import { catalogKey, idPrefix, indexKey, KS_CATALOG, KS_LATEST, KS_LOG, KS_VERSION, readU53, latestKey, logKey, META_STATE_KEY, parseCatalogKey, prefixEnd, versionKey } from './keys.ts';
@@ -14,7 +14,7 @@ import { corruptionError, storageError } from './storage-errors.ts';
 import { serializationFailure, Transaction, type TxnHost } from './txn.ts';
 import type { Value } from './types.ts';
 import { Types } from './types.ts';
-import { encodeVersion, versionIntact, versionTs } from './version.ts';
+import { encodeVersion, encodeVersionFromRowBytes, versionIntact, versionTs } from './version.ts';
 import { GarbageCollector } from './gc.ts';
 import { findDamagedFile } from './file-check.ts';
 
@@ -364,8 +364,9 @@ export class RowStore implements RowStoreApi, TxnHost {
         continue;
       }
       const entry: LogEntry = { index: ++this.seqIndex, commitTs: ++this.seqTs, txnId: p.txn.id, writes: p.writes };
-      batch.put(logKey(entry.index), encodeLogEntry(entry));
-      this.applyEntry(entry, batch, overlay);
+      const encoded = encodeLogEntryWithRows(entry);
+      batch.put(logKey(entry.index), encoded.bytes);
+      this.applyEntry(entry, batch, overlay, encoded.rows);
       accepted.push({ p, ts: entry.commitTs, entry });
     }
     if (accepted.length === 0) {
@@ -520,18 +521,23 @@ export class RowStore implements RowStoreApi, TxnHost {
     return b;
   }
 
-  /** Adds the entry's effects to the batch: the old newest version moves to the version keyspace. */
-  private applyEntry(entry: LogEntry, batch: ReturnType<ClassicLevel<Buffer, Buffer>['batch']>, overlay: Map<string, Buffer>): void {
+  /**
+   * Adds the entry's effects to the batch: the old newest version moves to the version keyspace. `rowBytes`
+   * (from encodeLogEntryWithRows) holds each write's already encoded row, so big commits encode rows once.
+   */
+  private applyEntry(entry: LogEntry, batch: ReturnType<ClassicLevel<Buffer, Buffer>['batch']>, overlay: Map<string, Buffer>, rowBytes?: readonly (Buffer | undefined)[]): void {
     const ts = entry.commitTs;
     const keys: string[] = [];
-    for (const w of entry.writes) {
+    for (let i = 0; i < entry.writes.length; i++) {
+      const w = entry.writes[i]!;
       if (w.kind === 'row') {
         const key = latestKey(w.tableId, w.key);
         const ks = key.toString('latin1');
         const prev = overlay.get(ks) ?? this.readLatest(key);
         const prevTs = prev === undefined ? 0 : versionTs(prev);
         if (prev !== undefined) batch.put(versionKey(w.tableId, w.key, prevTs), prev);
-        const v = encodeVersion(ts, prevTs, w.row);
+        const encodedRow = w.row === null ? undefined : rowBytes?.[i];
+        const v = encodedRow === undefined ? encodeVersion(ts, prevTs, w.row) : encodeVersionFromRowBytes(ts, prevTs, encodedRow);
         batch.put(key, v);
         overlay.set(ks, v);
         this.tableLastWriteTs.set(w.tableId, ts);

@@ -28,6 +28,19 @@ export function encodeVersion(ts: number, prevTs: number, row: Row | null): Buff
   return buf;
 }
 
+/** encodeVersion of a row whose encoded bytes (ByteWriter.row) the caller already has. */
+export function encodeVersionFromRowBytes(ts: number, prevTs: number, rowBytes: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(VERSION_HEADER_BYTES + rowBytes.length);
+  buf[0] = 0;
+  buf.writeUInt32BE(Math.floor(ts / 0x100000000), 1);
+  buf.writeUInt32BE(ts >>> 0, 5);
+  buf.writeUInt32BE(Math.floor(prevTs / 0x100000000), 9);
+  buf.writeUInt32BE(prevTs >>> 0, 13);
+  buf.set(rowBytes, VERSION_HEADER_BYTES);
+  buf.writeUInt32BE(versionChecksum(buf), CRC_AT);
+  return buf;
+}
+
 function versionChecksum(buf: Buffer): number {
   // CRC of the header before the CRC field, continued over the row bytes after it
   return crc32(buf, VERSION_HEADER_BYTES, buf.length, crc32(buf, 0, CRC_AT));
