@@ -1,8 +1,10 @@
 // The commit path encodes each row once: encodeLogEntryWithRows gives the same entry bytes as encodeLogEntry,
-// and versions built from its row views are byte-for-byte the versions encodeVersion builds.
+// and versions built from its row views are byte-for-byte the versions encodeVersion builds; strings (short
+// ASCII ones are copied by hand) are stored as their UTF-8 bytes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeLogEntry, encodeLogEntryWithRows, type LogEntry, type LogWrite } from '../../oltp/commitlog.ts';
+import { decodeRow, encodeRow } from '../../oltp/rowcodec.ts';
 import type { Row } from '../../oltp/types.ts';
 import { decodeVersion, encodeVersion, encodeVersionFromRowBytes, versionIntact } from '../../oltp/version.ts';
 
@@ -34,5 +36,16 @@ describe('commit log entries with row views', () => {
         expect(decodeVersion(v)).toEqual({ ts, prevTs, row: w.row as Row });
       });
     }), { numRuns: 300 });
+  });
+
+  it('strings are stored as their UTF-8 bytes, short ASCII or not', () => {
+    const text = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 80 }), fc.constantFrom('', 'N', 'a'.repeat(64), 'a'.repeat(65), 'ü', '\u007f\u0080'));
+    fc.assert(fc.property(text, (s) => {
+      const bytes = encodeRow([s, 1]);
+      const utf8 = Buffer.from(s, 'utf8');
+      // tag and length come first, then the bytes, then the next value (the int32 1: tag + 4 bytes)
+      expect(bytes.subarray(bytes.length - 5 - utf8.length, bytes.length - 5).equals(utf8)).toBe(true);
+      expect(decodeRow(bytes)).toEqual([s, 1]);
+    }), { numRuns: 500 });
   });
 });
