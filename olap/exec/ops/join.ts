@@ -8,6 +8,7 @@ import { cancelPointOf, type CancelPoint } from '../cancel.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
 import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
 import type { Runtime } from '../runtime.ts';
+import { chooseInnerBuild, replay } from './join-inner.ts';
 import type { Batch, Expr, HashJoinNode, JoinType, NestedLoopJoinNode, PlanNode, Vector } from '../spec.ts';
 
 /** A vector standing in for a column nobody reads. */
@@ -36,10 +37,37 @@ interface PairSource {
   fill(lOut: Int32Array, rOut: Int32Array, max: number): number;
 }
 
-async function materialize(node: PlanNode, types: readonly SqlType[], rt: Runtime): Promise<Batch> {
-  const buffer = new RowBuffer(types);
-  for await (const batch of rt.open(node)) buffer.appendBatch(batch);
-  return buffer.take();
+/**
+ * The build side as one batch. With `needed`, only those columns are copied (the others hold an empty
+ * placeholder): a semi/anti join never outputs build columns, and copying an unread wide row (EXISTS
+ * (SELECT * ...)) dominated such joins.
+ */
+async function materialize(source: AsyncIterable<Batch>, types: readonly SqlType[], needed?: ReadonlySet<number>): Promise<Batch> {
+  if (needed === undefined) {
+    const buffer = new RowBuffer(types);
+    for await (const batch of source) buffer.appendBatch(batch);
+    return buffer.take();
+  }
+  const kept = [...needed].sort((a, b) => a - b);
+  const keptTypes = kept.map((c) => types[c]!);
+  const buffer = new RowBuffer(keptTypes);
+  for await (const batch of source) {
+    buffer.appendBatch({ length: batch.length, columns: kept.map((c) => batch.columns[c]!), types: keptTypes, selection: batch.selection });
+  }
+  const packed = buffer.take();
+  const columns = types.map(() => UNREAD);
+  kept.forEach((c, j) => { columns[c] = packed.columns[j]!; });
+  return { length: packed.length, columns, types, selection: undefined };
+}
+
+/** Build columns a semi/anti join reads: its right keys and the residual's right-side columns. */
+function semiBuildColumns(node: HashJoinNode, leftWidth: number): Set<number> {
+  const needed = new Set<number>();
+  for (const k of node.rightKeys) columnsOf(k, needed);
+  if (node.residual !== undefined) {
+    for (const c of columnsOf(node.residual)) if (c >= leftWidth) needed.add(c - leftWidth);
+  }
+  return needed;
 }
 
 function sameKeyType(a: SqlType, b: SqlType): boolean {
@@ -170,7 +198,7 @@ class Joiner {
 /** The first build row whose key equals left row i's key, or -1. */
 type ChainHead = (i: number) => number;
 
-class HashPairs implements PairSource {
+export class HashPairs implements PairSource {
   private k = 0;
   private chain = -1;
   constructor(
@@ -178,6 +206,7 @@ class HashPairs implements PairSource {
     private readonly n: number,
     private readonly headOf: ChainHead,
     private readonly next: Int32Array,
+    private readonly firstOnly = false,
   ) {}
 
   fill(lOut: Int32Array, rOut: Int32Array, max: number): number {
@@ -188,7 +217,7 @@ class HashPairs implements PairSource {
       if (this.chain >= 0) {
         lOut[m] = sel === undefined ? this.k : sel[this.k]!;
         rOut[m++] = this.chain;
-        this.chain = next[this.chain]!;
+        this.chain = this.firstOnly ? -1 : next[this.chain]!;
         if (this.chain < 0) this.k++;
         continue;
       }
@@ -205,7 +234,7 @@ class HashPairs implements PairSource {
  * The build side's hash table. Integer keys over a dense range (TPC-H's keys, serial ids) go into a
  * directly indexed array; everything else into a Map from key to the first row of its chain.
  */
-class BuildTable {
+export class BuildTable {
   readonly next: Int32Array;
   hasNullKey = false;
   private map: Map<Key, number> | undefined;
@@ -322,7 +351,16 @@ class CrossPairs implements PairSource {
 }
 
 export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: readonly SqlType[], rightTypes: readonly SqlType[]): AsyncGenerator<Batch> {
-  const build = await materialize(node.right, rightTypes, rt);
+  const semiOrAnti = node.joinType === 'semi' || node.joinType === 'anti';
+  let leftSource: AsyncIterable<Batch> = rt.open(node.left);
+  let rightSource: AsyncIterable<Batch> = rt.open(node.right);
+  if (node.joinType === 'inner') {
+    const chosen = await chooseInnerBuild(node, rt, leftTypes);
+    if (chosen.swapped !== undefined) { yield* chosen.swapped; return; }
+    leftSource = replay(chosen.left);
+    rightSource = replay(chosen.right);
+  }
+  const build = await materialize(rightSource, rightTypes, semiOrAnti ? semiBuildColumns(node, leftTypes.length) : undefined);
   const canonical = node.leftKeys.map((e, c) => !sameKeyType(e.type, node.rightKeys[c]!.type));
   const rightKeyVectors = node.rightKeys.map((e) => rt.evaluator(e).vector(build));
   const rightReaders = rightKeyVectors.map((v, c) => keyReader(v, node.rightKeys[c]!.type, canonical[c]!));
@@ -333,7 +371,7 @@ export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: re
   const leftKeyEvals = node.leftKeys.map((e) => rt.evaluator(e));
   const nullAware = node.joinType === 'anti' && node.nullAware === true;
   if (nullAware && buildHasNullKey) return; // x NOT IN (..., NULL, ...) is never TRUE
-  for await (const left of rt.open(node.left)) {
+  for await (const left of leftSource) {
     const n = liveCount(left);
     if (n === 0) continue;
     const leftVectors = leftKeyEvals.map((e) => e.vector(left));
@@ -346,13 +384,15 @@ export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: re
         if (rowKey(readers, i, false) === null) leftMatched[i] = 1;
       }
     }
-    yield* joiner.probe(left, new HashPairs(left.selection, n, table.headOf(readers, leftVectors), table.next), leftMatched);
+    // without a residual, one build row with the key decides a semi/anti join: skip the rest of the chain
+    const firstOnly = semiOrAnti && residual === undefined;
+    yield* joiner.probe(left, new HashPairs(left.selection, n, table.headOf(readers, leftVectors), table.next, firstOnly), leftMatched);
   }
   yield* joiner.finishRight();
 }
 
 export async function* nestedLoopJoinOp(node: NestedLoopJoinNode, rt: Runtime, leftTypes: readonly SqlType[], rightTypes: readonly SqlType[]): AsyncGenerator<Batch> {
-  const build = await materialize(node.right, rightTypes, rt);
+  const build = await materialize(rt.open(node.right), rightTypes);
   const predicate = node.predicate === undefined ? undefined : rt.evaluator(node.predicate);
   const joiner = new Joiner(node.joinType, build, leftTypes, predicate, rt.batchRowsMax, cancelPointOf(rt.ctx));
   for await (const left of rt.open(node.left)) {
