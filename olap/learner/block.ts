@@ -97,10 +97,17 @@ export function dictEncode(v: Vector, n: number): Vector {
 
 /** Bytes a block holds in memory (typed arrays exactly, strings estimated at 2 bytes per character). */
 export function blockBytes(b: Block): number {
+  // cached: status (asked for by the router before column-path statements) would otherwise walk every
+  // string of every block each time, on the thread that runs the fragments; only ADD COLUMN changes it
+  const cached = blockBytesCache.get(b);
+  if (cached !== undefined && cached.columns === b.columns.length) return cached.bytes;
   let bytes = b.keys.bytes.byteLength + b.keys.offsets.byteLength + b.begin.byteLength + b.end.byteLength;
   for (const v of b.columns) bytes += vectorBytes(v);
+  blockBytesCache.set(b, { columns: b.columns.length, bytes });
   return bytes;
 }
+
+const blockBytesCache = new WeakMap<Block, { columns: number; bytes: number }>();
 
 export function vectorBytes(v: Vector): number {
   let bytes = v.valid?.byteLength ?? 0;
