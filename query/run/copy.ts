@@ -1,5 +1,5 @@
 // COPY table [(columns)] FROM 'file': bulk load of csv, text (tab) and TPC-H .tbl ('|'-separated with
-// a trailing '|') files, streamed line by line and inserted through the statement's transaction.
+// a trailing '|') files, streamed line by line into the statement's one transaction (at most COPY_MAX_ROWS rows).
 
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
