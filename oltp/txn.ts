@@ -7,7 +7,7 @@ import { checkRow, uniqueViolation } from './constraints.ts';
 import * as ddl from './ddl.ts';
 import { DuetError, SqlState, assert } from './errors.ts';
 import { encodeKey, KeyWriter, writeKeyValue } from './keycodec.ts';
-import { latestKey, idPrefix, KS_INDEX, prefixEnd } from './keys.ts';
+import { latestKey, idPrefix, KS_INDEX, KS_LATEST, prefixEnd } from './keys.ts';
 import type { LockManager } from './locks.ts';
 import { visibleRow, type VersionSource } from './mvcc.ts';
 import { indexScan, tableScan } from './scan.ts';
@@ -218,18 +218,30 @@ export class Transaction implements Txn {
 
   /** The row as this transaction sees it (own writes first), completed with ADD COLUMN fills. */
   readRow(def: StoredTableDef, pk: Buffer): Row | null {
-    const key = latestKey(def.id, pk);
+    return this.readLatestRow(def, latestKey(def.id, pk));
+  }
+
+  /** readRow by the row's latest key (`03 | tableId | pk`). */
+  private readLatestRow(def: StoredTableDef, key: Buffer): Row | null {
     const own = this.writes.get(def.id)?.get(key.toString('latin1'));
     if (own) return own.row === null ? null : complete(def, own.row);
     if (this.serializable) this.readKeys.add(key.toString('latin1'));
-    const row = visibleRow(this.host, def.id, pk, this.host.readLatest(key), this.readTs);
+    const row = visibleRow(this.host, def.id, key.subarray(LATEST_PREFIX_BYTES), this.host.readLatest(key), this.readTs);
     return row === null ? null : complete(def, row);
   }
 
   get(table: TableDef, pk: Value[]): Row | undefined {
     this.assertActive();
     const def = this.resolveTable(table);
-    return this.readRow(def, this.encodePk(def, pk)) ?? undefined;
+    const types = keyTypesOf(def);
+    assert(pk.length === types.length, `primary key of "${def.name}" needs ${types.length} values, got ${pk.length}`);
+    // the latest key in one pass through a reused writer (finish() copies): one allocation per point read
+    const w = pointKeyWriter;
+    w.length = 0;
+    w.byte(KS_LATEST);
+    w.u32(def.id);
+    for (let i = 0; i < pk.length; i++) writeKeyValue(w, pk[i]!, types[i]!);
+    return this.readLatestRow(def, w.finish()) ?? undefined;
   }
 
   scan(table: TableDef, options: ScanOptions = {}): AsyncIterable<Row[]> {
@@ -540,6 +552,10 @@ export function indexEntryBytes(def: TableDef, idx: IndexDef, row: Row, pk: Buff
 }
 
 const keyTypesCache = new WeakMap<TableDef, SqlType[]>();
+/** Txn.get's key writer: used and emptied within one synchronous call. */
+const pointKeyWriter = new KeyWriter(64);
+/** `03 | tableId(u32)` before the primary key in a latest key (keys.ts latestKey). */
+const LATEST_PREFIX_BYTES = 5;
 
 /** keyTypes(def), computed once per (frozen) definition. */
 function keyTypesOf(def: TableDef): SqlType[] {

@@ -5,7 +5,7 @@ import { DuetError, SqlState } from '../oltp/errors.ts';
 import type { Isolation, Txn } from '../oltp/api.ts';
 import { RowStore, type RowStoreOpenOptions } from '../oltp/rowstore.ts';
 import type { SqlType, Value } from '../oltp/types.ts';
-import { executeSql, prepareSql, type PreparedStatement } from './execute.ts';
+import { executeSql, prepareSql, runPointText, type PreparedStatement } from './execute.ts';
 import { storeChanges, type ChangeEvent, type ChangesOptions } from '../cdc/index.ts';
 import type { RecordBatch, Schema, Table } from 'apache-arrow';
 import { arrowTable, publicResultToArrow } from './route/arrow.ts';
@@ -82,8 +82,8 @@ export class Database {
    * calls. Each call is its own transaction scope: autocommit, and a BEGIN not ended within the same call is
    * rolled back when it returns (for a transaction spanning calls use `db.session()`).
    */
-  async query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
-    return this.withQuerySession((session) => session.query(sql, params));
+  query(sql: string, params: readonly Value[] = []): Promise<QueryResult> {
+    return this.runInIdleSession((session) => session.queryPoint(sql, params)) ?? this.withQuerySession((session) => session.query(sql, params));
   }
 
   /**
@@ -130,13 +130,17 @@ export class Database {
    * undefined when it does not apply, and then nothing ran. A SELECT changes no setting: none to copy back.
    */
   tryPointQuery(statement: PreparedStatement, params: readonly Value[]): Promise<QueryResult> | undefined {
+    return statement.runPoint === undefined ? undefined : this.runInIdleSession((session) => session.executePoint(statement, params));
+  }
+
+  private runInIdleSession(fn: (session: Session) => QueryResult | undefined): Promise<QueryResult> | undefined {
     const session = this.idleQuerySession;
-    if (session === undefined || statement.runPoint === undefined || this.closed) return undefined;
+    if (session === undefined || this.closed) return undefined;
     this.idleQuerySession = undefined;
     for (const [k, v] of this.querySettings) session.settings.set(k, v);
     session.defaultIsolation = this.queryIsolation;
     try {
-      const result = session.executePoint(statement, params);
+      const result = fn(session);
       return result && Promise.resolve(result);
     } catch (e) {
       return Promise.reject(e);
@@ -270,6 +274,13 @@ export class Session {
     if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
     this.newStatement();
     return statement.run(this, params);
+  }
+
+  /** @internal query() of a point SELECT whose shape is cached, synchronously (runPointText); undefined: not one. */
+  queryPoint(sql: string, params: readonly Value[]): QueryResult | undefined {
+    if (this.closed) throw new DuetError(SqlState.objectInUse, 'the session is closed');
+    this.newStatement();
+    return runPointText(this, sql, params);
   }
 
   /** @internal execute() of a point SELECT, synchronously (PreparedStatement.runPoint); undefined: not one. */

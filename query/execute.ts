@@ -45,6 +45,33 @@ export async function executeSql(session: Session, sql: string, params: readonly
 }
 
 /**
+ * db.query's synchronous attempt (Database.query, outside a transaction): one SELECT whose literal shape is
+ * cached with a point plan, answered by pointSelect. undefined when it does not apply or the read failed:
+ * reads have no effects, so the general path then runs the text again and reports exactly as before.
+ */
+export function runPointText(session: Session, sql: string, params: readonly Value[]): QueryResult | undefined {
+  if (session.inTransaction || !SELECT_START.test(sql)) return undefined;
+  const pieces = splitStatements(sql);
+  if (pieces.length !== 1) return undefined;
+  const piece = pieces[0]!;
+  const norm = normalizeLiterals(stripComments(piece.text));
+  if (!norm) return undefined;
+  const shape = shapeCache.get(shapeKey(norm));
+  if (shape === undefined || shape === 'raw' || shape === 'seen' || shape.kind !== 'ast' || shape.ast.type !== 'select' || shape.lockRows) return undefined;
+  noteStatementText(session, piece.text);
+  const all: Value[] = [...params];
+  while (all.length < norm.firstIndex - 1) all.push(null);
+  all.push(...norm.literals);
+  try {
+    return pointSelect(session, shape, all);
+  } catch {
+    return undefined;
+  }
+}
+
+const SELECT_START = /^\s*select\s/i;
+
+/**
  * One statement of a script. A statement whose shape was seen before runs from the shape's cached
  * parse (and plan) with its literals as parameters; the first run of a shape uses the exact text, so
  * errors point at the user's own text.

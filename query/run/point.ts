@@ -20,6 +20,8 @@ interface PointShape {
   readonly project: ProjectNode | undefined;
   /** The predicates left to evaluate once the key lookup holds (worked out on the first read). */
   residual?: readonly Expr[];
+  /** The projection's column indexes when it only picks columns (null: no projection; false: computes). */
+  plainColumns?: readonly number[] | null | false;
 }
 
 /** Plans are immutable and cached: the shape is worked out once per plan object. */
@@ -65,21 +67,34 @@ export function pointRead(txn: Txn, root: PlanNode, params: readonly Value[]): V
   const { scan, access } = shape;
   const table = txn.getTable(scan.table);
   if (!table) throw new DuetError(SqlState.undefinedTable, `relation "${scan.table}" does not exist`);
-  const key = access.lowerExprs ? access.lowerExprs.map((e) => constantOf(e, params)) : access.range.lower ?? [];
+  // plain loops, no callbacks: this runs once per point read
+  let key: Value[];
+  const lowerExprs = access.lowerExprs;
+  if (lowerExprs) {
+    key = new Array<Value>(lowerExprs.length);
+    for (let i = 0; i < lowerExprs.length; i++) key[i] = constantOf(lowerExprs[i]!, params);
+  } else {
+    key = access.range.lower ?? [];
+  }
   // a shorter key is a prefix range, not a point (the executor handles it); a NULL key never matches
   if (key.length !== table.primaryKey.length) return undefined;
-  if (key.some((v) => v === null)) return [];
+  for (let i = 0; i < key.length; i++) if (key[i] === null) return [];
   pointReadCounters.served++;
   const stored = txn.get(table, key);
   if (stored === undefined) return [];
-  const width = scan.columns.length;
   const pick = access.columns;
-  const row: Row = pick ? pick.map((i) => stored[i] ?? null) : Array.from({ length: width }, (_, i) => stored[i] ?? null);
+  const width = pick ? pick.length : scan.columns.length;
+  const row: Row = new Array<Value>(width);
+  for (let i = 0; i < width; i++) row[i] = stored[pick ? pick[i]! : i] ?? null;
   shape.residual ??= shape.predicates.flatMap(conjuncts).filter((c) => !impliedByKey(c, shape, table.primaryKey));
-  const exprs = shape.project?.exprs;
+  shape.plainColumns ??= shape.project === undefined ? null : shape.project.exprs.every((e) => e.kind === 'col') ? shape.project.exprs.map((e) => (e as ColumnRef).index) : false;
   // the usual point SELECT: nothing left to check and plain columns out (no batch needed)
-  if (shape.residual.length === 0 && (exprs === undefined || exprs.every((e) => e.kind === 'col'))) {
-    return [exprs === undefined ? row : exprs.map((e) => row[(e as ColumnRef).index] ?? null)];
+  const cols = shape.plainColumns;
+  if (shape.residual.length === 0 && cols !== false) {
+    if (cols === null) return [row];
+    const out = new Array<Value>(cols.length);
+    for (let i = 0; i < cols.length; i++) out[i] = row[cols[i]!] ?? null;
+    return [out];
   }
   const batch = rowsToBatch([row], scan.columns.map((c) => c.type));
   for (const predicate of shape.residual) {
