@@ -9,30 +9,25 @@
 // (it would add ~15 s of CPU for little: the row path differs from the column path only in its scan
 // source, which the column runs and size 3 already cover). `DUET_TPCH_BATCHES=all` runs them all.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../query/database.ts';
+import { openTpch, TPCH_DATA, type LoadedTpch } from './tpch-data.ts';
 
-const DATA = join(import.meta.dirname, '../../../shared/data/tpch');
-const TABLES = ['region', 'nation', 'supplier', 'customer', 'part', 'partsupp', 'orders', 'lineitem'];
 /** Queries the row path runs at size 1 in CI: different operator mixes (aggregate, joins, semi/anti, top-N, subqueries). */
 const ROW_BATCH1 = new Set([2, 4, 6, 11, 13, 16, 22]);
 const ALL = process.env.DUET_TPCH_BATCHES === 'all';
 
+let tpch: LoadedTpch | undefined;
 let db: Database;
-let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'duet-batches-'));
-  db = await Database.open(dir, { learner: { worker: false } });
-  await db.query(readFileSync(join(DATA, 'schema.sql'), 'utf8'));
-  for (const t of TABLES) await db.query(`COPY ${t} FROM '${join(DATA, 'sf0.01', `${t}.tbl`)}' (FORMAT tbl, DELIMITER '|')`);
+  tpch = await openTpch('duet-batches-');
+  db = tpch.db;
 }, 240_000);
 afterAll(async () => {
-  await db?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await tpch?.close();
 });
 
 /** The rows of `sql` on `engine` at `batchRows`; with `checkPath`, EXPLAIN ANALYZE's first line too. */
@@ -54,7 +49,7 @@ describe('TPC-H at batch sizes 1 and 3: row and column paths agree with the defa
     const name = `q${String(n).padStart(2, '0')}`;
     const rowSizes = ALL || ROW_BATCH1.has(n) ? [3, 1] : [3];
     it(`${name} (column: batch rows 3, 1; row: ${rowSizes.join(', ')})`, async () => {
-      const sql = readFileSync(join(DATA, 'queries', `${name}.sql`), 'utf8');
+      const sql = readFileSync(join(TPCH_DATA, 'queries', `${name}.sql`), 'utf8');
       const reference = (await run(sql, 'row', undefined)).rows;
       expect(reference.length).toBeGreaterThan(0);
       for (const size of rowSizes) expect((await run(sql, 'row', size)).rows, `row path, batch rows ${size}`).toEqual(reference);

@@ -8,24 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../query/database.ts';
+import { openTpch, TPCH_DATA, type LoadedTpch } from './tpch-data.ts';
 import { DuetError } from '../../oltp/errors.ts';
 import { LABELLED, LABELLED_SETUP } from './labelled.ts';
 
-const DATA = join(import.meta.dirname, '../../../shared/data/tpch');
-const TABLES = ['region', 'nation', 'supplier', 'customer', 'part', 'partsupp', 'orders', 'lineitem'];
 
+let tpch: LoadedTpch | undefined;
 let db: Database;
-let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'duet-router-'));
-  db = await Database.open(dir, { learner: { worker: false } });
-  await db.query(readFileSync(join(DATA, 'schema.sql'), 'utf8'));
-  for (const t of TABLES) await db.query(`COPY ${t} FROM '${join(DATA, 'sf0.01', `${t}.tbl`)}' (FORMAT tbl, DELIMITER '|')`);
+  tpch = await openTpch('duet-router-');
+  db = tpch.db;
 }, 240_000);
 afterAll(async () => {
-  await db?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await tpch?.close();
 });
 
 async function run(sql: string, engine: string): Promise<{ rows: unknown[]; path: string }> {
@@ -44,7 +40,7 @@ describe('TPC-H: row, column and auto agree', () => {
   for (let n = 1; n <= 22; n++) {
     const name = `q${String(n).padStart(2, '0')}`;
     it(name, async () => {
-      const sql = readFileSync(join(DATA, 'queries', `${name}.sql`), 'utf8');
+      const sql = readFileSync(join(TPCH_DATA, 'queries', `${name}.sql`), 'utf8');
       const row = await run(sql, 'row');
       const column = await run(sql, 'column');
       const auto = await run(sql, 'auto');

@@ -11,6 +11,7 @@ import { closeWorkers } from './isolated.ts';
 import { checkScript, loadExpectations } from './expectations.ts';
 import { EXPECTATIONS_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
 import type { EngineConfig } from './engine.ts';
+import { lanes } from './lanes.ts';
 
 const expectations = loadExpectations(EXPECTATIONS_PATH);
 const SCRIPT_TIMEOUT_MS = 600_000;
@@ -30,18 +31,7 @@ const SAMPLE: readonly { readonly config: EngineConfig; readonly files: readonly
   { config: { path: 'row', batchRows: 1 }, files: evidence },
 ];
 
-let running = 0;
-const waiting: (() => void)[] = [];
-async function withLane<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= SCRIPTS_CONCURRENT_MAX) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+const withLane = lanes(SCRIPTS_CONCURRENT_MAX);
 
 function label(config: EngineConfig): string {
   return `${config.path}, batch rows ${config.batchRows ?? 'default'}`;

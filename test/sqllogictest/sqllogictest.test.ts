@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { closeWorkers } from './isolated.ts';
 import { checkScript, loadExpectations } from './expectations.ts';
 import { DATA_DIR, EXPECTATIONS_PATH, loadScript, runSuiteScript, suiteFiles } from './suite.ts';
+import { lanes } from './lanes.ts';
 
 const expectations = loadExpectations(EXPECTATIONS_PATH);
 const SCRIPT_TIMEOUT_MS = 900_000;
@@ -16,18 +17,7 @@ const SCRIPTS_CONCURRENT_MAX = 2;
 /** Biggest scripts first, so the two lanes finish at about the same time. */
 const files = suiteFiles().sort((a, b) => statSync(resolve(DATA_DIR, b)).size - statSync(resolve(DATA_DIR, a)).size);
 
-let running = 0;
-const waiting: (() => void)[] = [];
-async function withLane<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= SCRIPTS_CONCURRENT_MAX) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+const withLane = lanes(SCRIPTS_CONCURRENT_MAX);
 
 // Skipped only while the list has never been generated against a running engine (the SQL engine was
 // still being written): then every record would "newly fail" and block every commit for no information.
