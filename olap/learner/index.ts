@@ -48,3 +48,29 @@ export async function stopLearner(store: RowStore): Promise<void> {
   replicas.delete(store);
   await r?.close();
 }
+
+/**
+ * A columnar learner that is its own Raft member (`duet node --learner`), as a voter sees it: the member's
+ * Raft progress, not its columnar status (which only the member itself knows; its own SHOW REPLICAS has it).
+ */
+export interface MemberReplica {
+  /** `raft learner N at HOST:PORT` (its SQL address when known). */
+  readonly replica: string;
+  /** `replicate` / `probe` / `snapshot` (the leader's view of it), `unreachable`, or `member` on a follower. */
+  readonly state: string;
+  /** Raft indexes: the member's match index and the leader's commit index (undefined off the leader). */
+  readonly appliedIndex: number | undefined;
+  readonly leaderIndex: number | undefined;
+}
+
+const memberReporters = new WeakMap<RowStore, () => readonly MemberReplica[]>();
+
+/** The cluster node registers how to list its learner members (SHOW REPLICAS on the voters). */
+export function reportMemberReplicas(store: RowStore, list: () => readonly MemberReplica[]): void {
+  memberReporters.set(store, list);
+}
+
+/** Learner members of this store's Raft group, as this node knows them; none outside a cluster. */
+export function memberReplicas(store: RowStore): readonly MemberReplica[] {
+  return memberReporters.get(store)?.() ?? [];
+}

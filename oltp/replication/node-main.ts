@@ -23,6 +23,9 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
                       the leader adds this node and sends it a snapshot; it serves reads, refuses writes
   --join-voter        --join, then become a voter once caught up
   --replaces N        --join-voter, then remove member N (replacing a node that lost its data or its machine)
+  --learner           --join as a columnar learner member that is never promoted: it receives the log (or a
+                      snapshot) from whoever leads, never votes, and serves analytical SQL from its columnar
+                      replica (reads wait for the leader's commit index; --stale-reads skips that)
   --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
   --no-learner        do not start the columnar learner (every query reads the row store)
   --learner-at HOST:PORT  feed and read a columnar learner process (duet learner) instead of a local one`;
@@ -47,6 +50,8 @@ export interface NodeArgs {
   join?: boolean;
   joinVoter?: boolean;
   replaces?: number;
+  /** --learner: join as a learner member that is never promoted, with its columnar learner (duet node --learner). */
+  learnerMember?: boolean;
   /** --no-learner: no embedded columnar learner on this member. */
   noLearner?: boolean;
   /** --learner-at: the columnar learner is a separate process (`duet learner`) at this address. */
@@ -85,7 +90,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return 'help';
-    if (flag === '--stale-reads' || flag === '--no-learner' || flag === '--join' || flag === '--join-voter') {
+    if (flag === '--stale-reads' || flag === '--no-learner' || flag === '--join' || flag === '--join-voter' || flag === '--learner') {
       got.set(flag, '');
       continue;
     }
@@ -102,6 +107,11 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     const [id, address] = part.split('=');
     if (id === undefined || address === undefined) throw new DuetError('22023', `--peers takes id=HOST:PORT items, not "${part}"`);
     peers.set(positive(id, '--peers'), parseAddress(address, '--peers'));
+  }
+  if (got.has('--learner')) {
+    // A learner member exists for its columnar replica and never becomes a voter.
+    const clash = ['--no-learner', '--learner-at', '--join-voter', '--replaces'].find((f) => got.has(f));
+    if (clash !== undefined) throw new DuetError('22023', `--learner cannot be combined with ${clash}`);
   }
   const id = positive(got.get('--id')!, '--id');
   const listen = parseAddress(got.get('--listen')!, '--listen');
@@ -120,7 +130,8 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     snapshotChunkBytes: positive(got.get('--snapshot-chunk-bytes') ?? String(256 * 1024), '--snapshot-chunk-bytes'),
     noLearner: got.has('--no-learner'),
     ...(got.has('--learner-at') ? { learnerAt: got.get('--learner-at')! } : {}),
-    join: got.has('--join') || got.has('--join-voter') || got.has('--replaces'),
+    join: got.has('--join') || got.has('--join-voter') || got.has('--replaces') || got.has('--learner'),
+    learnerMember: got.has('--learner'),
     joinVoter: got.has('--join-voter') || got.has('--replaces'),
     ...(got.has('--replaces') ? { replaces: positive(got.get('--replaces')!, '--replaces') } : {}),
   };
@@ -169,6 +180,11 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     onJoin: (id, request) => replicator.receiveJoin(id, request),
   });
   replicator.start(db.store);
+  // SHOW REPLICAS on every member lists the group's learner members (the columnar learners of duet node --learner).
+  const { reportMemberReplicas } = await import('../../olap/learner/index.ts');
+  reportMemberReplicas(db.store, () =>
+    replicator.learnerMembers().map((m) => ({ replica: `raft learner ${m.id}${m.sql !== undefined ? ` at ${m.sql}` : ''}`, state: m.state, appliedIndex: m.match, leaderIndex: m.commit })),
+  );
   const { clusterEngine } = await import('./linearizable-engine.ts');
   const engine = clusterEngine(databaseEngine(db), replicator, args.staleReads);
   const server = await PgServer.listen({ engine, host: args.sql.host, port: args.sql.port });
@@ -198,7 +214,8 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const node = await startNode(args);
-  console.error(`duet node ${args.id}: raft on ${args.listen.host}:${args.listen.port}, SQL on ${args.sql.host}:${node.sqlPort}, data in ${args.dir}`);
+  const role = args.learnerMember === true ? ' (columnar learner member)' : '';
+  console.error(`duet node ${args.id}${role}: raft on ${args.listen.host}:${args.listen.port}, SQL on ${args.sql.host}:${node.sqlPort}, data in ${args.dir}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

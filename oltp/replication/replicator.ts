@@ -39,6 +39,20 @@ export interface ReplicatorOptions {
   readonly log?: (line: string) => void;
 }
 
+/** One learner member of the Raft group, as `Replicator.learnerMembers` reports it. */
+export interface LearnerMemberInfo {
+  readonly id: NodeId;
+  readonly sql: string | undefined;
+  /**
+   * The leader's progress state for it (`replicate`, `probe`, `snapshot`), `unreachable`, `member` on another
+   * non-leader, or `self` on the learner member itself (match = its applied index, commit = the leader's as known).
+   */
+  readonly state: string;
+  /** Raft index the member is known to hold (leader only). */
+  readonly match: number | undefined;
+  readonly commit: number | undefined;
+}
+
 interface PendingRead {
   /** The leader's commit index once confirmed (ReadIndex, Raft §6.4); undefined while waiting. */
   index: number | undefined;
@@ -246,6 +260,24 @@ export class Replicator {
   status(): { id: NodeId; role: string; leaderId: NodeId; term: number; commit: number; appliedRaftIndex: number; leaderSql: string | undefined } {
     const s = this.node.status();
     return { id: s.id, role: s.role, leaderId: s.leaderId, term: s.term, commit: s.commit, appliedRaftIndex: this.appliedRaftIndex, leaderSql: this.options.sqlAddressOf(s.leaderId) };
+  }
+
+  /**
+   * The group's learner members (columnar learners joined with `duet node --learner`, or nodes still on their
+   * way to voter) as this node knows them: on the leader with their progress (match index, replication state,
+   * `unreachable` when not heard from within an election timeout), on the member itself its own applied index,
+   * elsewhere only that they are members.
+   */
+  learnerMembers(): LearnerMemberInfo[] {
+    const s = this.node.status();
+    const leading = s.role === 'leader';
+    return s.config.learners.map((id) => {
+      // A learner member knows its own applied index and the commit index the leader told it: its staleness.
+      if (id === this.options.id && !leading) return { id, sql: this.options.sqlAddressOf(id), state: 'self', match: this.appliedRaftIndex, commit: s.commit };
+      const progress = leading ? this.node.raft.progress.get(id) : undefined;
+      const state = progress === undefined ? 'member' : progress.recentActive ? progress.state : 'unreachable';
+      return { id, sql: this.options.sqlAddressOf(id), state, match: progress?.match, commit: leading ? s.commit : undefined };
+    });
   }
 
   /** The row store's `replicate` hook: resolves once the group is committed by a quorum at this term. */

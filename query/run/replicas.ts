@@ -2,7 +2,7 @@
 // use are visible from any SQL client. The row store itself is the system of record and is not listed.
 import type { RowStore } from '../../oltp/rowstore.ts';
 import { Types, type SqlType, type Value } from '../../oltp/types.ts';
-import { learnerOf, type LearnerReplica, type ReplicaStatus } from '../../olap/learner/index.ts';
+import { learnerOf, memberReplicas, type LearnerReplica, type MemberReplica, type ReplicaStatus } from '../../olap/learner/index.ts';
 import type { QueryResult } from '../database.ts';
 
 const COLUMNS: readonly { name: string; type: SqlType }[] = [
@@ -30,6 +30,7 @@ const COLUMNS: readonly { name: string; type: SqlType }[] = [
 export async function showReplicas(store: RowStore): Promise<QueryResult> {
   const replica = learnerOf(store);
   const rows = replica ? await replicaRows(replica) : [];
+  for (const m of memberReplicas(store)) rows.push(memberRow(m));
   return { columns: COLUMNS.map((c) => ({ ...c })), rows, command: 'SHOW', rowCount: rows.length };
 }
 
@@ -48,6 +49,12 @@ async function replicaRows(replica: LearnerReplica): Promise<Value[][]> {
   return [...status.tables]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((t) => [...common(t.name), t.deltaRows, t.stableRows, t.stableBlocks, t.stableSegments, t.memoryBytes, t.diskBytes, ...tail]);
+}
+
+/** A learner member of the Raft group (`duet node --learner`): its Raft progress as the leader sees it. */
+function memberRow(m: MemberReplica): Value[] {
+  const lag = m.appliedIndex !== undefined && m.leaderIndex !== undefined ? Math.max(0, m.leaderIndex - m.appliedIndex) : null;
+  return [m.replica, null, m.state, m.appliedIndex ?? null, m.leaderIndex ?? null, lag, null, null, null, null, null, null, null, null, null];
 }
 
 function round3(ms: number): number {

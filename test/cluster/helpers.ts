@@ -116,7 +116,9 @@ export class TestCluster {
       .map((p) => `${p}=127.0.0.1:${p === id || !this.options.proxies ? this.raftPorts.get(p) : (this.proxyPorts.get(`${id}>${p}`) ?? this.raftPorts.get(p))}`)
       .join(',');
     const args = [BIN, 'node', '--id', String(id), '--db', join(this.options.dir, `n${id}`), '--listen', `127.0.0.1:${this.raftPorts.get(id)}`,
-      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50), ...(this.options.extraArgs ?? []), ...(this.nodeArgs.get(id) ?? []), '--no-learner'];
+      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50), ...(this.options.extraArgs ?? []), ...(this.nodeArgs.get(id) ?? [])];
+    // Voters run without a columnar learner (CPU on a shared 2-core box); a learner member (--learner) exists for one.
+    if (!args.includes('--learner')) args.push('--no-learner');
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log: string[] = this.logs.get(id) ?? [];
     this.logs.set(id, log);

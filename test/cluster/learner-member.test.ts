@@ -1,0 +1,169 @@
+// A columnar learner as a Raft learner member (`duet node --learner`) beside three voters, all real processes
+// on loopback: it joins by snapshot (the voters compacted their logs), receives every commit from whoever leads,
+// follows a leader failover without any command, catches up after a SIGKILL, shows in SHOW REPLICAS on the
+// voters, and its column-path answers at a transaction's timestamp equal the row store's.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sleep, TestCluster } from './helpers.ts';
+
+const SUMMARY = 'SELECT count(*) AS n, sum(v) AS total, min(k) AS lo, max(k) AS hi FROM kv';
+const ROWS = 'SELECT k, v, tag FROM kv ORDER BY k';
+
+/** `rounds` commits at the leader: inserts, and updates and deletes of earlier keys (one Raft entry each). */
+async function writeRounds(cluster: TestCluster, from: number, rounds: number): Promise<void> {
+  for (let k = from; k < from + rounds; k++) {
+    await cluster.atLeader('INSERT INTO kv VALUES ($1, $2, $3)', [k, k * 10, k % 3 === 0 ? null : `t${k % 5}`]);
+    if (k % 4 === 0) await cluster.atLeader('UPDATE kv SET v = v + 1, tag = $2 WHERE k = $1', [k - 2, `u${k}`]);
+    if (k % 6 === 0) await cluster.atLeader('DELETE FROM kv WHERE k = $1', [k - 5]);
+  }
+}
+
+/** The statement's answer on one node, on the path given (`column` goes to the node's columnar learner). */
+async function answer(client: pg.Client, sql: string, path: 'row' | 'column'): Promise<string> {
+  await client.query(`SET duet.engine = ${path}`);
+  return JSON.stringify((await client.query(sql)).rows);
+}
+
+/** Fails unless the node would answer `sql` on the column path (not the row-path fallback for "no learner"). */
+async function expectColumnPath(client: pg.Client, sql: string): Promise<void> {
+  await client.query('SET duet.engine = column');
+  const plan = (await client.query(`EXPLAIN ${sql}`)).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
+  expect(plan).toMatch(/^path: column/);
+}
+
+/** Polls the learner member until its column-path answer equals the leader's row-path one. */
+async function expectLearnerCaughtUp(cluster: TestCluster, learner: number, timeoutMs = 30_000): Promise<string> {
+  const { result } = await cluster.atLeader(ROWS);
+  const expected = JSON.stringify(result.rows);
+  const deadline = Date.now() + timeoutMs;
+  let seen = '';
+  while (Date.now() < deadline) {
+    let client: pg.Client | undefined;
+    try {
+      client = await cluster.connect(learner);
+      seen = await answer(client, ROWS, 'column');
+      if (seen === expected) {
+        await expectColumnPath(client, ROWS);
+        return expected;
+      }
+    } catch {
+      // starting, or its learner still loading / rebuilding
+    } finally {
+      await client?.end().catch(() => undefined);
+    }
+    await sleep(200);
+  }
+  expect(seen, `learner member ${learner}`).toBe(expected);
+  return expected;
+}
+
+function logOf(cluster: TestCluster, id: number): string {
+  return (cluster.logs.get(id) ?? []).join('');
+}
+
+describe('columnar learner member (duet node --learner) in a 3-voter cluster', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'duet-learner-member-'));
+  let cluster: TestCluster | undefined;
+  let learner = 0;
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('joins by snapshot after compaction and receives the commits made on the leader', async () => {
+    // Voters compact once 30 applied entries sit beyond a tail of 10: the late learner needs a snapshot.
+    cluster = await TestCluster.start({ dir, extraArgs: ['--compact-entries', '30', '--retain-entries', '10', '--snapshot-chunk-bytes', '8192'] });
+    await cluster.atLeader('CREATE TABLE kv (k INT PRIMARY KEY, v INT, tag TEXT)');
+    await writeRounds(cluster, 1, 40);
+    expect(logOf(cluster, cluster.leaderHint)).toMatch(/compacted the Raft log through index \d+/);
+    learner = await cluster.addNode(['--learner']);
+    await expectLearnerCaughtUp(cluster, learner);
+    expect(logOf(cluster, learner)).toMatch(/installed a snapshot at Raft index \d+/);
+    expect(logOf(cluster, learner)).toMatch(/columnar learner member/);
+    // Commits after the join arrive as entries.
+    await writeRounds(cluster, 41, 10);
+    await expectLearnerCaughtUp(cluster, learner);
+  }, 60_000);
+
+  it('shows in SHOW REPLICAS on the voters, is never promoted and refuses writes', async () => {
+    const c = cluster!;
+    const { result, id: leader } = await c.atLeader('SHOW REPLICAS');
+    const member = result.rows.find((r: { replica: string }) => r.replica.startsWith(`raft learner ${learner} at 127.0.0.1:${c.sqlPorts.get(learner)}`));
+    expect(member, JSON.stringify(result.rows)).toBeDefined();
+    expect(Number(member.applied_index)).toBeGreaterThan(0);
+    expect(Number(member.leader_index)).toBeGreaterThanOrEqual(Number(member.applied_index));
+    const follower = c.ids.find((id) => id !== leader && id !== learner)!;
+    const fc = await c.connect(follower);
+    try {
+      const rows = (await fc.query('SHOW REPLICAS')).rows as { replica: string; state: string }[];
+      expect(rows.map((r) => [r.replica.split(' at ')[0], r.state])).toEqual([[`raft learner ${learner}`, 'member']]);
+    } finally {
+      await fc.end();
+    }
+    expect(logOf(c, leader)).not.toMatch(new RegExp(`node ${learner}: promoteLearner`));
+    const lc = await c.connect(learner);
+    try {
+      await expect(lc.query('INSERT INTO kv VALUES (-1, 0, NULL)')).rejects.toMatchObject({ code: '25006' });
+      // Its own SHOW REPLICAS: the embedded columnar learner (per table) and its Raft staleness.
+      const own = (await lc.query('SHOW REPLICAS')).rows as { replica: string; table_name: string | null; state: string }[];
+      expect(own.find((r) => r.replica === 'embedded' && r.table_name === 'kv')?.state).toBe('running');
+      expect(own.find((r) => r.replica.startsWith(`raft learner ${learner}`))?.state).toBe('self');
+    } finally {
+      await lc.end();
+    }
+  }, 60_000);
+
+  it('keeps receiving across a leader failover, with no command', async () => {
+    const c = cluster!;
+    const { id: oldLeader } = await c.atLeader(SUMMARY);
+    await c.kill(oldLeader);
+    // atLeader follows the new leader's hint; the learner member is never asked to do anything.
+    await writeRounds(c, 51, 12);
+    const { id: newLeader } = await c.atLeader(SUMMARY);
+    expect(newLeader).not.toBe(oldLeader);
+    expect(newLeader).not.toBe(learner);
+    await expectLearnerCaughtUp(c, learner);
+    await c.startNode(oldLeader);
+  }, 60_000);
+
+  it('catches up after a SIGKILL and a restart, and its column scans at a timestamp equal the row store', async () => {
+    const c = cluster!;
+    await c.kill(learner);
+    await writeRounds(c, 63, 40); // enough for the voters to compact past what the learner holds
+    await c.startNode(learner);
+    await expectLearnerCaughtUp(c, learner);
+
+    // While the leader keeps committing, each transaction on the learner member reads one timestamp: the
+    // column path (its columnar learner) and the row path (its row store) must give the same rows.
+    let writing = true;
+    const writer = (async () => {
+      for (let k = 103; writing; k++) await writeRounds(c, k, 1);
+    })();
+    const lc = await c.connect(learner);
+    try {
+      const seen = new Set<string>();
+      for (let round = 0; round < 6; round++) {
+        await lc.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        const column = await answer(lc, ROWS, 'column');
+        await expectColumnPath(lc, ROWS);
+        const row = await answer(lc, ROWS, 'row');
+        expect(column).toBe(row);
+        expect(await answer(lc, SUMMARY, 'column')).toBe(await answer(lc, SUMMARY, 'row'));
+        await lc.query('COMMIT');
+        seen.add(column);
+        await sleep(150);
+      }
+      // The rounds read different states (the writer was running), so the comparison covered several timestamps.
+      expect(seen.size).toBeGreaterThan(1);
+    } finally {
+      writing = false;
+      await writer;
+      await lc.end();
+    }
+    await expectLearnerCaughtUp(c, learner);
+  }, 60_000);
+});
