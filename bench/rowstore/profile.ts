@@ -1,0 +1,68 @@
+// CPU cost of one durable single-row insert commit (the commit.ts workload) at a chosen session count:
+// main-thread and whole-process CPU microseconds per commit, plus commits/s. Run under --cpu-prof to see where
+// the main thread spends it:
+//   npx tsx bench/rowstore/profile.ts [--sessions 64] [--seconds 5] [--runs 3] [--dir /dev/shm]
+// --dir puts the store on another file system: on tmpfs an fsync costs almost nothing, so commits/s shows the
+// CPU-bound ceiling of the commit path (and how well the main thread overlaps LevelDB's writer thread).
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/rowstore/profile.ts --sessions 64
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RowStore } from '../../oltp/rowstore.ts';
+import { Types } from '../../oltp/types.ts';
+import { cpuNow, cpuPerOp } from './cputime.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const sessions = arg('sessions', 64);
+const seconds = arg('seconds', 5);
+const runs = arg('runs', 3);
+const payload = 'x'.repeat(100);
+const dirAt = args.indexOf('--dir');
+const scratch = mkdtempSync(join(dirAt >= 0 ? args[dirAt + 1]! : tmpdir(), 'duet-bench-commit-profile-'));
+
+const store = await RowStore.open(join(scratch, 'db'), { gcIntervalMs: 0 });
+const setup = store.begin();
+const table = await setup.createTable({
+  name: 'items',
+  columns: [
+    { name: 'id', type: Types.integer, notNull: true },
+    { name: 'payload', type: Types.text, notNull: false },
+  ],
+  primaryKey: [0],
+});
+await setup.commit();
+let nextId = 0;
+
+async function run(runSeconds: number): Promise<{ commits: number; wallS: number }> {
+  let commits = 0;
+  const startAt = performance.now();
+  const endAt = startAt + runSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: sessions }, async () => {
+      while (performance.now() < endAt) {
+        const txn = store.begin();
+        await txn.insert(table, [nextId++, payload]);
+        await txn.commit();
+        commits++;
+      }
+    }),
+  );
+  return { commits, wallS: (performance.now() - startAt) / 1000 };
+}
+
+await run(1); // warm-up: JIT, LevelDB memtable
+for (let r = 1; r <= runs; r++) {
+  const before = cpuNow();
+  const { commits, wallS } = await run(seconds);
+  const per = cpuPerOp(before, cpuNow(), commits);
+  process.stdout.write(
+    `sessions ${sessions} run ${r}: ${Math.round(commits / wallS).toLocaleString('en-US')} commits/s, ` +
+      `CPU per commit: main thread ${per.mainUs === undefined ? 'n/a' : per.mainUs.toFixed(1)} us, whole process ${per.totalUs.toFixed(1)} us\n`,
+  );
+}
+await store.close();
+rmSync(scratch, { recursive: true, force: true });
