@@ -7,7 +7,7 @@ import { execute, outputColumns } from '../exec/execute.ts';
 import type { Batch, OperatorStats, PlanNode, ScanNode } from '../exec/spec.ts';
 import type { FromLearner, ToLearner } from './messages.ts';
 import { batchToArrow, encodeIpc, resultSchema } from './result-arrow.ts';
-import type { ScanCounters } from './table.ts';
+import type { ColumnTable, ScanCounters, ScanRequest } from './table.ts';
 import type { RecordBatch, Schema } from 'apache-arrow';
 
 /** Result batches per chunk message: bounds what one message carries (the next waits for 'fragmentMore'). */
@@ -18,6 +18,8 @@ const YIELD_EVERY_BATCHES = 8;
 export interface FragmentEnv {
   /** Opens one scan at ts: columns resolved by name, the filter's conjuncts as zone predicates. */
   openScan(node: ScanNode, ts: number, counters: ScanCounters): Iterator<Batch>;
+  /** The learner table a scan reads and its resolved request (olap/parallel shares its blocks by morsels). */
+  scanTable?(node: ScanNode): { table: ColumnTable | undefined; request: ScanRequest };
   pin(ts: number): void;
   unpin(ts: number): void;
   send(msg: FromLearner, transfer?: ArrayBuffer[]): void;

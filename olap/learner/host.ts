@@ -8,7 +8,7 @@ import { zonePredicatesOf } from './zonemap.ts';
 import type { Row } from '../../oltp/types.ts';
 import { Learner, SNAPSHOT_TOO_OLD, type LearnerOptions } from './learner.ts';
 import { OPEN_SCANS_MAX, SCAN_CHUNK_BATCHES, unpackEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
-import type { Batch } from '../exec/spec.ts';
+import type { Batch, ScanNode } from '../exec/spec.ts';
 import { applySaveResult, clearLearnerDir, loadLearner, planSave, SegmentDamage, type PersistCache } from './persist.ts';
 import { inlineWriter, threadWriter, type SegmentWriter } from './segment-writer.ts';
 import { Fragment } from './fragment.ts';
@@ -27,6 +27,8 @@ export interface LearnerHostOptions extends LearnerOptions {
   readonly compactDeltaRows?: number;
   /** Log entries applied between saves (compactions in between stay in memory). Default 32768. */
   readonly persistEntries?: number;
+  /** OS niceness of the learner's worker thread (worker-boot.mjs); default LEARNER_NICE (thread-priority.ts). */
+  readonly threadNice?: number;
 }
 
 interface PendingScan { readonly msg: Extract<ToLearner, { kind: 'scan' }> }
@@ -162,8 +164,10 @@ export class LearnerHost {
         if (this.openScans.size + this.fragments.size >= OPEN_SCANS_MAX) throw new DuetError(SqlState.tooManyConnections, `the columnar replica has ${OPEN_SCANS_MAX} reads open`);
         if (msg.ts < this.learner.horizonTs) throw new DuetError(SNAPSHOT_TOO_OLD, `snapshot too old: the columnar replica keeps versions from timestamp ${this.learner.horizonTs}, the read is at ${msg.ts}`);
         const learner = this.learner;
+        const request = (node: ScanNode): ScanRequest => this.scanRequest({ table: node.table, columnNames: node.columns.map((c) => c.name), ...(node.filter ? { filter: node.filter } : {}) });
         const fragment = new Fragment(msg, {
-          openScan: (node, ts, counters) => learner.openScan(node.table, ts, this.scanRequest({ table: node.table, columnNames: node.columns.map((c) => c.name), ...(node.filter ? { filter: node.filter } : {}) }), counters),
+          openScan: (node, ts, counters) => learner.openScan(node.table, ts, request(node), counters),
+          scanTable: (node) => ({ table: learner.tableByName(node.table), request: request(node) }),
           pin: (ts) => learner.pin(ts),
           unpin: (ts) => learner.unpin(ts),
           send: (m, transfer) => this.send(m, transfer),

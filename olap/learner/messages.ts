@@ -41,6 +41,8 @@ export type ToLearner =
       readonly kind: 'fragment'; readonly id: number; readonly plan: PlanNode; readonly params: readonly unknown[];
       readonly ts: number; readonly minIndex: number; readonly names?: readonly string[];
       readonly batchRowsMax?: number; readonly analyze?: boolean;
+      /** Unpruned blocks a scan needs before a helper thread shares it (olap/parallel; 0 = always). */
+      readonly parallelMinBlocks?: number;
     }
   /** The next result chunk of a fragment (asked for once the previous one was consumed). */
   | { readonly kind: 'fragmentMore'; readonly id: number }
@@ -76,7 +78,7 @@ export type FromLearner =
   | {
       readonly kind: 'fragmentResult'; readonly id: number; readonly ipc: Uint8Array; readonly done: boolean;
       readonly stats?: readonly (OperatorStats | null)[];
-      readonly scans?: readonly { readonly blocksScanned: number; readonly blocksPruned: number }[];
+      readonly scans?: readonly { readonly blocksScanned: number; readonly blocksPruned: number; readonly workers?: number }[];
     };
 
 /** Batches per scan message: bounds what one message copies across the thread boundary. */

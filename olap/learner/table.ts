@@ -14,6 +14,11 @@ export interface ScanRequest {
   readonly columns?: readonly number[];
   /** Conjuncts checked against zone maps: blocks that cannot match are skipped (rows are not filtered). */
   readonly zone?: readonly ZonePredicate[];
+  /**
+   * Stable blocks to read instead of the table's own (olap/parallel: the morsels this thread claims, taken
+   * lazily); the delta is read after them as usual.
+   */
+  readonly blocks?: Iterable<Block>;
 }
 
 export interface ScanCounters { blocksScanned: number; blocksPruned: number }
@@ -144,7 +149,7 @@ export class ColumnTable {
     const types = cols.map((c) => this.types[c]!);
     // Taken now, not when iteration starts: a compaction between batches replaces these arrays (it never
     // changes them), so a scan read in several steps still sees every version exactly once.
-    const stable = this.stable;
+    const stable = req.blocks ?? this.stable;
     const deltaRows = this.deltaRows;
     const delta = deltaRows > 0 ? { columns: cols.map((c) => this.deltaVectors()[c]!), begin: this.deltaBegin, end: this.deltaEnd } : undefined;
     return scanLayers(stable, delta, deltaRows, ts, cols, types, req.zone ?? [], counters);
@@ -243,7 +248,7 @@ const BLOCK_MASK = BLOCK_ROWS - 1;
 assert(Number.isInteger(BLOCK_SHIFT), 'BLOCK_ROWS must be a power of two');
 
 function* scanLayers(
-  stable: readonly Block[], delta: { columns: Vector[]; begin: Float64Array; end: Float64Array } | undefined, deltaRows: number,
+  stable: Iterable<Block>, delta: { columns: Vector[]; begin: Float64Array; end: Float64Array } | undefined, deltaRows: number,
   ts: number, cols: readonly number[], types: SqlType[], zone: readonly ZonePredicate[], counters: ScanCounters | undefined,
 ): Generator<Batch> {
   for (const b of stable) {

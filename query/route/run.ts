@@ -47,6 +47,8 @@ export interface RoutedInput {
   readonly signal?: AbortSignal;
   /** Executor batch size (`SET duet.batch_rows`); unset: the executor's default. */
   readonly batchRowsMax?: number;
+  /** `SET duet.parallel_min_blocks` (column path: when a helper thread shares a scan). */
+  readonly parallelMinBlocks?: number;
   /** 'arrow': hand the result back as Arrow record batches (db.queryArrow) instead of rows. */
   readonly output?: 'rows' | 'arrow';
   /** Result column names for Arrow output (default: the plan's output names). */

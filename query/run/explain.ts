@@ -17,6 +17,7 @@ import { describeRoute, route } from '../route/router.ts';
 import { runRouted } from '../route/run.ts';
 import type { ScanBlocks } from '../route/column.ts';
 import { batchRowsOf } from '../../olap/exec/runtime.ts';
+import { parallelOf } from '../../olap/parallel/settings.ts';
 
 export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
   const inner = stmt.inner;
@@ -28,7 +29,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
   let totalMs = 0;
   let blocks: ScanBlocks | undefined;
   // with a session the router's choice and both estimates come first (query/route/)
-  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
+  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...parallelOf(session.settings), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
   let routeLine = routeInput ? describeRoute(await route(routeInput)) : 'path: row';
   if (stmt.analyze) {
     stats = new Map();
@@ -55,7 +56,7 @@ function render(node: PlanNode, depth: number, out: string[], stats: Map<PlanNod
   const actual = s ? `  (actual rows=${s.rowsOut} batches=${s.batchesOut} time=${s.timeMs.toFixed(3)} ms)` : '';
   // column path: blocks the scan read and those its zone maps skipped
   const b = node.kind === 'scan' ? blocks?.get(node) : undefined;
-  out.push(`${pad}${label(node)}${actual}${b ? `  (blocks read=${b.blocksScanned} skipped=${b.blocksPruned})` : ''}`);
+  out.push(`${pad}${label(node)}${actual}${b ? `  (blocks read=${b.blocksScanned} skipped=${b.blocksPruned}${b.workers !== undefined && b.workers > 1 ? ` workers=${b.workers}` : ''})` : ''}`);
   for (const c of kids(node)) render(c, depth + 1, out, stats, blocks);
 }
 
