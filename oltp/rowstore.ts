@@ -77,8 +77,12 @@ export class RowStore implements RowStoreApi, TxnHost {
   private failure: unknown;
   private readonly listeners = new Set<(entries: readonly LogEntry[]) => void>();
   private closed = false;
-  /** CDC: called after every applied commit group with the new applied index (must be cheap: it runs on the commit path). */
-  private readonly commitListeners = new Set<(appliedIndex: number) => void>();
+  /**
+   * CDC: called after every applied commit group with the new applied index and, when the group came from
+   * log entries, their encoded bytes in log order (the last one is `appliedIndex`; must be cheap and never
+   * modify them: it runs on the commit path).
+   */
+  private readonly commitListeners = new Set<(appliedIndex: number, encoded?: readonly Buffer[]) => void>();
   /** CDC: the lowest log index a registered consumer still needs (GC keeps entries from it on); undefined = none. */
   logHold: (() => number | undefined) | undefined = undefined;
 
@@ -209,8 +213,8 @@ export class RowStore implements RowStoreApi, TxnHost {
     return { appliedIndex: this.appliedIndex, appliedTs: this.lastApplied, activeTxns: this.active.size, locks: this.locks.lockCount };
   }
 
-  /** CDC: `fn` runs after each applied commit group; returns the unsubscribe function. */
-  onCommit(fn: (appliedIndex: number) => void): () => void {
+  /** CDC: `fn` runs after each applied commit group (see commitListeners); returns the unsubscribe function. */
+  onCommit(fn: (appliedIndex: number, encoded?: readonly Buffer[]) => void): () => void {
     this.commitListeners.add(fn);
     return () => void this.commitListeners.delete(fn);
   }
@@ -355,7 +359,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     }
     const batch = this.db.batch();
     const overlay = new Map<string, Buffer>();
-    const accepted: { p: PendingCommit; ts: number; entry: LogEntry }[] = [];
+    const accepted: { p: PendingCommit; ts: number; entry: LogEntry; bytes: Buffer }[] = [];
     const undo = { seqIndex: this.seqIndex, seqTs: this.seqTs, recent: this.recent.length, tableTs: new Map(this.tableLastWriteTs) };
     for (const p of group) {
       const conflict = this.validate(p.txn);
@@ -367,7 +371,7 @@ export class RowStore implements RowStoreApi, TxnHost {
       const encoded = encodeLogEntryWithRows(entry);
       batch.put(logKey(entry.index), encoded.bytes);
       this.applyEntry(entry, batch, overlay, encoded.rows);
-      accepted.push({ p, ts: entry.commitTs, entry });
+      accepted.push({ p, ts: entry.commitTs, entry, bytes: encoded.bytes });
     }
     if (accepted.length === 0) {
       await batch.close();
@@ -399,7 +403,7 @@ export class RowStore implements RowStoreApi, TxnHost {
       return;
     }
     for (const a of accepted) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.ts, value);
-    this.publishApplied(accepted.map((a) => a.entry), () => {
+    this.publishApplied(accepted.map((a) => a.entry), accepted.map((a) => a.bytes), () => {
       for (const a of accepted) a.p.resolve(a.ts);
     });
   }
@@ -415,6 +419,7 @@ export class RowStore implements RowStoreApi, TxnHost {
       const batch = this.db.batch();
       const overlay = new Map<string, Buffer>();
       const applied = entries.filter((e) => e.index > this.seqIndex);
+      const encoded: Buffer[] = [];
       // Check the whole sequence before touching any state.
       applied.forEach((e, i) => {
         const prev = i === 0 ? { index: this.seqIndex, commitTs: this.seqTs } : applied[i - 1]!;
@@ -425,7 +430,8 @@ export class RowStore implements RowStoreApi, TxnHost {
         this.seqIndex = e.index;
         this.seqTs = e.commitTs;
         this.maxTxnId = Math.max(this.maxTxnId, e.txnId);
-        batch.put(logKey(e.index), encodeLogEntry(e));
+        encoded.push(encodeLogEntry(e));
+        batch.put(logKey(e.index), encoded.at(-1)!);
         this.applyEntry(e, batch, overlay);
       }
       if (applied.length === 0) {
@@ -446,7 +452,7 @@ export class RowStore implements RowStoreApi, TxnHost {
       // Row ids cached while this node was a replica may be taken by the applied rows: a node that becomes the
       // Raft leader later must allocate above them (it re-reads the largest stored id on the next allocation).
       this.rowIds.clear();
-      this.publishApplied(applied, () => undefined);
+      this.publishApplied(applied, encoded, () => undefined);
     });
   }
 
@@ -492,7 +498,7 @@ export class RowStore implements RowStoreApi, TxnHost {
   }
 
   /** Makes applied entries visible to new snapshots, then tells waiters and subscribers. */
-  private publishApplied(entries: readonly LogEntry[], resolveWaiters: () => void): void {
+  private publishApplied(entries: readonly LogEntry[], encoded: readonly Buffer[], resolveWaiters: () => void): void {
     this.appliedIndex = this.seqIndex;
     this.lastApplied = this.seqTs;
     this.pruneRecent();
@@ -508,7 +514,7 @@ export class RowStore implements RowStoreApi, TxnHost {
         }
       }
     }
-    for (const fn of this.commitListeners) fn(this.appliedIndex);
+    for (const fn of this.commitListeners) fn(this.appliedIndex, encoded);
   }
 
   private encodeMeta(): Buffer {

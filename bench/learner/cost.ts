@@ -11,6 +11,7 @@ import { logKey } from '../../oltp/keys.ts';
 import { Types } from '../../oltp/types.ts';
 import { Learner } from '../../olap/learner/learner.ts';
 import { packEntries, unpackEntries } from '../../olap/learner/messages.ts';
+import { RecentEntries } from '../../olap/learner/recent-entries.ts';
 import { saveLearner, type PersistCache } from '../../olap/learner/persist.ts';
 
 const args = process.argv.slice(2);
@@ -35,6 +36,9 @@ const setup = store.begin();
 const t = await setup.createTable({ name: 'events', columns: [{ name: 'id', type: Types.integer, notNull: true }, { name: 'kind', type: Types.varchar(12), notNull: false }, { name: 'amount', type: Types.decimal(12, 2), notNull: false }, { name: 'note', type: Types.text, notNull: false }], primaryKey: [0] });
 await setup.commit();
 const first = store.stats.appliedIndex + 1;
+/** Commit groups as the row store hands them to the feeder (newest index, encoded entries). */
+const groups: { last: number; encoded: readonly Buffer[] }[] = [];
+const unsubscribe = store.onCommit((last, encoded) => void (encoded && groups.push({ last, encoded })));
 process.stderr.write(`committing ${commits} single-row transactions ...\n`);
 let issued = 0;
 await Promise.all(Array.from({ length: 32 }, async () => {
@@ -45,6 +49,7 @@ await Promise.all(Array.from({ length: 32 }, async () => {
     await txn.commit();
   }
 }));
+unsubscribe();
 const last = store.stats.appliedIndex;
 const n = last - first + 1;
 
@@ -63,6 +68,25 @@ for (const batch of [3, 50]) {
     }
   });
   report(`feed: read back + pack, ${batch} entries per message`, us, 'main thread');
+}
+
+// Feeding from the bytes the row store encoded at commit (client.ts: the recent-entries window): the window
+// takes each group as it commits; a message is packed once `batch` entries are waiting.
+for (const batch of [3, 50]) {
+  const [, us] = cpuUs(() => {
+    const recent = new RecentEntries();
+    let sent = first - 1;
+    for (const g of groups) {
+      recent.add(g.last, g.encoded);
+      if (g.last - sent < batch && g.last < last) continue;
+      const entries: Uint8Array[] = [];
+      for (let i = sent + 1; i <= g.last; i++) entries.push(recent.get(i) ?? store.readLatest(logKey(i))!);
+      sent = g.last;
+      recent.dropThrough(sent);
+      packEntries(entries);
+    }
+  });
+  report(`feed: entries handed over at commit + pack, about ${batch} entries per message`, us, 'main thread');
 }
 
 // Apply and compaction (learner thread), compaction when the delta reaches compactRows like the host.

@@ -2,9 +2,11 @@
 // maximum sustained rate, OLTP commit throughput with the learner attached vs detached, and the footprint
 // (memory, Parquet bytes) of TPC-H lineitem vs DuckDB's own Parquet export of the same rows (ZSTD both).
 // Run: npx tsx bench/learner/run.ts [--seconds 6] [--compact-rows 8192] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl] [--only freshness|interference]
+//   [--modes detached,attached,memoryOnly,attachedNice0] (interference configurations, interleaved per round) [--rounds 3]
 // Writes bench/results/learner.md and bench/results/learner.svg.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mainThreadCpuUs } from './thread-cpu.ts';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RowStore } from '../../oltp/rowstore.ts';
@@ -26,7 +28,16 @@ const compactRows = Number(arg('compact-rows', '8192'));
 /** The feeder's least time between apply messages (client.ts applyIntervalMs); default: the client's. */
 const applyInterval = args.includes('--apply-interval-ms') ? { applyIntervalMs: Number(arg('apply-interval-ms', '5')) } : {};
 /** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
-const ROUNDS = 3;
+const ROUNDS = Number(arg('rounds', '3'));
+const MODE_LABELS = {
+  detached: 'detached',
+  attached: 'attached (Parquet persistence on)',
+  memoryOnly: 'attached, memory only (no Parquet)',
+  attachedNice0: 'attached, learner thread at normal priority (nice 0)',
+} as const;
+type Mode = keyof typeof MODE_LABELS;
+const modes = arg('modes', 'detached,attached,memoryOnly').split(',') as Mode[];
+for (const m of modes) if (!(m in MODE_LABELS)) throw new Error(`--modes: unknown mode ${m}`);
 const WARMUP_S = 2;
 const resultsDir = join(import.meta.dirname, '..', 'results');
 const scratch = mkdtempSync(join(tmpdir(), 'duet-bench-learner-'));
@@ -114,7 +125,7 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
   return out;
 }
 
-type Modes<T> = { detached: T; attached: T; memoryOnly: T };
+type Modes<T> = Partial<Record<Mode, T>>;
 
 /**
  * Steady-state commit throughput and process CPU per commit (every thread: row store, LevelDB pool, learner,
@@ -122,13 +133,16 @@ type Modes<T> = { detached: T; attached: T; memoryOnly: T };
  * Each run first commits for WARMUP_S and forces one save (JIT; the learner's threads loading their code,
  * the writer thread booting at its first save: a one-time cost, reported in the freshness warm-up instead).
  */
-async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<number[]> }> {
-  const rate: Modes<number[]> = { detached: [], attached: [], memoryOnly: [] };
-  const cpuUs: Modes<number[]> = { detached: [], attached: [], memoryOnly: [] };
+async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<number[]>; mainUs: Modes<number[]> }> {
+  const rate: Modes<number[]> = {};
+  const cpuUs: Modes<number[]> = {};
+  const mainUs: Modes<number[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of ['detached', 'attached', 'memoryOnly'] as const) {
+    for (const mode of modes) {
       const { store, t } = await openEvents(`oltp-${round}-${mode}`);
-      const replica = mode === 'detached' ? undefined : await LearnerReplica.start(store, mode === 'attached' ? { dir: join(scratch, `oltp-learner-${round}`), compactDeltaRows: compactRows, ...applyInterval } : { compactDeltaRows: compactRows, ...applyInterval });
+      const persisted = { dir: join(scratch, `oltp-learner-${round}-${mode}`), compactDeltaRows: compactRows, ...applyInterval };
+      const replica = mode === 'detached' ? undefined
+        : await LearnerReplica.start(store, mode === 'memoryOnly' ? { compactDeltaRows: compactRows, ...applyInterval } : mode === 'attachedNice0' ? { ...persisted, threadNice: 0 } : persisted);
       progress(`OLTP throughput, learner ${mode} (round ${round + 1}/${ROUNDS}) ...`);
       await commitRun(store, t, Infinity, undefined, 10_000_000, WARMUP_S);
       if (replica) {
@@ -136,17 +150,20 @@ async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<num
         await replica.compact();
       }
       const cpu0 = process.cpuUsage();
+      const main0 = mainThreadCpuUs();
       const r = await commitRun(store, t, Infinity, undefined, 0);
       const cpu = process.cpuUsage(cpu0);
       const us = (cpu.user + cpu.system) / r.commits;
-      progress(`  ${r.rate.toFixed(0)} commits/s, ${us.toFixed(0)} µs CPU per commit (load ${loadavg()[0]!.toFixed(1)})`);
-      rate[mode].push(r.rate);
-      cpuUs[mode].push(us);
+      const mainPerCommitUs = (mainThreadCpuUs() - main0) / r.commits;
+      progress(`  ${r.rate.toFixed(0)} commits/s, ${us.toFixed(0)} µs CPU per commit, ${mainPerCommitUs.toFixed(1)} µs on the main thread (load ${loadavg()[0]!.toFixed(1)})`);
+      (rate[mode] ??= []).push(r.rate);
+      (cpuUs[mode] ??= []).push(us);
+      (mainUs[mode] ??= []).push(mainPerCommitUs);
       await replica?.close();
       await store.close();
     }
   }
-  return { rate, cpuUs };
+  return { rate, cpuUs, mainUs };
 }
 
 const lineitemColumns: [string, typeof Types.integer][] = [
@@ -212,11 +229,12 @@ async function only(part: string): Promise<void> {
 async function main(): Promise<void> {
   const fresh = await freshness();
   const load = loadavg()[0]!;
-  const { rate: oltp, cpuUs } = await interference();
+  const { rate: oltp, cpuUs, mainUs } = await interference();
   const foot = await footprint();
-  const mean = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!; // median
+  const mean = (xs: number[] | undefined): number => (xs ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN); // median
   const overheadPct = (1 - mean(oltp.attached) / mean(oltp.detached)) * 100;
   const extraCpuUs = mean(cpuUs.attached) - mean(cpuUs.detached);
+  const extraMainUs = mean(mainUs.attached) - mean(mainUs.detached);
   const md = [
     '# Columnar learner benchmark',
     '',
@@ -234,11 +252,11 @@ async function main(): Promise<void> {
     '',
     `Steady state: each run commits for ${WARMUP_S} s and forces one learner save before measuring (the writer thread boots at the first save, about a second of CPU once).`,
     '',
-    '| learner | commits/s per round | median | CPU µs per commit (all threads) per round | median |',
-    '|---|---|---|---|---|',
-    ...(['detached', 'attached', 'memoryOnly'] as const).map((m) => `| ${{ detached: 'detached', attached: 'attached (Parquet persistence on)', memoryOnly: 'attached, memory only (no Parquet)' }[m]} | ${oltp[m].map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp[m]).toFixed(0)} | ${cpuUs[m].map((x) => x.toFixed(0)).join(', ')} | ${mean(cpuUs[m]).toFixed(0)} |`),
+    '| learner | commits/s per round | median | CPU µs per commit (all threads) per round | median | main-thread CPU µs per commit, median |',
+    '|---|---|---|---|---|---|',
+    ...modes.map((m) => `| ${MODE_LABELS[m]} | ${oltp[m]!.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp[m]).toFixed(0)} | ${cpuUs[m]!.map((x) => x.toFixed(0)).join(', ')} | ${mean(cpuUs[m]).toFixed(0)} | ${mean(mainUs[m]).toFixed(1)} |`),
     '',
-    `Attached vs detached: throughput ${overheadPct >= 0 ? `${overheadPct.toFixed(1)}% lower` : `${(-overheadPct).toFixed(1)}% higher`} (goal: at most 10% lower; ${overheadPct <= 10 ? 'met' : 'missed'} in this run); the learner adds ${extraCpuUs.toFixed(0)} µs of CPU per commit (median vs median). The spread between rounds of the same configuration shows how much the shared 2-core machine moves throughput; compare only within one run. Per-stage CPU costs: \`npx tsx bench/learner/cost.ts\` (bench/results/learner-cost.md).`,
+    `Attached vs detached: throughput ${overheadPct >= 0 ? `${overheadPct.toFixed(1)}% lower` : `${(-overheadPct).toFixed(1)}% higher`} (goal: at most 10% lower; ${overheadPct <= 10 ? 'met' : 'missed'} in this run); the learner adds ${extraCpuUs.toFixed(0)} µs of CPU per commit in all threads (median vs median), ${extraMainUs.toFixed(1)} µs of it on the main thread (the commit path's thread; the rest runs on the learner's threads at lower OS priority). The spread between rounds of the same configuration shows how much the shared 2-core machine moves throughput; compare only within one run. Per-stage CPU costs: \`npx tsx bench/learner/cost.ts\` (bench/results/learner-cost.md).`,
     '',
     `## Footprint: TPC-H lineitem (${foot.rows} rows, ${lineitemPath})`,
     '',

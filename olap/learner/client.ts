@@ -12,6 +12,7 @@ import type { Value } from '../../oltp/types.ts';
 import { packEntries, type FromLearner, type LearnerStatus, type ToLearner } from './messages.ts';
 import { LearnerHost, type LearnerHostOptions } from './host.ts';
 import { snapshotMessages } from './snapshot.ts';
+import { RecentEntries } from './recent-entries.ts';
 import { connectLearner } from './socket.ts';
 import type { ZonePredicate } from './zonemap.ts';
 
@@ -109,6 +110,8 @@ export class LearnerReplica {
   private readonly commitMs = new Float64Array(COMMIT_TIMES_MAX);
   private commitAt = 0;
   private readonly unsubscribe: () => void;
+  /** Entries as the row store encoded them at commit: sent without reading them back (bounded window). */
+  private readonly recent = new RecentEntries();
   private snapshotting: Promise<void> | undefined;
   private readyResolve!: (m: Extract<FromLearner, { kind: 'ready' }>) => void;
   private readyReject: ((e: Error) => void) | undefined;
@@ -139,7 +142,8 @@ export class LearnerReplica {
   }
 
   private constructor(private readonly store: RowStore, private readonly options: LearnerReplicaOptions, private readonly post: (m: ToLearner) => void, private readonly stop: () => Promise<void>) {
-    this.unsubscribe = store.onCommit((index) => {
+    this.unsubscribe = store.onCommit((index, encoded) => {
+      if (encoded) this.recent.add(index, encoded);
       const i = this.commitAt++ % COMMIT_TIMES_MAX;
       this.commitIdx[i] = index;
       this.commitMs[i] = performance.now();
@@ -164,7 +168,7 @@ export class LearnerReplica {
     let post: (m: ToLearner) => void;
     let stop: () => Promise<void>;
     let keepAlive: ((on: boolean) => void) | undefined;
-    const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}), ...(options.compactDeltaRows !== undefined ? { compactDeltaRows: options.compactDeltaRows } : {}), ...(options.persistEntries !== undefined ? { persistEntries: options.persistEntries } : {}) };
+    const hostOptions: LearnerHostOptions = { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.threadNice !== undefined ? { threadNice: options.threadNice } : {}), ...(options.deltaRowsMax !== undefined ? { deltaRowsMax: options.deltaRowsMax } : {}), ...(options.persistIntervalMs !== undefined ? { persistIntervalMs: options.persistIntervalMs } : {}), ...(options.compactDeltaRows !== undefined ? { compactDeltaRows: options.compactDeltaRows } : {}), ...(options.persistEntries !== undefined ? { persistEntries: options.persistEntries } : {}) };
     if (options.remote !== undefined) {
       const link = await connectLearner(options.remote, receive, (e) => replica?.fail(e));
       post = link.post;
@@ -269,16 +273,18 @@ export class LearnerReplica {
     this.lastPostMs = performance.now();
     const from = this.sentIndex + 1;
     const count = Math.min(to - from + 1, this.options.applyEntriesMax ?? 1024);
-    // Fast path: recent entries are in LevelDB's memtable; synchronous gets avoid queueing behind fsyncs
-    // in the thread pool. A missing entry (compacted) falls through to the checked path below.
-    const entries: Buffer[] = [];
+    // Fast path: the bytes the row store encoded at commit (the recent window), else a synchronous get of an
+    // entry in LevelDB's memtable (no queueing behind fsyncs in the thread pool). A missing entry
+    // (compacted) falls through to the checked path below.
+    const entries: Uint8Array[] = [];
     for (let i = 0; i < count; i++) {
-      const b = this.store.readLatest(logKey(from + i));
+      const b = this.recent.get(from + i) ?? this.store.readLatest(logKey(from + i));
       if (b === undefined) break;
       entries.push(b);
     }
     if (entries.length === count) {
       this.sentIndex = from + count - 1;
+      this.recent.dropThrough(this.sentIndex);
       this.post(packEntries(entries));
       return;
     }

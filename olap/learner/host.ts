@@ -27,6 +27,8 @@ export interface LearnerHostOptions extends LearnerOptions {
   readonly compactDeltaRows?: number;
   /** Log entries applied between saves (compactions in between stay in memory). Default 32768. */
   readonly persistEntries?: number;
+  /** OS niceness of the learner's worker thread (worker-boot.mjs); default LEARNER_NICE (thread-priority.ts). */
+  readonly threadNice?: number;
 }
 
 interface PendingScan { readonly msg: Extract<ToLearner, { kind: 'scan' }> }
