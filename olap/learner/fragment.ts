@@ -5,6 +5,9 @@ import type { Value } from '../../oltp/types.ts';
 import { DuetError } from '../../oltp/errors.ts';
 import { execute, outputColumns } from '../exec/execute.ts';
 import type { Batch, OperatorStats, PlanNode, ScanNode } from '../exec/spec.ts';
+import { helperThread } from '../parallel/helper-client.ts';
+import { PARALLEL_MIN_BLOCKS_DEFAULT } from '../parallel/settings.ts';
+import { planTwoPhase, type ParallelCounters } from '../parallel/two-phase.ts';
 import type { FromLearner, ToLearner } from './messages.ts';
 import { batchToArrow, encodeIpc, resultSchema } from './result-arrow.ts';
 import type { ColumnTable, ScanCounters, ScanRequest } from './table.ts';
@@ -44,7 +47,9 @@ export function preorder(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
 export class Fragment {
   private readonly abort = new AbortController();
   private readonly stats: Map<PlanNode, OperatorStats> | undefined;
-  private readonly counters = new Map<ScanNode, ScanCounters>();
+  private readonly counters = new Map<ScanNode, ParallelCounters>();
+  /** Aggregates run in two phases on two threads (olap/parallel), by the stand-in scan that replaced each. */
+  private readonly standIns = new Map<PlanNode, ScanNode>();
   private readonly it: AsyncIterator<Batch>;
   private readonly schema: Schema;
   private busy = false;
@@ -54,9 +59,15 @@ export class Fragment {
     this.stats = msg.analyze ? new Map() : undefined;
     const names = msg.names;
     this.schema = resultSchema(outputColumns(msg.plan).map((c, i) => ({ name: names?.[i] ?? c.name, type: c.type })));
-    this.it = execute(msg.plan, {
+    const twoPhase = env.scanTable ? planTwoPhase(msg.plan, msg.parallelMinBlocks ?? PARALLEL_MIN_BLOCKS_DEFAULT, {
+      ts: msg.ts, params: msg.params as Value[], signal: this.abort.signal, stats: this.stats,
+      ...(msg.batchRowsMax !== undefined ? { batchRowsMax: msg.batchRowsMax } : {}),
+      helper: helperThread, scanTable: env.scanTable.bind(env), countersOf: (node) => this.countersOf(node), drain: (it) => this.drain(it),
+    }) : undefined;
+    for (const [standIn, split] of twoPhase?.standIns ?? []) this.standIns.set(split.node, standIn);
+    this.it = execute(twoPhase?.plan ?? msg.plan, {
       params: msg.params as Value[],
-      scan: (node) => this.scan(node),
+      scan: (node) => twoPhase?.serve(node) ?? this.scan(node),
       signal: this.abort.signal,
       ...(this.stats ? { stats: this.stats } : {}),
       ...(msg.batchRowsMax !== undefined ? { batchRowsMax: msg.batchRowsMax } : {}),
@@ -103,10 +114,12 @@ export class Fragment {
     this.env.send({ kind: 'fragmentResult', id: this.msg.id, ipc, done, ...(done ? this.report() : {}) }, [ipc.buffer as ArrayBuffer]);
   }
 
-  private report(): { stats?: (OperatorStats | null)[]; scans: ScanCounters[] } {
+  private report(): { stats?: (OperatorStats | null)[]; scans: ParallelCounters[] } {
     const nodes = preorder(this.msg.plan);
     const scans = nodes.filter((n): n is ScanNode => n.kind === 'scan').map((s) => this.counters.get(s) ?? { blocksScanned: 0, blocksPruned: 0 });
-    return { ...(this.stats ? { stats: nodes.map((n) => this.stats!.get(n) ?? null) } : {}), scans };
+    // a two-phase aggregate reports what its stand-in scan produced
+    const statsOf = (n: PlanNode): OperatorStats | null => this.stats!.get(this.standIns.get(n) ?? n) ?? null;
+    return { ...(this.stats ? { stats: nodes.map(statsOf) } : {}), scans };
   }
 
   private async end(): Promise<void> {
@@ -121,10 +134,18 @@ export class Fragment {
     this.onEnd();
   }
 
-  private async *scan(node: ScanNode): AsyncGenerator<Batch> {
+  private countersOf(node: ScanNode): ParallelCounters {
     let counters = this.counters.get(node);
     if (!counters) this.counters.set(node, (counters = { blocksScanned: 0, blocksPruned: 0 }));
-    const it = this.env.openScan(node, this.msg.ts, counters);
+    return counters;
+  }
+
+  private scan(node: ScanNode): AsyncIterable<Batch> {
+    return this.drain(this.env.openScan(node, this.msg.ts, this.countersOf(node)));
+  }
+
+  /** A learner scan read with a turn of this thread's event loop every few batches (cancels, log entries). */
+  private async *drain(it: Iterator<Batch>): AsyncGenerator<Batch> {
     try {
       for (let n = 1; ; n++) {
         const r = it.next();

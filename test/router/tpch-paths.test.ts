@@ -24,10 +24,11 @@ afterAll(async () => {
   await tpch?.close();
 });
 
-async function run(sql: string, engine: string): Promise<{ rows: unknown[]; path: string }> {
+async function run(sql: string, engine: string, setup: readonly string[] = []): Promise<{ rows: unknown[]; path: string }> {
   const s = db.session();
   try {
     await s.query(`SET duet.engine = '${engine}'`);
+    for (const q of setup) await s.query(q);
     const plan = await s.query(`EXPLAIN ${sql}`);
     const r = await s.query(sql);
     return { rows: r.rows, path: String(plan.rows[0]![0]) };
@@ -44,11 +45,14 @@ describe('TPC-H: row, column and auto agree', () => {
       const row = await run(sql, 'row');
       const column = await run(sql, 'column');
       const auto = await run(sql, 'auto');
+      // aggregates over a scan run in two phases on the learner and its helper thread (olap/parallel)
+      const twoThreads = await run(sql, 'column', ['SET duet.parallel_min_blocks = 0']);
       expect(row.path).toMatch(/^path: row/);
       expect(column.path).toMatch(/^path: column/);
       expect(row.rows.length).toBeGreaterThan(0);
       expect(column.rows).toEqual(row.rows);
       expect(auto.rows).toEqual(row.rows);
+      expect(twoThreads.rows).toEqual(row.rows);
     }, 60_000);
   }
 

@@ -1,0 +1,110 @@
+// The column path with one thread vs two (the learner plus its helper, olap/parallel) on TPC-H: the same
+// database and session settings but `duet.parallel_min_blocks`, runs interleaved (1, 2, 1, 2, ...) so the
+// shared machine's load hits both alike; medians of wall time; both answers must be equal.
+// Run: npx tsx bench/tpch-run/threads.ts --sf 0.1 [--queries 1,6] [--rounds 7] [--db DIR] [--out tpch-sf0.1-threads]
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Database, type Session } from '../../query/database.ts';
+import { learnerOf } from '../../olap/learner/index.ts';
+import { PARALLEL_MIN_BLOCKS_DEFAULT } from '../../olap/parallel/settings.ts';
+import { ensureTpchData, loadDuet, log, TPCH_SHARED } from './data.ts';
+import { geomean, median } from './time.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const sf = Number(arg('sf', '0.1'));
+const rounds = Number(arg('rounds', '7'));
+const queries = arg('queries', Array.from({ length: 22 }, (_, i) => i + 1).join(',')).split(',').map(Number);
+const keepDbDir = arg('db', '');
+const outName = arg('out', `tpch-sf${sf}-threads`);
+const command = `npx tsx bench/tpch-run/threads.ts ${args.join(' ')}`.trim();
+
+async function session(db: Database, minBlocks: number): Promise<Session> {
+  const s = db.session();
+  await s.query("SET duet.engine = 'column'");
+  await s.query(`SET duet.parallel_min_blocks = ${minBlocks}`);
+  return s;
+}
+
+async function timed(s: Session, sql: string): Promise<{ ms: number; rows: unknown[][] }> {
+  const t0 = performance.now();
+  const rows = (await s.query(sql)).rows;
+  return { ms: performance.now() - t0, rows };
+}
+
+/** Whether the plan shared a scan with the helper (EXPLAIN ANALYZE prints workers=2 on it). */
+async function usesHelper(s: Session, sql: string): Promise<boolean> {
+  const plan = (await s.query(`EXPLAIN ANALYZE ${sql}`)).rows.map((r) => String(r[0]));
+  return plan.some((l) => l.includes('workers=2'));
+}
+
+async function main(): Promise<void> {
+  const { dir: dataDir } = await ensureTpchData(sf, join(tmpdir(), 'duet-tpch-cache'));
+  const dbDir = keepDbDir || mkdtempSync(join(tmpdir(), 'duet-bench-threads-'));
+  const loadedFile = join(dbDir, 'bench-loaded.json');
+  const reused = keepDbDir !== '' && existsSync(loadedFile);
+  if (keepDbDir) mkdirSync(keepDbDir, { recursive: true });
+  const db = await Database.open(dbDir, { learner: true });
+  const learner = learnerOf(db.store)!;
+  if (!reused) {
+    await loadDuet(db, dataDir, sf, 100_000);
+    writeFileSync(loadedFile, '{}');
+  }
+  await learner.caughtUp();
+  await learner.compact();
+  // the helper thread boots a couple of seconds after the learner
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const one = await session(db, Number.MAX_SAFE_INTEGER);
+  const two = await session(db, PARALLEL_MIN_BLOCKS_DEFAULT);
+  const lines: string[] = [];
+  const ratios: number[] = [];
+  const oneAll: number[] = [];
+  const twoAll: number[] = [];
+  const load0 = loadavg()[0]!;
+  for (const n of queries) {
+    const sql = readFileSync(join(TPCH_SHARED, 'queries', `q${String(n).padStart(2, '0')}.sql`), 'utf8');
+    const shared = await usesHelper(two, sql);
+    // a warm-up of each, then interleaved rounds
+    const a0 = await timed(one, sql);
+    const b0 = await timed(two, sql);
+    const equal = JSON.stringify(a0.rows, big) === JSON.stringify(b0.rows, big);
+    const t1: number[] = [];
+    const t2: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) { t1.push((await timed(one, sql)).ms); t2.push((await timed(two, sql)).ms); }
+      else { t2.push((await timed(two, sql)).ms); t1.push((await timed(one, sql)).ms); }
+    }
+    const m1 = median(t1);
+    const m2 = median(t2);
+    oneAll.push(m1);
+    twoAll.push(m2);
+    ratios.push(m1 / m2);
+    const line = `| Q${n} | ${m1.toFixed(1)} | ${m2.toFixed(1)} | ${(m1 / m2).toFixed(2)}x | ${shared ? 'yes' : 'no'} | ${equal ? 'yes' : '**NO**'} |`;
+    lines.push(line);
+    log(line);
+  }
+  const load1 = loadavg()[0]!;
+  const report = [
+    `# TPC-H SF ${sf}: column path on one thread vs two`, '',
+    `Command: \`${command}\`. Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
+    `One thread: \`SET duet.parallel_min_blocks = ${Number.MAX_SAFE_INTEGER}\`; two: the default (${PARALLEL_MIN_BLOCKS_DEFAULT}). Wall-clock medians of ${rounds} interleaved runs after one warm-up each; "shared" = EXPLAIN ANALYZE shows workers=2 on a scan.`, '',
+    '| query | 1 thread (ms) | 2 threads (ms) | speed-up | shared | same answer |', '|---|---|---|---|---|---|',
+    ...lines, '',
+    `Geometric means: 1 thread ${geomean(oneAll).toFixed(1)} ms, 2 threads ${geomean(twoAll).toFixed(1)} ms (${(geomean(oneAll) / geomean(twoAll)).toFixed(2)}x).`, '',
+  ].join('\n');
+  writeFileSync(join(import.meta.dirname, '..', 'results', `${outName}.md`), report);
+  log(report);
+  await one.close();
+  await two.close();
+  await db.close();
+}
+
+function big(_: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? String(v) : v;
+}
+
+await main();
