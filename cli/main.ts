@@ -22,10 +22,10 @@ interface Subcommand {
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   help: { summary: 'show this help', run: async () => printHelp() },
   serve: { summary: 'serve the database over the PostgreSQL wire protocol', run: async (args) => (await import('../server/cli.ts')).serveMain(args) },
-  node: { summary: 'run one cluster member (--id, --db, --listen, --sql, --peers)', run: async (args) => (await import('../oltp/replication/node-main.ts')).nodeMain(args) },
-  cluster: { summary: 'start a local 3-voter cluster (--dir DIR) for trying it', run: async (args) => (await import('../oltp/replication/cluster-main.ts')).clusterMain(args) },
+  node: { summary: 'run one cluster member (--id, --db, --listen, --sql, --peers; --learner: a columnar learner member)', run: async (args) => (await import('../oltp/replication/node-main.ts')).nodeMain(args) },
+  cluster: { summary: 'start a local 3-voter cluster (--dir DIR; --learner adds a columnar learner member)', run: async (args) => (await import('../oltp/replication/cluster-main.ts')).clusterMain(args) },
   changes: { summary: 'print committed changes as JSON lines (--from N, --follow)', run: async (args) => (await import('../cdc/cli.ts')).changesMain(args) },
-  learner: { summary: 'run a columnar learner process (--dir, --listen) fed over TCP', run: async (args) => (await import('../olap/learner/serve-main.ts')).learnerMain(args) },
+  learner: { summary: 'run a columnar learner process (--dir, --listen) fed over TCP by one server (push mode)', run: async (args) => (await import('../olap/learner/serve-main.ts')).learnerMain(args) },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,23 +1,31 @@
-// `duet cluster --dir DIR`: starts a local 3-voter cluster (three `duet node` child processes on loopback)
-// for trying it out; prints each node's SQL address and stops all three on SIGINT/SIGTERM.
+// `duet cluster --dir DIR [--learner]`: starts a local 3-voter cluster (three `duet node` child processes on
+// loopback), with --learner a fourth process as the columnar learner member; prints each node's SQL address and
+// stops them all on SIGINT/SIGTERM.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const USAGE = `usage: duet cluster --dir DIR [--base-port N]
+const USAGE = `usage: duet cluster --dir DIR [--base-port N] [--sql-base-port M] [--learner]
   starts nodes 1..3 with data in DIR/n1..n3, Raft on 127.0.0.1:N+1..N+3 (default N=7000),
-  SQL on 127.0.0.1:5432+1..5432+3 (use --sql-base-port M for M+1..M+3)`;
+  SQL on 127.0.0.1:5432+1..5432+3 (use --sql-base-port M for M+1..M+3)
+  --learner  also node 4 (Raft N+4, SQL M+4) as a columnar learner member (duet node --learner): analytical
+             queries go there; the voters then run without their own columnar learners`;
 
 export async function clusterMain(argv: readonly string[]): Promise<number> {
   let dir: string | undefined;
   let basePort = 7000;
   let sqlBasePort = 5432;
+  let learner = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       return 0;
+    }
+    if (flag === '--learner') {
+      learner = true;
+      continue;
     }
     const value = argv[++i];
     if (value === undefined) {
@@ -39,10 +47,12 @@ export async function clusterMain(argv: readonly string[]): Promise<number> {
   const bin = fileURLToPath(new URL('../../bin/duet.js', import.meta.url));
   const peers = [1, 2, 3].map((id) => `${id}=127.0.0.1:${basePort + id}`).join(',');
   const children: ChildProcess[] = [];
-  for (const id of [1, 2, 3]) {
-    const args = [bin, 'node', '--id', String(id), '--db', join(dir, `n${id}`), '--listen', `127.0.0.1:${basePort + id}`, '--sql', `127.0.0.1:${sqlBasePort + id}`, '--peers', peers];
+  for (const id of learner ? [1, 2, 3, 4] : [1, 2, 3]) {
+    // Node 4 joins as the learner member (a first start, or a restart: --join is ignored once it is a member).
+    const role = id === 4 ? ['--learner'] : learner ? ['--no-learner'] : [];
+    const args = [bin, 'node', '--id', String(id), '--db', join(dir, `n${id}`), '--listen', `127.0.0.1:${basePort + id}`, '--sql', `127.0.0.1:${sqlBasePort + id}`, '--peers', peers, ...role];
     children.push(spawn(process.execPath, args, { stdio: 'inherit' }));
-    console.error(`node ${id}: psql -h 127.0.0.1 -p ${sqlBasePort + id}   (or: duet --connect 127.0.0.1:${sqlBasePort + id})`);
+    console.error(`node ${id}${id === 4 ? ' (columnar learner)' : ''}: psql -h 127.0.0.1 -p ${sqlBasePort + id}   (or: duet --connect 127.0.0.1:${sqlBasePort + id})`);
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
