@@ -48,8 +48,9 @@ export interface LearnerMemberInfo {
    * non-leader, or `self` on the learner member itself (match = its applied index, commit = the leader's as known).
    */
   readonly state: string;
-  /** Raft index the member is known to hold (leader only). */
+  /** Raft index the member holds (known on the leader, and on the member itself); undefined elsewhere. */
   readonly match: number | undefined;
+  /** The commit index, on the leader and (as the leader last told it) on the member itself. */
   readonly commit: number | undefined;
 }
 

@@ -25,7 +25,8 @@ const COLUMNS: readonly { name: string; type: SqlType }[] = [
 
 /**
  * One row per table on the learner; a learner holding no table yet, or one that cannot answer (failed),
- * still shows one row with table_name NULL so its state is visible. No learner: no rows.
+ * still shows one row with table_name NULL so its state is visible. No learner: no rows. On a cluster member,
+ * one more row per Raft learner member of the group (`duet node --learner`) with its Raft progress.
  */
 export async function showReplicas(store: RowStore): Promise<QueryResult> {
   const replica = learnerOf(store);
