@@ -84,8 +84,8 @@ export interface FragmentRunOptions {
 /** What a finished fragment reports, in the plan's preorder (fragment.ts `preorder`). */
 export interface FragmentReport {
   readonly stats: readonly (OperatorStats | null)[] | undefined;
-  /** `workers`: threads that read the scan (2 when a helper thread took morsels of it). */
-  readonly scans: readonly { readonly blocksScanned: number; readonly blocksPruned: number; readonly workers?: number }[];
+  /** `workers`: threads that read the scan (2 when a helper thread took morsels of it); `helperBlocks`: the helper's share. */
+  readonly scans: readonly { readonly blocksScanned: number; readonly blocksPruned: number; readonly workers?: number; readonly helperBlocks?: number }[];
 }
 
 /** Default least time between apply messages (applyIntervalMs): well inside the 50 ms freshness goal. */

@@ -62,7 +62,7 @@ export class Fragment {
     const twoPhase = env.scanTable ? planTwoPhase(msg.plan, msg.parallelMinBlocks ?? PARALLEL_MIN_BLOCKS_DEFAULT, {
       ts: msg.ts, params: msg.params as Value[], signal: this.abort.signal, stats: this.stats,
       ...(msg.batchRowsMax !== undefined ? { batchRowsMax: msg.batchRowsMax } : {}),
-      helper: helperThread, scanTable: env.scanTable.bind(env), countersOf: (node) => this.countersOf(node), drain: (it) => this.drain(it),
+      helper: helperThread, scanTable: env.scanTable.bind(env), countersOf: (node) => this.countersOf(node), drain: (it) => this.drain(it), scanWhole: (node) => this.scan(node),
     }) : undefined;
     for (const [standIn, split] of twoPhase?.standIns ?? []) this.standIns.set(split.node, standIn);
     this.it = execute(twoPhase?.plan ?? msg.plan, {

@@ -78,7 +78,7 @@ export type FromLearner =
   | {
       readonly kind: 'fragmentResult'; readonly id: number; readonly ipc: Uint8Array; readonly done: boolean;
       readonly stats?: readonly (OperatorStats | null)[];
-      readonly scans?: readonly { readonly blocksScanned: number; readonly blocksPruned: number; readonly workers?: number }[];
+      readonly scans?: readonly { readonly blocksScanned: number; readonly blocksPruned: number; readonly workers?: number; readonly helperBlocks?: number }[];
     };
 
 /** Batches per scan message: bounds what one message copies across the thread boundary. */

@@ -8,7 +8,7 @@ import { execute } from '../exec/execute.ts';
 import type { Batch, OperatorStats, PlanNode, ScanNode, Vector } from '../exec/spec.ts';
 import { preorder } from '../learner/fragment.ts';
 import { claimed, visibleRows } from './morsel.ts';
-import type { HelperDone, ToHelper } from './protocol.ts';
+import type { HelperDone, HelperScan, ToHelper } from './protocol.ts';
 import { columnVector } from './shared-columns.ts';
 
 interface HeldBlock { readonly rows: number; readonly begin: Float64Array; readonly end: Float64Array; readonly columns: (Vector | undefined)[] }
@@ -46,14 +46,15 @@ export class Helper {
   private async run(msg: RunMsg): Promise<void> {
     const stats = msg.analyze ? new Map<PlanNode, OperatorStats>() : undefined;
     const nodes = preorder(msg.plan);
-    const scan = nodes[msg.scanIndex];
-    assert(scan?.kind === 'scan', 'helper: the run names its scan by preorder index');
+    const specs = new Map<PlanNode, HelperScan>();
+    for (const s of msg.scans) specs.set(nodes[s.index]!, s);
     const read = { blocks: 0 };
     const batches: Batch[] = [];
     try {
       const source = (node: ScanNode): AsyncIterable<Batch> => {
-        assert(node === scan, 'helper: a partial plan reads one scan');
-        return this.morsels(msg, read);
+        const spec = specs.get(node);
+        assert(spec !== undefined, 'helper: the run names each scan of its plan');
+        return this.blocksOf(msg, spec, read);
       };
       const ctx = { params: msg.params as Value[], scan: source, ...(stats ? { stats } : {}), ...(msg.batchRowsMax !== undefined ? { batchRowsMax: msg.batchRowsMax } : {}) };
       for await (const b of execute(msg.plan, ctx)) batches.push(b);
@@ -63,21 +64,24 @@ export class Helper {
     }
   }
 
-  private async *morsels(msg: RunMsg, read: { blocks: number }): AsyncGenerator<Batch> {
-    const ids = [...msg.blocks];
-    for (const id of claimed(ids, msg.counter, msg.morselBlocks)) {
+  /** The split scan: the morsels this thread claims; another scan: every block, then the learner's delta rows. */
+  private async *blocksOf(msg: RunMsg, scan: HelperScan, read: { blocks: number }): AsyncGenerator<Batch> {
+    const ids = [...scan.blocks];
+    let n = 0;
+    for (const id of scan.split ? claimed(ids, msg.counter, msg.morselBlocks) : ids) {
       const b = this.blocks.get(id);
       assert(b !== undefined, `helper: unknown block ${id}`);
-      const columns = msg.columns.map((c) => {
+      const columns = scan.columns.map((c) => {
         const v = b.columns[c];
         assert(v !== undefined, `helper: block ${id} lacks column ${c}`);
         return v;
       });
-      read.blocks++;
-      const batch = visibleRows(b.rows, b.begin, b.end, msg.ts, columns, [...msg.types]);
+      if (scan.split) read.blocks++;
+      const batch = visibleRows(b.rows, b.begin, b.end, msg.ts, columns, [...scan.types]);
       if (batch) yield batch;
-      if (read.blocks % YIELD_EVERY_BLOCKS === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (++n % YIELD_EVERY_BLOCKS === 0) await new Promise((resolve) => setImmediate(resolve));
     }
+    if (!scan.split) yield* scan.delta;
   }
 }
 

@@ -3,8 +3,11 @@
 import type { Batch, Vector } from '../exec/spec.ts';
 import type { SqlType } from '../../oltp/types.ts';
 
-/** Blocks per morsel: 8 x 2048 rows, long enough that claiming costs nothing, short enough to balance. */
-export const MORSEL_BLOCKS = 8;
+/**
+ * Blocks per morsel: 2 x 2048 rows, so a thread that is slow to get a core (the helper runs at low priority)
+ * holds up the end of a query by at most one short morsel; claiming is one atomic add, cheap at any size.
+ */
+export const MORSEL_BLOCKS = 2;
 
 /** A claim counter no thread will ever reach again: stops both threads' claiming (cancel, error). */
 export const MORSELS_STOPPED = 0x3fffffff;

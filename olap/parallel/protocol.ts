@@ -17,14 +17,24 @@ export type ToHelper =
       readonly drop: readonly number[];
     }
   /**
-   * Run `plan` (a partial aggregate over a filter/project chain of the scan at preorder `scanIndex`) over
-   * the morsels of `blocks` this thread claims from `counter`, rows visible at ts, table columns `columns`.
+   * Run `plan` (a partial aggregate) at ts: its scans, named by preorder index, read rows visible at ts of
+   * `blocks` (table columns `columns`); the split scan only the morsels this thread claims from `counter`,
+   * the others every block and then `delta` (the learner's delta rows, which only it holds).
    */
   | {
-      readonly kind: 'run'; readonly id: number; readonly plan: PlanNode; readonly scanIndex: number; readonly params: readonly unknown[];
-      readonly ts: number; readonly blocks: Int32Array; readonly columns: readonly number[]; readonly types: readonly SqlType[];
+      readonly kind: 'run'; readonly id: number; readonly plan: PlanNode; readonly params: readonly unknown[]; readonly ts: number;
+      readonly scans: readonly HelperScan[];
       readonly counter: Int32Array; readonly morselBlocks: number; readonly batchRowsMax?: number; readonly analyze: boolean;
     };
+
+export interface HelperScan {
+  readonly index: number;
+  readonly blocks: Int32Array;
+  readonly columns: readonly number[];
+  readonly types: readonly SqlType[];
+  readonly split: boolean;
+  readonly delta: readonly Batch[];
+}
 
 export interface HelperDone {
   readonly kind: 'done';

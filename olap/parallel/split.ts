@@ -1,5 +1,6 @@
-// Two-phase aggregation as plan rewriting: an aggregate over a scan chain becomes a partial aggregate that
-// each thread runs over its morsels, and a final aggregate over the partial rows plus a finishing step (avg).
+// Two-phase aggregation as plan rewriting: an aggregate becomes a partial aggregate that each thread runs
+// with one scan of its input split into morsels (every other scan read whole by each thread), and a final
+// aggregate over the partial rows plus a finishing step (avg).
 import { assert } from '../../oltp/errors.ts';
 import type { SqlType, Value } from '../../oltp/types.ts';
 import { getValue, VectorBuilder } from '../exec/batch.ts';
@@ -18,7 +19,7 @@ type Finish =
 export interface AggregateSplit {
   /** The original node (its output shape is what `finish` produces). */
   readonly node: AggregateNode;
-  /** The scan at the bottom of the node's filter/project chain: the one the threads share by morsels. */
+  /** The scan the threads share by morsels (each thread reads every other scan of the input whole). */
   readonly scan: ScanNode;
   /** Runs on each thread: the original input chain under an aggregate with decomposable states. */
   readonly partial: AggregateNode;
@@ -31,13 +32,25 @@ export interface AggregateSplit {
 /** Exact sums only: double sums depend on the order of addition, so two phases could change the last bits. */
 const EXACT_SUM_TYPES = new Set(['integer', 'bigint', 'decimal']);
 
-/** The scan under a chain of filters and projections, or undefined. */
-export function chainScan(node: PlanNode): ScanNode | undefined {
-  for (let n = node; ; ) {
-    if (n.kind === 'scan') return n;
-    if (n.kind !== 'filter' && n.kind !== 'project') return undefined;
-    n = n.input;
+/**
+ * The scans of an aggregate's input that may be split into morsels: the input is then the union of its
+ * results over the morsels. That holds through filters, projections, and joins on the side whose rows the
+ * join keeps one by one (either side of an inner join, the left of left/semi/anti joins; their other side is
+ * read whole by each thread). Not through anything that looks at its input as a whole (aggregate, sort, limit,
+ * distinct, set operations, right/full joins).
+ */
+export function splittableScans(node: PlanNode, out: ScanNode[] = []): ScanNode[] {
+  switch (node.kind) {
+    case 'scan': out.push(node); break;
+    case 'filter': case 'project': splittableScans(node.input, out); break;
+    case 'hashJoin': case 'nestedLoopJoin':
+      if (node.joinType === 'right' || node.joinType === 'full') break;
+      splittableScans(node.left, out);
+      if (node.joinType === 'inner') splittableScans(node.right, out);
+      break;
+    default: break;
   }
+  return out;
 }
 
 /** Whether one aggregate splits into partial and final states that give exactly the one-phase result. */
@@ -52,10 +65,15 @@ function splittable(a: AggregateSpec): boolean {
   }
 }
 
-/** The split of an aggregate over a filter/project chain of one scan, or undefined if it does not split. */
-export function splitAggregate(node: AggregateNode): AggregateSplit | undefined {
-  const scan = chainScan(node.input);
-  if (!scan || !node.aggregates.every(splittable)) return undefined;
+/**
+ * The split of an aggregate with `pick`'s choice among its splittable scans (default: the first), or
+ * undefined if an aggregate does not split or no scan is picked.
+ */
+export function splitAggregate(node: AggregateNode, pick: (scans: readonly ScanNode[]) => ScanNode | undefined = (s) => s[0]): AggregateSplit | undefined {
+  if (!node.aggregates.every(splittable)) return undefined;
+  const candidates = splittableScans(node.input);
+  const scan = candidates.length === 0 ? undefined : pick(candidates);
+  if (!scan) return undefined;
   const partialAggs: AggregateSpec[] = [];
   const partialNames: string[] = node.groupBy.map((_, i) => `g${i}`);
   const add = (spec: AggregateSpec): number => {
@@ -133,16 +151,16 @@ function avgVector(batch: Batch, f: Extract<Finish, { kind: 'avg' }>): Vector {
 }
 
 /**
- * Every aggregate of `plan` that splits and whose scan `want` accepts, replaced by a scan node standing for
+ * Every aggregate of `plan` that splits with the scan `pick` chooses, replaced by a scan node standing for
  * its (finished) two-phase result; the caller serves those scans. Nodes not on a replaced path are kept as
  * the same objects.
  */
-export function rewriteSplits(plan: PlanNode, want: (split: AggregateSplit) => boolean): { plan: PlanNode; splits: Map<ScanNode, AggregateSplit> } {
+export function rewriteSplits(plan: PlanNode, pick: (scans: readonly ScanNode[]) => ScanNode | undefined): { plan: PlanNode; splits: Map<ScanNode, AggregateSplit> } {
   const splits = new Map<ScanNode, AggregateSplit>();
   const walk = (node: PlanNode): PlanNode => {
     if (node.kind === 'aggregate') {
-      const split = splitAggregate(node);
-      if (split && want(split)) {
+      const split = splitAggregate(node, pick);
+      if (split) {
         const stand: ScanNode = { kind: 'scan', table: '\u0000two-phase', columns: outputColumns(node) };
         splits.set(stand, split);
         return stand;

@@ -1,7 +1,8 @@
-// A split aggregate run on two threads: the learner thread and the helper claim morsels of the scan's
+// A split aggregate run on two threads: the learner thread and the helper claim morsels of the split scan's
 // unpruned stable blocks from one shared counter, each runs the partial aggregate over its morsels (the
-// learner also over the delta), and the learner merges the partial rows (final aggregate + finish).
-import { DuetError, SqlState } from '../../oltp/errors.ts';
+// learner also over the delta; other scans, e.g. join build sides, are read whole by both), and the learner
+// merges the partial rows (final aggregate + finish).
+import { assert, DuetError, SqlState } from '../../oltp/errors.ts';
 import type { Value } from '../../oltp/types.ts';
 import { execute } from '../exec/execute.ts';
 import type { Batch, OperatorStats, PlanNode, ScanNode } from '../exec/spec.ts';
@@ -10,10 +11,11 @@ import type { Block } from '../learner/block.ts';
 import type { ColumnTable, ScanRequest } from '../learner/table.ts';
 import { zoneMayMatch } from '../learner/zonemap.ts';
 import type { HelperThread } from './helper-client.ts';
+import type { HelperScan } from './protocol.ts';
 import { claimed, MORSEL_BLOCKS, MORSELS_STOPPED, newMorselCounter } from './morsel.ts';
 import { mergePartials, rewriteSplits, type AggregateSplit } from './split.ts';
 
-export interface ParallelCounters { blocksScanned: number; blocksPruned: number; workers?: number }
+export interface ParallelCounters { blocksScanned: number; blocksPruned: number; workers?: number; helperBlocks?: number }
 
 export interface TwoPhaseEnv {
   readonly ts: number;
@@ -27,6 +29,8 @@ export interface TwoPhaseEnv {
   countersOf(node: ScanNode): ParallelCounters;
   /** The learner's own scan, read with its usual yields to the event loop. */
   drain(it: Iterator<Batch>): AsyncIterable<Batch>;
+  /** A scan read whole on the learner (the usual fragment scan). */
+  scanWhole(node: ScanNode): AsyncIterable<Batch>;
 }
 
 /** The stable blocks a scan reads after zone-map pruning (the table's list as of now). */
@@ -36,13 +40,21 @@ function unpruned(table: ColumnTable, request: ScanRequest): Block[] {
 }
 
 /**
- * `plan` with every split aggregate whose scan covers at least `minBlocks` unpruned blocks replaced by a
- * stand-in scan; `serve` produces a stand-in's rows. Undefined when nothing qualifies.
+ * `plan` with every split aggregate replaced by a stand-in scan, where the splittable scan with the most
+ * unpruned blocks covers at least `minBlocks`; `serve` produces a stand-in's rows. Undefined when nothing
+ * qualifies.
  */
 export function planTwoPhase(plan: PlanNode, minBlocks: number, env: TwoPhaseEnv): { plan: PlanNode; serve: (node: ScanNode) => AsyncIterable<Batch> | undefined; standIns: Map<ScanNode, AggregateSplit> } | undefined {
-  const { plan: rewritten, splits } = rewriteSplits(plan, (split) => {
-    const { table, request } = env.scanTable(split.scan);
-    return table !== undefined && unpruned(table, request).length >= minBlocks && env.helper() !== undefined;
+  const { plan: rewritten, splits } = rewriteSplits(plan, (scans) => {
+    let best: ScanNode | undefined;
+    let bestBlocks = -1;
+    for (const scan of scans) {
+      const { table, request } = env.scanTable(scan);
+      if (table === undefined) return undefined;
+      const n = unpruned(table, request).length;
+      if (n > bestBlocks) [best, bestBlocks] = [scan, n];
+    }
+    return bestBlocks >= minBlocks && env.helper() !== undefined ? best : undefined;
   });
   if (splits.size === 0) return undefined;
   return { plan: rewritten, standIns: splits, serve: (node) => {
@@ -51,33 +63,55 @@ export function planTwoPhase(plan: PlanNode, minBlocks: number, env: TwoPhaseEnv
   } };
 }
 
+interface Opened { readonly local: Iterator<Batch>; readonly scans: HelperScan[] }
+
+/**
+ * Every scan of the partial plan as the helper reads it, and the learner's own scan of the split one (its
+ * claimed morsels + the delta). One synchronous step per table: a block list and the delta that goes with it
+ * are the same instant's, so a compaction in between cannot move rows from one to the other.
+ */
+function openScans(split: AggregateSplit, env: TwoPhaseEnv, helper: HelperThread, counter: Int32Array): Opened {
+  let local: Iterator<Batch> | undefined;
+  const scans: HelperScan[] = [];
+  const seen = new Set<PlanNode>();
+  preorder(split.partial).forEach((node, index) => {
+    // a node object met twice (a shared subtree) is one scan: the helper maps both places to one spec
+    if (node.kind !== 'scan' || seen.has(node)) return;
+    seen.add(node);
+    const { table, request } = env.scanTable(node);
+    if (!table) throw new DuetError(SqlState.undefinedTable, `relation "${node.table}" does not exist on the columnar replica`);
+    const blocks = unpruned(table, request);
+    const isSplit = node === split.scan;
+    let delta: Batch[] = [];
+    if (isSplit) {
+      const counters = env.countersOf(node);
+      local = table.scan(env.ts, { ...request, blocks: claimed(blocks, counter) }, counters);
+      counters.blocksPruned += table.stable.length - blocks.length;
+    } else {
+      delta = [...table.scan(env.ts, { ...request, blocks: [] })];
+    }
+    const columns = request.columns ?? Array.from({ length: table.columnCountAt(env.ts) }, (_, i) => i);
+    scans.push({ index, blocks: helper.share(blocks, columns), columns, types: columns.map((c) => table.types[c]!), split: isSplit, delta });
+  });
+  assert(local !== undefined, 'the split scan is in the partial plan');
+  return { local, scans };
+}
+
 async function* runSplit(split: AggregateSplit, env: TwoPhaseEnv): AsyncGenerator<Batch> {
   const helper = env.helper();
   if (!helper) throw new DuetError(SqlState.internalError, 'the helper thread stopped');
-  const { table, request } = env.scanTable(split.scan);
-  if (!table) throw new DuetError(SqlState.undefinedTable, `relation "${split.scan.table}" does not exist on the columnar replica`);
-  const counters = env.countersOf(split.scan);
   const counter = newMorselCounter();
-  // One synchronous step: the block list and the delta (taken by table.scan) are the same moment's.
-  const all = table.stable.length;
-  const blocks = unpruned(table, request);
-  const local = table.scan(env.ts, { ...request, blocks: claimed(blocks, counter) }, counters);
-  counters.blocksPruned += all - blocks.length;
-  const columns = request.columns ?? Array.from({ length: table.columnCountAt(env.ts) }, (_, i) => i);
-  const ids = helper.share(blocks, columns);
+  const { local, scans } = openScans(split, env, helper, counter);
   const remote = helper.run({
-    kind: 'run', plan: split.partial, scanIndex: preorder(split.partial).indexOf(split.scan), params: env.params, ts: env.ts, blocks: ids, columns,
-    types: columns.map((c) => table.types[c]!), counter, morselBlocks: MORSEL_BLOCKS, analyze: env.stats !== undefined,
+    kind: 'run', plan: split.partial, params: env.params, ts: env.ts, scans, counter, morselBlocks: MORSEL_BLOCKS, analyze: env.stats !== undefined,
     ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}),
   });
   try {
     const partials: Batch[] = [];
     const ctx = {
       params: env.params, signal: env.signal,
-      scan: (node: ScanNode) => {
-        if (node !== split.scan) throw new Error('a partial plan reads one scan');
-        return env.drain(local);
-      },
+      // the split scan reads the learner's morsels; every other scan is read whole, as without the helper
+      scan: (node: ScanNode) => (node === split.scan ? env.drain(local) : env.scanWhole(node)),
       ...(env.stats ? { stats: env.stats } : {}),
       ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}),
     };
@@ -85,9 +119,11 @@ async function* runSplit(split: AggregateSplit, env: TwoPhaseEnv): AsyncGenerato
     const done = await remote;
     if (done.error) throw new DuetError(done.error.code ?? SqlState.internalError, done.error.message);
     partials.push(...done.batches);
+    const counters = env.countersOf(split.scan);
     counters.blocksScanned += done.blocksScanned;
     counters.workers = 2;
-    if (env.stats && done.stats) addStats(env.stats, preorder(split.partial), done.stats);
+    counters.helperBlocks = (counters.helperBlocks ?? 0) + done.blocksScanned;
+    if (env.stats && done.stats) addStats(env.stats, preorder(split.partial), done.stats, split.scan);
     yield* mergePartials(split, partials, { params: env.params, signal: env.signal, ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}) });
   } finally {
     // an error or a cancel on this side stops the helper's claiming too
@@ -95,12 +131,15 @@ async function* runSplit(split: AggregateSplit, env: TwoPhaseEnv): AsyncGenerato
   }
 }
 
-/** The helper's rows and batches added to the learner's counters of the same nodes (time stays the learner's). */
-function addStats(stats: Map<PlanNode, OperatorStats>, nodes: readonly PlanNode[], theirs: readonly (OperatorStats | null)[]): void {
+/**
+ * The helper's rows and batches added to the learner's counters of the nodes above the split scan (the parts
+ * both threads read whole would count twice; time stays the learner's).
+ */
+function addStats(stats: Map<PlanNode, OperatorStats>, nodes: readonly PlanNode[], theirs: readonly (OperatorStats | null)[], scan: ScanNode): void {
   nodes.forEach((n, i) => {
     const mine = stats.get(n);
     const t = theirs[i];
-    if (!mine || !t) return;
+    if (!mine || !t || !preorder(n).includes(scan)) return;
     mine.rowsOut += t.rowsOut;
     mine.batchesOut += t.batchesOut;
   });

@@ -12,7 +12,7 @@ import type { RoutedInput } from './run.ts';
 
 export interface ColumnCounters { blocksScanned: number; blocksPruned: number }
 /** Per scan node of the caller's plan: blocks read and skipped (a pushed-down filter's node maps to its scan's). */
-export type ScanBlocks = Map<PlanNode, { readonly blocksScanned: number; readonly blocksPruned: number; readonly workers?: number }>;
+export type ScanBlocks = Map<PlanNode, { readonly blocksScanned: number; readonly blocksPruned: number; readonly workers?: number; readonly helperBlocks?: number }>;
 
 /**
  * Runs `input.root` on the learner: one consistent read at `txn.readTs` (the learner first applies the row

@@ -56,7 +56,7 @@ function render(node: PlanNode, depth: number, out: string[], stats: Map<PlanNod
   const actual = s ? `  (actual rows=${s.rowsOut} batches=${s.batchesOut} time=${s.timeMs.toFixed(3)} ms)` : '';
   // column path: blocks the scan read and those its zone maps skipped
   const b = node.kind === 'scan' ? blocks?.get(node) : undefined;
-  out.push(`${pad}${label(node)}${actual}${b ? `  (blocks read=${b.blocksScanned} skipped=${b.blocksPruned}${b.workers !== undefined && b.workers > 1 ? ` workers=${b.workers}` : ''})` : ''}`);
+  out.push(`${pad}${label(node)}${actual}${b ? `  (blocks read=${b.blocksScanned} skipped=${b.blocksPruned}${b.workers !== undefined && b.workers > 1 ? ` workers=${b.workers} helper read=${b.helperBlocks ?? 0}` : ''})` : ''}`);
   for (const c of kids(node)) render(c, depth + 1, out, stats, blocks);
 }
 

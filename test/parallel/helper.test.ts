@@ -58,7 +58,7 @@ function expected(which: readonly number[], ended: (b: number, r: number) => boo
 const text = (done: HelperDone): string[] => done.batches.flatMap(batchToRows).map((r) => JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort();
 
 function runMsg(ids: Int32Array, counter: Int32Array, ts: number) {
-  return { kind: 'run' as const, plan, scanIndex: 1, params: [], ts, blocks: ids, columns: [0, 1, 2, 3], types: TYPES, counter, morselBlocks: 2, analyze: false };
+  return { kind: 'run' as const, plan, params: [], ts, scans: [{ index: 1, blocks: ids, columns: [0, 1, 2, 3], types: TYPES, split: true, delta: [] }], counter, morselBlocks: 2, analyze: false };
 }
 
 describe('helper thread', () => {

@@ -26,6 +26,8 @@ beforeAll(async () => {
     }
     await db.query(`INSERT INTO p VALUES ${values.join(', ')}`);
   }
+  await db.query('CREATE TABLE q (h INTEGER PRIMARY KEY, name VARCHAR(10))');
+  await db.query("INSERT INTO q VALUES (0, 'zero'), (1, 'one'), (2, 'two'), (3, 'three'), (5, 'five')");
   const replica = learnerOf(db.store)!;
   await replica.caughtUp();
   await replica.compact();
@@ -33,6 +35,9 @@ beforeAll(async () => {
   await db.query('UPDATE p SET d = d + 1000 WHERE a % 300 = 1');
   await db.query('DELETE FROM p WHERE a % 333 = 2');
   await db.query("INSERT INTO p VALUES (100000, 'g9', 1, 5.55, 'new')");
+  // the join's other side has rows only in the delta too (the helper gets them from the learner)
+  await db.query("INSERT INTO q VALUES (6, 'six')");
+  await db.query("UPDATE q SET name = 'uno' WHERE h = 1");
 }, 120_000);
 afterAll(async () => {
   await db?.close();
@@ -61,6 +66,12 @@ const QUERIES = [
   'SELECT h, avg(d + 1) AS x FROM p WHERE d > 500 GROUP BY h ORDER BY x DESC LIMIT 3',
   'SELECT count(*) FROM p WHERE a < 0',
   'SELECT g, count(*) FROM p WHERE a < 0 GROUP BY g',
+  // joins: the large scan is split into morsels, the other side read whole by both threads
+  'SELECT q.name, count(*), sum(p.d), avg(p.d) FROM p JOIN q ON p.h = q.h WHERE p.a > 100 GROUP BY q.name',
+  'SELECT q.name, count(p.a), max(p.s) FROM q LEFT JOIN p ON p.h = q.h AND p.a < 5000 GROUP BY q.name',
+  'SELECT g, count(*) FROM p WHERE EXISTS (SELECT 1 FROM q WHERE q.h = p.h) GROUP BY g',
+  'SELECT g, count(*), sum(d) FROM p WHERE NOT EXISTS (SELECT 1 FROM q WHERE q.h = p.h) GROUP BY g',
+  'SELECT x.g, count(*) FROM p x JOIN p y ON x.a = y.a + 1 WHERE y.h = 3 GROUP BY x.g',
 ];
 
 describe('two-thread column path', () => {
