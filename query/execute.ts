@@ -14,7 +14,7 @@ import { convertParams, depsValid, newBindCtx, planQuery, runPlanned, type Deps,
 import { runCopy } from './run/copy.ts';
 import { showReplicas } from './run/replicas.ts';
 import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
-import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type RowsResult } from './run/dml.ts';
+import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type DmlMemo, type RowsResult } from './run/dml.ts';
 import { explain } from './run/explain.ts';
 import { isPointPlan, pointRead, rowPathAllowed } from './run/point.ts';
 import { publicRows } from './run/format.ts';
@@ -30,6 +30,8 @@ const statementCache = new StatementCache(512);
 const shapeCache = new LruMap<string, Statement | 'raw' | 'seen'>(512);
 /** Planned SELECTs by statement object, valid while the tables they read keep their definitions. */
 const planCache = new WeakMap<Statement, { deps: Deps; planned: PlannedQuery }>();
+/** UPDATE/DELETE target plans by statement object (run/dml.ts DmlMemo), valid while their tables keep their definitions. */
+const dmlMemos = new WeakMap<Statement, { deps: Deps; memo: DmlMemo }>();
 
 export interface PreparedStatement {
   readonly sql: string;
@@ -283,6 +285,7 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
   if (stmt.kind === 'explain') return explain(txn, stmt, params, signal, session);
   if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
   const ast = stmt.ast;
+  if (ast.type === 'update' || ast.type === 'delete') return toPublic(await runUpdateOrDelete(txn, stmt, params, signal));
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
   switch (ast.type) {
     case 'select':
@@ -292,8 +295,6 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
       }
       return toPublic(await runSelect(txn, stmt, params, signal, session));
     case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
-    case 'update': return toPublic(await runUpdate({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
-    case 'delete': return toPublic(await runDelete({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'create': {
       const kw = String(ast.keyword).toLowerCase();
       if (kw === 'table' && ast.query_expr) return toPublic(await runCreateTableAs({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
@@ -306,6 +307,26 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
     case 'alter': return done((await runAlter(txn, ast)).command);
   }
   throw new DuetError(SqlState.featureNotSupported, `statement ${String(ast.type).toUpperCase()} is not supported`, { position: stmt.offset + 1 });
+}
+
+/** UPDATE / DELETE, with the statement's target plan kept between runs (run/dml.ts DmlMemo) while valid. */
+async function runUpdateOrDelete(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal): Promise<RowsResult> {
+  const known = dmlMemos.get(stmt);
+  let memo: DmlMemo;
+  let deps: Deps | undefined;
+  if (known && depsValid(txn, known.deps)) memo = known.memo;
+  else {
+    memo = {};
+    deps = { tables: new Map(), usedView: false };
+  }
+  const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes, deps);
+  const input = { txn, ctx, ast: stmt.ast, params, memo, ...(signal ? { signal } : {}) };
+  try {
+    return await (stmt.ast.type === 'update' ? runUpdate(input) : runDelete(input));
+  } finally {
+    // kept once a point target was planned (even if the run then failed, e.g. on a constraint); views never
+    if (deps && memo.target && !deps.usedView) dmlMemos.set(stmt, { deps, memo });
+  }
 }
 
 export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<RowsResult> {

@@ -11,7 +11,8 @@ import { coerce, isNumeric } from '../bind/types.ts';
 import { E, type Expr } from '../plan/expr.ts';
 import type { Col, Plan } from '../plan/logical.ts';
 import type { Ast } from '../parse/parse.ts';
-import { convertParams, planQuery, runPlanned } from './context.ts';
+import { convertParams, planQuery, runPlanned, type PlannedQuery } from './context.ts';
+import { isPointPlan, pointEvalRow, pointRead } from './point.ts';
 import { evalDefault } from './defaults.ts';
 
 export interface RowsResult {
@@ -21,7 +22,14 @@ export interface RowsResult {
   rows: Value[][];
 }
 
-export interface DmlInput { txn: Txn; ctx: BindCtx; ast: Ast; params: readonly Value[]; signal?: AbortSignal }
+export interface DmlInput { txn: Txn; ctx: BindCtx; ast: Ast; params: readonly Value[]; signal?: AbortSignal; memo?: DmlMemo }
+
+/**
+ * Kept by the caller per parsed statement while the tables it was bound against keep their definitions
+ * (query/execute.ts): an UPDATE/DELETE whose target query is a primary-key point read is bound and
+ * planned once, then runs without the executor (run/point.ts), re-evaluation included.
+ */
+export interface DmlMemo { target?: { planned: PlannedQuery; width: number } }
 
 function env(ctx: BindCtx, scope: Scope): ExprEnv {
   return { ctx, scope, agg: null, bindQuery: (a, s) => bindQuery(ctx, a, s) };
@@ -29,7 +37,7 @@ function env(ctx: BindCtx, scope: Scope): ExprEnv {
 
 function tableOf(input: DmlInput, tableAst: Ast): TableDef {
   const name = String(tableAst?.table ?? '').toLowerCase();
-  const t = input.txn.getTable(name);
+  const t = input.ctx.catalog.getTable(name); // through the catalog: a cached plan depends on this table
   if (!t) {
     if (input.txn.getView(name)) throw new DuetError(SqlState.featureNotSupported, `cannot change view "${name}"`);
     throw missingTable(input.ctx, name);
@@ -140,7 +148,14 @@ function tableScope(ctx: BindCtx, table: TableDef, withRowId: boolean): { scope:
  * newest version of a row under READ COMMITTED).
  */
 async function targetRows(input: DmlInput, table: TableDef, extra: (scope: Scope) => Expr[], source?: Row[]): Promise<{ rows: Row[]; width: number }> {
-  const { ctx, ast } = input;
+  const { ctx, ast, txn } = input;
+  const known = input.memo?.target;
+  if (known) {
+    const root = known.planned.lowered.root;
+    const params = convertParams(input.params, known.planned.lowered.paramTypes);
+    const rows = source ? source.flatMap((r) => pointEvalRow(txn, root, r, params)) : pointRead(txn, root, params) ?? await runPlanned(txn, root, params, undefined, input.signal);
+    return { rows, width: known.width };
+  }
   const ts = tableScope(ctx, table, table.hiddenRowId);
   const alias = ast.table?.[0]?.as ? String(ast.table[0].as).toLowerCase() : null;
   if (alias) ts.scope.items = ts.scope.items.map((i) => ({ ...i, table: alias }));
@@ -152,7 +167,13 @@ async function targetRows(input: DmlInput, table: TableDef, extra: (scope: Scope
   const more = extra(ts.scope);
   const exprs = [...ts.cols.map((c) => E.col(c.id, c.type)), ...more];
   const cols = exprs.map((x, i) => ctx.ids.col(`c${i}`, x.type));
-  const rows = await execPlan(input, { kind: 'project', input: plan, exprs, cols });
+  const planned = planQuery(ctx, { kind: 'project', input: plan, exprs, cols }, []);
+  const root = planned.lowered.root;
+  const params = convertParams(input.params, planned.lowered.paramTypes);
+  // a point target (the usual OLTP UPDATE/DELETE by primary key) is kept for the statement's next runs
+  const point = !source && isPointPlan(root);
+  if (point && input.memo && !ctx.volatile) input.memo.target = { planned, width: ts.cols.length };
+  const rows = (point ? pointRead(txn, root, params) : undefined) ?? await runPlanned(txn, root, params, undefined, input.signal);
   return { rows, width: ts.cols.length };
 }
 

@@ -82,11 +82,28 @@ export function pointRead(txn: Txn, root: PlanNode, params: readonly Value[]): V
   pointReadCounters.served++;
   const stored = txn.get(table, key);
   if (stored === undefined) return [];
+  return pointEval(shape, table.primaryKey, stored, params);
+}
+
+/**
+ * The plan's rows over one given stored row (all of the table's columns) found under the plan's key: an
+ * UPDATE re-evaluates its WHERE and SET this way on the newest version of a row it locked (READ COMMITTED).
+ */
+export function pointEvalRow(txn: Txn, root: PlanNode, stored: Row, params: readonly Value[]): Value[][] {
+  const shape = shapeOf(root);
+  if (shape === null) throw new DuetError(SqlState.internalError, 'pointEvalRow called on a plan that is not a point read');
+  const table = txn.getTable(shape.scan.table);
+  if (!table) throw new DuetError(SqlState.undefinedTable, `relation "${shape.scan.table}" does not exist`);
+  return pointEval(shape, table.primaryKey, stored, params);
+}
+
+function pointEval(shape: PointShape, primaryKey: readonly number[], stored: Row, params: readonly Value[]): Value[][] {
+  const { scan, access } = shape;
   const pick = access.columns;
   const width = pick ? pick.length : scan.columns.length;
   const row: Row = new Array<Value>(width);
   for (let i = 0; i < width; i++) row[i] = stored[pick ? pick[i]! : i] ?? null;
-  shape.residual ??= shape.predicates.flatMap(conjuncts).filter((c) => !impliedByKey(c, shape, table.primaryKey));
+  shape.residual ??= shape.predicates.flatMap(conjuncts).filter((c) => !impliedByKey(c, shape, primaryKey));
   shape.plainColumns ??= shape.project === undefined ? null : shape.project.exprs.every((e) => e.kind === 'col') ? shape.project.exprs.map((e) => (e as ColumnRef).index) : false;
   // the usual point SELECT: nothing left to check and plain columns out (no batch needed)
   const cols = shape.plainColumns;
