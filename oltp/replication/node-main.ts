@@ -28,7 +28,9 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
                       replica (reads wait for the leader's commit index; --stale-reads skips that)
   --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
   --no-learner        do not start the columnar learner (every query reads the row store)
-  --learner-at HOST:PORT  feed and read a columnar learner process (duet learner) instead of a local one`;
+  --learner-at HOST:PORT  feed and read a columnar learner process (duet learner) instead of a local one
+  --learner-apply-ms N    least time between apply messages to the columnar learner while commits stream in
+                          (default 5; more batches more commits per learner wake-up, a consistent read never waits)`;
 
 export interface Address {
   readonly host: string;
@@ -56,6 +58,8 @@ export interface NodeArgs {
   noLearner?: boolean;
   /** --learner-at: the columnar learner is a separate process (`duet learner`) at this address. */
   learnerAt?: string;
+  /** --learner-apply-ms: the columnar learner's feeder coalescing interval (LearnerReplicaOptions.applyIntervalMs). */
+  learnerApplyMs?: number;
 }
 
 export function parseAddress(text: string, flag: string): Address {
@@ -95,7 +99,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
       continue;
     }
     const value = argv[++i];
-    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes', '--replaces', '--learner-at'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
+    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes', '--replaces', '--learner-at', '--learner-apply-ms'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
     if (value === undefined) throw new DuetError('22023', `${flag} needs a value`);
     got.set(flag, value);
   }
@@ -130,6 +134,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     snapshotChunkBytes: positive(got.get('--snapshot-chunk-bytes') ?? String(256 * 1024), '--snapshot-chunk-bytes'),
     noLearner: got.has('--no-learner'),
     ...(got.has('--learner-at') ? { learnerAt: got.get('--learner-at')! } : {}),
+    ...(got.has('--learner-apply-ms') ? { learnerApplyMs: nonNegative(got.get('--learner-apply-ms')!, '--learner-apply-ms') } : {}),
     join: got.has('--join') || got.has('--join-voter') || got.has('--replaces') || got.has('--learner'),
     learnerMember: got.has('--learner'),
     joinVoter: got.has('--join-voter') || got.has('--replaces'),
@@ -169,7 +174,8 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
   const { Database } = await import('../../query/database.ts');
   const { databaseEngine } = await import('../../server/database-engine.ts');
   const { PgServer } = await import('../../server/server.ts');
-  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries), ...(args.noLearner ? { learner: false } : args.learnerAt !== undefined ? { learner: { remote: args.learnerAt } } : {}) });
+  const learner = { ...(args.learnerAt !== undefined ? { remote: args.learnerAt } : {}), ...(args.learnerApplyMs !== undefined ? { applyIntervalMs: args.learnerApplyMs } : {}) };
+  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries), ...(args.noLearner ? { learner: false } : Object.keys(learner).length > 0 ? { learner } : {}) });
   transport = await TcpTransport.listen({
     id: args.id,
     listen: args.listen,

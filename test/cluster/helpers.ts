@@ -176,6 +176,11 @@ export class TestCluster {
     await exited;
   }
 
+  /** The node's process id while it runs (benchmarks read its CPU time from /proc). */
+  pidOf(id: number): number | undefined {
+    return this.isRunning(id) ? this.procs.get(id)!.pid : undefined;
+  }
+
   isRunning(id: number): boolean {
     const proc = this.procs.get(id);
     return proc !== undefined && proc.exitCode === null && proc.signalCode === null;

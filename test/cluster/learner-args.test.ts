@@ -11,6 +11,8 @@ describe('duet node --learner options', () => {
     expect(parseNodeArgs([...BASE, '--learner'])).toMatchObject({ learnerMember: true, join: true, joinVoter: false, noLearner: false });
     expect(parseNodeArgs([...BASE, '--learner', '--stale-reads'])).toMatchObject({ learnerMember: true, staleReads: true });
     expect(parseNodeArgs(BASE)).toMatchObject({ learnerMember: false, join: false });
+    expect(parseNodeArgs([...BASE, '--learner', '--learner-apply-ms', '50'])).toMatchObject({ learnerMember: true, learnerApplyMs: 50 });
+    expect(() => parseNodeArgs([...BASE, '--learner-apply-ms', 'soon'])).toThrow(expect.objectContaining({ code: '22023' }));
   });
 
   it('refuses options that contradict a columnar learner member with 22023', () => {
