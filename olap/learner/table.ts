@@ -39,7 +39,17 @@ export class ColumnTable {
   private deltaBegin = new Float64Array(64);
   private deltaEnd = new Float64Array(64);
   deltaRows = 0;
-  /** Live delta version per key (latin1 of the key bytes): bounded by the delta's own bound. */
+  /**
+   * Delta rows [0, sortedRows) have strictly increasing keys (inserts in key order, the common case): a key
+   * among them is found by binary search, so they need no map entry, and compaction needs no sort for them.
+   */
+  private sortedRows = 0;
+  /** The key of delta row sortedRows - 1 (the largest of the sorted run). */
+  private sortedLastKey: Uint8Array | undefined;
+  /**
+   * Live delta version per key (latin1 of the key bytes) for rows past the sorted run; always newer than a
+   * sorted-run version of the same key. Bounded by the delta's own bound.
+   */
   private deltaLive = new Map<string, number>();
   private deltaCache: { rows: number; columns: Vector[] } | undefined;
 
@@ -54,12 +64,19 @@ export class ColumnTable {
 
   /** Applies one row change at commitTs: ends the live version of `key` (if any) and appends `row` (if any). */
   applyChange(key: Uint8Array, row: Row | null, commitTs: number): void {
-    const ks = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-    const d = this.deltaLive.get(ks);
-    if (d !== undefined) {
-      this.deltaEnd[d] = commitTs;
-      this.deltaLive.delete(ks);
-    } else {
+    // Above every key of the sorted run (and so of the stable layer's, checked by findLiveStable's first
+    // comparison) with no map to consult: a new key, found without building its string.
+    const aboveRun = this.sortedLastKey === undefined || Buffer.compare(key, this.sortedLastKey) > 0;
+    let ks: string | undefined;
+    let d: number | undefined;
+    if (this.deltaLive.size > 0) {
+      ks = latin1(key);
+      d = this.deltaLive.get(ks);
+      if (d !== undefined) this.deltaLive.delete(ks);
+    }
+    if (d === undefined && !aboveRun) d = this.findLiveSorted(key);
+    if (d !== undefined) this.deltaEnd[d] = commitTs;
+    else {
       const s = this.findLiveStable(key);
       if (s >= 0) {
         const b = this.stable[s >> BLOCK_SHIFT]!;
@@ -74,8 +91,25 @@ export class ColumnTable {
     this.deltaKeys.append(key);
     this.deltaBegin[i] = commitTs;
     this.deltaEnd[i] = TS_LIVE;
-    this.deltaLive.set(ks, i);
+    if (aboveRun && this.sortedRows === i) {
+      this.sortedRows++;
+      this.sortedLastKey = key;
+    } else this.deltaLive.set(ks ?? latin1(key), i);
     this.deltaCache = undefined;
+  }
+
+  /** Delta row of the live version of `key` in the sorted run, or undefined. */
+  private findLiveSorted(key: Uint8Array): number | undefined {
+    if (this.sortedRows === 0) return undefined;
+    const keys = this.deltaKeys.view();
+    let lo = 0;
+    let hi = this.sortedRows;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeyTo(keys, mid, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.sortedRows && compareKeyTo(keys, lo, key) === 0 && this.deltaEnd[lo] === TS_LIVE ? lo : undefined;
   }
 
   /** ADD COLUMN: every existing version reads the fill value. */
@@ -171,7 +205,8 @@ export class ColumnTable {
     const keys = this.deltaKeys.view();
     const order = Uint32Array.from({ length: this.deltaRows }, (_, i) => i);
     const begin = this.deltaBegin;
-    order.sort((a, b) => compareKeys(keys, a, keys, b) || begin[a]! - begin[b]!);
+    // the sorted run is in (key, begin) order already: only a delta with later rows needs the sort
+    if (this.sortedRows < this.deltaRows) order.sort((a, b) => compareKeys(keys, a, keys, b) || begin[a]! - begin[b]!);
     const out: Block[] = [];
     let builder = new BlockBuilder(this.types);
     let dropped = 0;
@@ -226,6 +261,8 @@ export class ColumnTable {
     this.deltaBegin = new Float64Array(64);
     this.deltaEnd = new Float64Array(64);
     this.deltaRows = 0;
+    this.sortedRows = 0;
+    this.sortedLastKey = undefined;
     this.deltaLive = new Map();
     this.deltaCache = undefined;
   }
@@ -241,6 +278,11 @@ export class ColumnTable {
     }
     return bytes;
   }
+}
+
+/** The key bytes as a string (a Map key). */
+function latin1(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
 const BLOCK_SHIFT = Math.log2(BLOCK_ROWS);
