@@ -36,10 +36,18 @@ async function timed(s: Session, sql: string): Promise<{ ms: number; rows: unkno
   return { ms: performance.now() - t0, rows };
 }
 
-/** Whether the plan shared a scan with the helper (EXPLAIN ANALYZE prints workers=2 on it). */
-async function usesHelper(s: Session, sql: string): Promise<boolean> {
+/** Blocks of the scans the plan shared with the helper, and the helper's part (EXPLAIN ANALYZE's `workers=2 helper read=N`). */
+async function helperShare(s: Session, sql: string): Promise<{ blocks: number; helper: number } | undefined> {
   const plan = (await s.query(`EXPLAIN ANALYZE ${sql}`)).rows.map((r) => String(r[0]));
-  return plan.some((l) => l.includes('workers=2'));
+  let blocks = 0;
+  let helper = 0;
+  for (const l of plan) {
+    const m = /blocks read=(\d+) skipped=\d+ workers=2 helper read=(\d+)/.exec(l);
+    if (!m) continue;
+    blocks += Number(m[1]);
+    helper += Number(m[2]);
+  }
+  return blocks === 0 ? undefined : { blocks, helper };
 }
 
 async function main(): Promise<void> {
@@ -67,7 +75,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   for (const n of queries) {
     const sql = readFileSync(join(TPCH_SHARED, 'queries', `q${String(n).padStart(2, '0')}.sql`), 'utf8');
-    const shared = await usesHelper(two, sql);
+    const shared = await helperShare(two, sql);
     // a warm-up of each, then interleaved rounds
     const a0 = await timed(one, sql);
     const b0 = await timed(two, sql);
@@ -83,7 +91,8 @@ async function main(): Promise<void> {
     oneAll.push(m1);
     twoAll.push(m2);
     ratios.push(m1 / m2);
-    const line = `| Q${n} | ${m1.toFixed(1)} | ${m2.toFixed(1)} | ${(m1 / m2).toFixed(2)}x | ${shared ? 'yes' : 'no'} | ${equal ? 'yes' : '**NO**'} |`;
+    const share = shared ? `${shared.helper} of ${shared.blocks}` : 'not shared';
+    const line = `| Q${n} | ${m1.toFixed(1)} | ${m2.toFixed(1)} | ${(m1 / m2).toFixed(2)}x | ${share} | ${equal ? 'yes' : '**NO**'} |`;
     lines.push(line);
     log(line);
   }
@@ -91,8 +100,8 @@ async function main(): Promise<void> {
   const report = [
     `# TPC-H SF ${sf}: column path on one thread vs two`, '',
     `Command: \`${command}\`. Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
-    `One thread: \`SET duet.parallel_min_blocks = ${Number.MAX_SAFE_INTEGER}\`; two: the default (${PARALLEL_MIN_BLOCKS_DEFAULT}). Wall-clock medians of ${rounds} interleaved runs after one warm-up each; "shared" = EXPLAIN ANALYZE shows workers=2 on a scan.`, '',
-    '| query | 1 thread (ms) | 2 threads (ms) | speed-up | shared | same answer |', '|---|---|---|---|---|---|',
+    `One thread: \`SET duet.parallel_min_blocks = ${Number.MAX_SAFE_INTEGER}\`; two: the default (${PARALLEL_MIN_BLOCKS_DEFAULT}). Wall-clock medians of ${rounds} interleaved runs after one warm-up each; "helper read" = blocks of the split scans the helper read in one EXPLAIN ANALYZE run (the learner read the rest).`, '',
+    '| query | 1 thread (ms) | 2 threads (ms) | speed-up | helper read (blocks) | same answer |', '|---|---|---|---|---|---|',
     ...lines, '',
     `Geometric means: 1 thread ${geomean(oneAll).toFixed(1)} ms, 2 threads ${geomean(twoAll).toFixed(1)} ms (${(geomean(oneAll) / geomean(twoAll)).toFixed(2)}x).`, '',
   ].join('\n');

@@ -16,15 +16,27 @@ export function newMorselCounter(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-/** Items of the morsels this thread claims, in claim order; both threads together see each item once. */
-export function* claimed<T>(items: readonly T[], counter: Int32Array, morselItems = MORSEL_BLOCKS): Generator<T> {
+/**
+ * Items of the morsels this thread claims, in claim order; both threads together see each item once. A claim
+ * is one compare-and-swap that only ever moves the counter to a morsel that exists, so after `stopClaims` the
+ * counter says exactly how many morsels were claimed (`tally` counts this thread's).
+ */
+export function* claimed<T>(items: readonly T[], counter: Int32Array, morselItems = MORSEL_BLOCKS, tally?: { morsels: number }): Generator<T> {
+  const morsels = Math.ceil(items.length / morselItems);
   for (;;) {
-    const m = Atomics.add(counter, 0, 1);
-    const first = m * morselItems;
-    if (m >= MORSELS_STOPPED || first >= items.length) return;
-    const last = Math.min(items.length, first + morselItems);
-    for (let i = first; i < last; i++) yield items[i]!;
+    const m = Atomics.load(counter, 0);
+    if (m >= morsels) return;
+    if (Atomics.compareExchange(counter, 0, m, m + 1) !== m) continue;
+    if (tally) tally.morsels++;
+    const last = Math.min(items.length, (m + 1) * morselItems);
+    for (let i = m * morselItems; i < last; i++) yield items[i]!;
   }
+}
+
+/** Ends claiming for both threads; returns how many morsels were claimed in all. */
+export function stopClaims(counter: Int32Array): number {
+  const claimedMorsels = Atomics.exchange(counter, 0, MORSELS_STOPPED);
+  return claimedMorsels >= MORSELS_STOPPED ? 0 : claimedMorsels;
 }
 
 /** One block as a batch of the rows visible at ts (begin <= ts < end), or undefined when none is. */

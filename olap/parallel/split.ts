@@ -3,7 +3,7 @@
 // aggregate over the partial rows plus a finishing step (avg).
 import { assert } from '../../oltp/errors.ts';
 import type { SqlType, Value } from '../../oltp/types.ts';
-import { getValue, VectorBuilder } from '../exec/batch.ts';
+import { compact, getValue, VectorBuilder } from '../exec/batch.ts';
 import { rationalToType } from '../exec/cast.ts';
 import { pow10 } from '../exec/decimal.ts';
 import { execute, outputColumns } from '../exec/execute.ts';
@@ -118,7 +118,9 @@ export function splitAggregate(node: AggregateNode, pick: (scans: readonly ScanN
 }
 
 /** A final-aggregate batch in the original aggregate's output shape (group keys, then each aggregate). */
-export function finishBatch(split: AggregateSplit, batch: Batch): Batch {
+export function finishBatch(split: AggregateSplit, sliced: Batch): Batch {
+  // a slice of a large result shares its columns with the other slices: compute avg over this slice's rows only
+  const batch = split.finish.some((f) => f.kind === 'avg') ? compact(sliced) : sliced;
   const keys = split.node.groupBy.length;
   const columns: Vector[] = batch.columns.slice(0, keys);
   const types: SqlType[] = batch.types.slice(0, keys);

@@ -12,7 +12,7 @@ import type { ColumnTable, ScanRequest } from '../learner/table.ts';
 import { zoneMayMatch } from '../learner/zonemap.ts';
 import type { HelperThread } from './helper-client.ts';
 import type { HelperScan } from './protocol.ts';
-import { claimed, MORSEL_BLOCKS, MORSELS_STOPPED, newMorselCounter } from './morsel.ts';
+import { claimed, MORSEL_BLOCKS, newMorselCounter, stopClaims } from './morsel.ts';
 import { mergePartials, rewriteSplits, type AggregateSplit } from './split.ts';
 
 export interface ParallelCounters { blocksScanned: number; blocksPruned: number; workers?: number; helperBlocks?: number }
@@ -70,7 +70,7 @@ interface Opened { readonly local: Iterator<Batch>; readonly scans: HelperScan[]
  * claimed morsels + the delta). One synchronous step per table: a block list and the delta that goes with it
  * are the same instant's, so a compaction in between cannot move rows from one to the other.
  */
-function openScans(split: AggregateSplit, env: TwoPhaseEnv, helper: HelperThread, counter: Int32Array): Opened {
+function openScans(split: AggregateSplit, env: TwoPhaseEnv, helper: HelperThread, counter: Int32Array, tally: { morsels: number }): Opened {
   let local: Iterator<Batch> | undefined;
   const scans: HelperScan[] = [];
   const seen = new Set<PlanNode>();
@@ -85,7 +85,7 @@ function openScans(split: AggregateSplit, env: TwoPhaseEnv, helper: HelperThread
     let delta: Batch[] = [];
     if (isSplit) {
       const counters = env.countersOf(node);
-      local = table.scan(env.ts, { ...request, blocks: claimed(blocks, counter) }, counters);
+      local = table.scan(env.ts, { ...request, blocks: claimed(blocks, counter, MORSEL_BLOCKS, tally) }, counters);
       counters.blocksPruned += table.stable.length - blocks.length;
     } else {
       delta = [...table.scan(env.ts, { ...request, blocks: [] })];
@@ -101,7 +101,8 @@ async function* runSplit(split: AggregateSplit, env: TwoPhaseEnv): AsyncGenerato
   const helper = env.helper();
   if (!helper) throw new DuetError(SqlState.internalError, 'the helper thread stopped');
   const counter = newMorselCounter();
-  const { local, scans } = openScans(split, env, helper, counter);
+  const tally = { morsels: 0 };
+  const { local, scans } = openScans(split, env, helper, counter, tally);
   const remote = helper.run({
     kind: 'run', plan: split.partial, params: env.params, ts: env.ts, scans, counter, morselBlocks: MORSEL_BLOCKS, analyze: env.stats !== undefined,
     ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}),
@@ -116,19 +117,30 @@ async function* runSplit(split: AggregateSplit, env: TwoPhaseEnv): AsyncGenerato
       ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}),
     };
     for await (const b of execute(split.partial, ctx)) partials.push(b);
+    // All morsels are claimed now. If the helper got none (it was slow to start, or starved of CPU at its low
+    // priority, e.g. still building a join's hash table), its partial adds nothing: do not wait for it.
+    const counters = env.countersOf(split.scan);
+    counters.workers = 2;
+    counters.helperBlocks ??= 0;
+    if (stopClaims(counter) === tally.morsels) {
+      yield* mergePartials(split, partials, mergeCtx(env));
+      return;
+    }
     const done = await remote;
     if (done.error) throw new DuetError(done.error.code ?? SqlState.internalError, done.error.message);
     partials.push(...done.batches);
-    const counters = env.countersOf(split.scan);
     counters.blocksScanned += done.blocksScanned;
-    counters.workers = 2;
-    counters.helperBlocks = (counters.helperBlocks ?? 0) + done.blocksScanned;
+    counters.helperBlocks += done.blocksScanned;
     if (env.stats && done.stats) addStats(env.stats, preorder(split.partial), done.stats, split.scan);
-    yield* mergePartials(split, partials, { params: env.params, signal: env.signal, ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}) });
+    yield* mergePartials(split, partials, mergeCtx(env));
   } finally {
     // an error or a cancel on this side stops the helper's claiming too
-    Atomics.store(counter, 0, MORSELS_STOPPED);
+    stopClaims(counter);
   }
+}
+
+function mergeCtx(env: TwoPhaseEnv): { params: readonly Value[]; signal: AbortSignal; batchRowsMax?: number } {
+  return { params: env.params, signal: env.signal, ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}) };
 }
 
 /**
