@@ -111,20 +111,32 @@ describe('columnar learner member (duet node --learner) in a 3-voter cluster', (
 
   it('shows in SHOW REPLICAS on the voters, is never promoted and refuses writes', async () => {
     const c = cluster!;
-    const { result, id: leader } = await c.atLeader('SHOW REPLICAS');
-    const member = result.rows.find((r: { replica: string }) => r.replica.startsWith(`raft learner ${learner} at 127.0.0.1:${c.sqlPorts.get(learner)}`));
-    expect(member, JSON.stringify(result.rows)).toBeDefined();
-    expect(Number(member.applied_index)).toBeGreaterThan(0);
-    expect(Number(member.leader_index)).toBeGreaterThanOrEqual(Number(member.applied_index));
-    const follower = c.ids.find((id) => id !== leader && id !== learner)!;
-    const fc = await c.connect(follower);
-    try {
-      const rows = (await fc.query('SHOW REPLICAS')).rows as { replica: string; state: string }[];
-      expect(rows.map((r) => [r.replica.split(' at ')[0], r.state])).toEqual([[`raft learner ${learner}`, 'member']]);
-    } finally {
-      await fc.end();
+    // Each voter's view, taken right after finding the leader; retried if leadership moved in between.
+    type Row = { replica: string; state: string; applied_index: string | null; leader_index: string | null };
+    let views = new Map<number, Row[]>();
+    let leader = 0;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      leader = (await c.atLeader('UPDATE kv SET v = v WHERE k = -1')).id;
+      views = new Map();
+      for (const id of c.ids.filter((i) => i !== learner)) {
+        const client = await c.connect(id);
+        try {
+          views.set(id, (await client.query('SHOW REPLICAS')).rows as Row[]);
+        } finally {
+          await client.end();
+        }
+      }
+      if ((await c.atLeader('UPDATE kv SET v = v WHERE k = -1')).id === leader) break;
     }
-    expect(logOf(c, leader)).not.toMatch(new RegExp(`node ${learner}: promoteLearner`));
+    const member = views.get(leader)!.find((r) => r.replica === `raft learner ${learner} at 127.0.0.1:${c.sqlPorts.get(learner)}`);
+    expect(member, JSON.stringify(views.get(leader))).toBeDefined();
+    expect(Number(member!.applied_index)).toBeGreaterThan(0);
+    expect(Number(member!.leader_index)).toBeGreaterThanOrEqual(Number(member!.applied_index));
+    for (const [id, rows] of views) {
+      if (id === leader) continue;
+      expect(rows.map((r) => [r.replica, r.state, r.applied_index]), `follower ${id}`).toEqual([[member!.replica, 'member', null]]);
+    }
+    for (const id of c.ids) expect(logOf(c, id)).not.toMatch(new RegExp(`configuration change for node ${learner}: promoteLearner`));
     const lc = await c.connect(learner);
     try {
       await expect(lc.query('INSERT INTO kv VALUES (-1, 0, NULL)')).rejects.toMatchObject({ code: '25006' });
