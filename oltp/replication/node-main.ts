@@ -30,7 +30,7 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --no-learner        do not start the columnar learner (every query reads the row store)
   --learner-at HOST:PORT  feed and read a columnar learner process (duet learner) instead of a local one
   --learner-apply-ms N    least time between apply messages to the columnar learner while commits stream in
-                          (default 5; more batches more commits per learner wake-up, a consistent read never waits)`;
+                          (default 5; longer puts more commits in each learner wake-up; a consistent read never waits for it)`;
 
 export interface Address {
   readonly host: string;
