@@ -45,7 +45,10 @@ export function encodeLogEntryWithRows(e: LogEntry): { bytes: Buffer; rows: (Buf
 
 /** `spans`, when given, receives [start, end) of each write's row bytes (-1, -1 for writes without a row). */
 function encode(e: LogEntry, spans: number[] | undefined): Buffer {
-  const w = new ByteWriter(64 + e.writes.length * 48);
+  // One reused writer (emptied per call, encode is synchronous): finish() copies out exactly the entry's bytes,
+  // so a small entry costs one allocation instead of a fresh writer that grows and is then copied.
+  const w = scratch;
+  w.length = 0;
   w.u8(FORMAT_VERSION);
   w.u53(e.index);
   w.u53(e.commitTs);
@@ -83,8 +86,15 @@ function encode(e: LogEntry, spans: number[] | undefined): Buffer {
     }
   }
   w.u32(crc32(w.buf, 0, w.length));
-  return w.finish();
+  const out = w.finish();
+  // A huge entry (a bulk load's transaction) must not keep its buffer alive in the scratch writer.
+  if (w.buf.length > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(SCRATCH_START_BYTES);
+  return out;
 }
+
+const SCRATCH_START_BYTES = 4096;
+const SCRATCH_KEEP_BYTES = 1 << 20;
+let scratch = new ByteWriter(SCRATCH_START_BYTES);
 
 /** Decodes an entry; throws a plain Error (with a reason) when the bytes are truncated or the checksum fails. */
 export function decodeLogEntry(buf: Buffer): LogEntry {

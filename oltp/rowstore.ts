@@ -11,7 +11,7 @@ import { catalogKey, idPrefix, indexKey, KS_CATALOG, KS_LATEST, KS_LOG, KS_VERSI
 import { LockManager } from './locks.ts';
 import { crc32 } from './rowcodec.ts';
 import { corruptionError, storageError } from './storage-errors.ts';
-import { serializationFailure, Transaction, type TxnHost } from './txn.ts';
+import { serializationFailure, Transaction, type RowWrite, type TxnHost } from './txn.ts';
 import type { Value } from './types.ts';
 import { Types } from './types.ts';
 import { encodeVersion, encodeVersionFromRowBytes, versionIntact, versionTs } from './version.ts';
@@ -21,6 +21,11 @@ import { findDamagedFile } from './file-check.ts';
 export interface RowStoreOpenOptions extends RowStoreOptions {
   /** Most commits written by one synced batch (bounds batch size and latency). Default 1024. */
   groupCommitMax?: number;
+  /**
+   * Whether a queue of commits may be split so that one group is written while the next is built: 'auto' (the
+   * default) when writes are fast enough to pay for the extra fsync (see pipelineWorthIt), or always, or never.
+   */
+  commitPipelining?: 'auto' | 'always' | 'never';
   /** Background MVCC garbage collection period; 0 disables the timer (gc() can still be called). Default 1000. */
   gcIntervalMs?: number;
   /** Most keys one garbage-collection pass examines (bounded work per pass). Default 5000. */
@@ -38,8 +43,23 @@ export interface RowStoreOpenOptions extends RowStoreOptions {
 interface PendingCommit {
   readonly txn: Transaction;
   readonly writes: LogWrite[];
+  readonly sources: readonly (RowWrite | undefined)[] | undefined;
   readonly resolve: (commitTs: number) => void;
   readonly reject: (e: unknown) => void;
+}
+
+/** A commit group under construction, then in flight: validated, sequenced commits whose writes are in `batch`. */
+interface OpenGroup {
+  readonly batch: ReturnType<ClassicLevel<Buffer, Buffer>['batch']>;
+  /** The newest version each written latest key gets in this group. */
+  readonly overlay: Map<string, Buffer>;
+  readonly accepted: { p: PendingCommit; entry: LogEntry; bytes: Buffer }[];
+  /** Commits taken from the queue, rejected ones included (bounds the group). */
+  size: number;
+  /** Whether building it started while another group was being written. */
+  readonly overlapped: boolean;
+  /** Replicated groups only: the sequencing state before the group, restored when the quorum refuses it. */
+  readonly undo: { seqIndex: number; seqTs: number; recent: number; tableTs: Map<number, number> } | undefined;
 }
 
 /** Keys written by a recent commit, kept while a serializable transaction may need to validate against them. */
@@ -58,8 +78,21 @@ export class RowStore implements RowStoreApi, TxnHost {
   readonly gc: GarbageCollector;
   private readonly active = new Set<Transaction>();
   private readonly queue: PendingCommit[] = [];
-  private flushing = false;
-  private flushDone: Promise<void> = Promise.resolve();
+  private stepScheduled = false;
+  /** The commit pipeline's hold on the write turn (see step()). */
+  private turn: 'none' | 'waiting' | 'held' = 'none';
+  private releaseTurn: (() => void) | undefined;
+  /** exclusive() callers waiting for the write turn: the pipeline stops building and hands it over. */
+  private turnWaiters = 0;
+  /** The group being built, and the group being written (at most one each; written in sequence order). */
+  private open: OpenGroup | undefined;
+  private writing: OpenGroup | undefined;
+  /** Moving averages: main-thread µs to build one commit, ms to write one group (see pipelineWorthIt). */
+  private buildUsPerCommit = 0;
+  private writeMs = 0;
+  private readonly drainWaiters: (() => void)[] = [];
+  private groupsWritten = 0;
+  private groupsOverlapped = 0;
   private writeChain: Promise<unknown> = Promise.resolve();
   private readonly recent: RecentCommit[] = [];
   /** Serializable transactions with readTs below this cannot be validated any more (window exceeded). */
@@ -68,6 +101,8 @@ export class RowStore implements RowStoreApi, TxnHost {
   private readonly rowIds = new Map<number, number>();
   private appliedIndex = 0;
   private lastApplied = 0;
+  /** TxnHost.latestGeneration: bumped before and after every exclusive section that is not a commit group. */
+  latestGeneration = 0;
   /** snapshotReader()'s reused transaction. */
   private reader: Transaction | undefined;
   private seqIndex = 0;
@@ -209,8 +244,16 @@ export class RowStore implements RowStoreApi, TxnHost {
     return min;
   }
 
-  get stats(): { appliedIndex: number; appliedTs: number; activeTxns: number; locks: number } {
-    return { appliedIndex: this.appliedIndex, appliedTs: this.lastApplied, activeTxns: this.active.size, locks: this.locks.lockCount };
+  /** `groupsWritten`: commit groups written so far; `groupsOverlapped`: those built while the previous one was written. */
+  get stats(): { appliedIndex: number; appliedTs: number; activeTxns: number; locks: number; groupsWritten: number; groupsOverlapped: number } {
+    return {
+      appliedIndex: this.appliedIndex,
+      appliedTs: this.lastApplied,
+      activeTxns: this.active.size,
+      locks: this.locks.lockCount,
+      groupsWritten: this.groupsWritten,
+      groupsOverlapped: this.groupsOverlapped,
+    };
   }
 
   /** CDC: `fn` runs after each applied commit group (see commitListeners); returns the unsubscribe function. */
@@ -294,7 +337,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     if (this.closed) return;
     this.closed = true;
     await this.gc.stop();
-    while (this.flushing || this.queue.length > 0) await this.flushDone;
+    if (this.turn !== 'none' || this.queue.length > 0) await new Promise<void>((done) => this.drainWaiters.push(done));
     await this.writeChain.catch(() => undefined);
     await this.db.close();
   }
@@ -306,106 +349,243 @@ export class RowStore implements RowStoreApi, TxnHost {
 
   // ---- commit path ----
 
-  submitCommit(txn: Transaction, writes: LogWrite[]): Promise<number> {
+  submitCommit(txn: Transaction, writes: LogWrite[], sources?: readonly (RowWrite | undefined)[]): Promise<number> {
     this.assertUsable();
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ txn, writes, resolve, reject });
-      this.kick();
+      this.queue.push({ txn, writes, sources, resolve, reject });
+      this.schedule();
     });
   }
 
-  private kick(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    this.flushDone = new Promise<void>((done) => {
-      const run = (): void => void this.flush().finally(done);
-      const waitMs = this.options.groupCommitWaitMs ?? 0;
-      if (waitMs > 0) setTimeout(run, waitMs);
-      else setImmediate(run);
-    });
+  /** Runs step() after the commits submitted in this turn of the event loop (or after groupCommitWaitMs). */
+  private schedule(): void {
+    if (this.stepScheduled) return;
+    this.stepScheduled = true;
+    const run = (): void => {
+      this.stepScheduled = false;
+      this.step();
+    };
+    const waitMs = this.options.groupCommitWaitMs ?? 0;
+    if (waitMs > 0) setTimeout(run, waitMs);
+    else setImmediate(run);
   }
 
-  private async flush(): Promise<void> {
-    const groupMax = this.options.groupCommitMax ?? 1024;
-    try {
-      // Each loop writes one group; commits that queue meanwhile form the next group.
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, groupMax);
-        await this.exclusive(() => this.commitGroup(group)).catch((e: unknown) => {
-          // Building or applying the group failed (damaged data under a latest key, a bug): the in-memory
-          // sequencing state may be ahead of the disk, so stop accepting commits instead of guessing.
-          this.failure = e;
-          const err = e instanceof DuetError ? e : storageError(this.dir, e);
-          for (const p of group) p.reject(err); // a no-op for promises already settled
-        });
-      }
-    } finally {
-      this.flushing = false;
-      if (this.queue.length > 0) this.kick();
+  /**
+   * Drives the commit pipeline: takes the write turn (shared with exclusive()), builds queued commits into the
+   * open group, writes the open group whenever no group is being written, and gives the turn back once nothing
+   * is built or in flight. An exclusive() caller waiting for the turn stops the building, so GC is never starved.
+   */
+  private step(): void {
+    if (this.turn === 'waiting') return;
+    if (this.turn === 'none') {
+      if (this.queue.length === 0) return;
+      this.turn = 'waiting';
+      void this.serialized(
+        () =>
+          new Promise<void>((release) => {
+            this.turn = 'held';
+            this.releaseTurn = release;
+            this.step();
+          }),
+      );
+      return;
+    }
+    if (this.failure !== undefined) this.failOpenAndQueued();
+    else if (this.turnWaiters === 0) this.absorb();
+    if (this.writing === undefined && this.open !== undefined) this.writeOpen();
+    if (this.writing === undefined && this.open === undefined) {
+      this.turn = 'none';
+      this.releaseTurn?.();
+      this.releaseTurn = undefined;
+      if (this.queue.length > 0) this.schedule();
+      else for (const done of this.drainWaiters.splice(0)) done();
     }
   }
 
-  /** Runs `fn` while no other batch writer (commit group, GC pass) runs: both read-modify-write the latest keys. */
+  /**
+   * Builds queued commits into the open group (at most groupCommitMax a group; while one group is written, one
+   * more waits built). With the writer idle and nothing built, a queue worth pipelining is split in two: the
+   * first half is written while the second is built, so the main thread and LevelDB's writer work at once.
+   */
+  private absorb(): void {
+    const replicated = this.options.replicate !== undefined;
+    // A replicated group is undone when the quorum refuses it: nothing may be sequenced after it meanwhile.
+    if (replicated && this.writing !== undefined) return;
+    const groupMax = this.options.groupCommitMax ?? 1024;
+    const queued = this.queue.length;
+    const split = !replicated && this.writing === undefined && this.open === undefined && queued > 1 && this.pipelineWorthIt(queued);
+    let limit = split ? Math.ceil(queued / 2) : groupMax;
+    const startAt = performance.now();
+    let taken = 0;
+    try {
+      while (taken < queued) {
+        if (this.open !== undefined && this.open.size >= limit) {
+          if (this.writing !== undefined) break;
+          this.writeOpen();
+          limit = groupMax;
+        }
+        const group = (this.open ??= this.newGroup());
+        const p = this.queue[taken++]!;
+        group.size++;
+        this.addToGroup(group, p);
+      }
+    } catch (e) {
+      // Building failed (damaged data under a latest key, a bug): the in-memory sequencing state may be ahead of
+      // the disk, so stop accepting commits instead of guessing. The commit being added is settled below.
+      this.failure = e;
+      this.queue[taken - 1]?.reject(e instanceof DuetError ? e : storageError(this.dir, e));
+    } finally {
+      this.queue.splice(0, taken);
+    }
+    if (taken > 0) this.buildUsPerCommit = ewma(this.buildUsPerCommit, ((performance.now() - startAt) * 1000) / taken);
+    if (this.failure !== undefined) this.failOpenAndQueued();
+  }
+
+  /**
+   * Whether writing one part of `commits` while building the rest beats one group: it does when a group's write
+   * (LevelDB's work plus the fsync) takes less than building it on the main thread; with a slow fsync two groups
+   * would pay two fsyncs for what one group pays once.
+   */
+  private pipelineWorthIt(commits: number): boolean {
+    const mode = this.options.commitPipelining ?? 'auto';
+    if (mode !== 'auto') return mode === 'always';
+    // The main thread spends about as long again per commit outside the build (the session's own statements).
+    return this.writeMs * 1000 < 2 * this.buildUsPerCommit * commits;
+  }
+
+  private newGroup(): OpenGroup {
+    const undo = this.options.replicate === undefined ? undefined : { seqIndex: this.seqIndex, seqTs: this.seqTs, recent: this.recent.length, tableTs: new Map(this.tableLastWriteTs) };
+    return { batch: this.db.batch(), overlay: new Map(), accepted: [], size: 0, undo, overlapped: this.writing !== undefined };
+  }
+
+  /** Validates one commit and, when it passes, sequences it and adds its log entry and row versions to the group. */
+  private addToGroup(group: OpenGroup, p: PendingCommit): void {
+    const conflict = this.validate(p.txn);
+    if (conflict) {
+      p.reject(conflict);
+      return;
+    }
+    const entry: LogEntry = { index: ++this.seqIndex, commitTs: ++this.seqTs, txnId: p.txn.id, writes: p.writes };
+    const encoded = encodeLogEntryWithRows(entry);
+    group.batch.put(logKey(entry.index), encoded.bytes);
+    this.applyEntry(entry, group.batch, group.overlay, encoded.rows, p.sources, this.writing?.overlay);
+    group.accepted.push({ p, entry, bytes: encoded.bytes });
+  }
+
+  /** Seals the open group (it is the newest sequenced one) and writes it: replicated first when replicating. */
+  private writeOpen(): void {
+    const group = this.open!;
+    this.open = undefined;
+    if (group.accepted.length === 0) {
+      void group.batch.close();
+      return;
+    }
+    assert(group.accepted[group.accepted.length - 1]!.entry.index === this.seqIndex, 'a commit group is written after a newer one');
+    this.writing = group;
+    const startAt = performance.now();
+    const replicate = this.options.replicate;
+    const durable = async (): Promise<boolean> => {
+      group.batch.put(META_STATE_KEY, this.encodeMeta());
+      if (replicate !== undefined) {
+        try {
+          await replicate(group.accepted.map((a) => a.entry));
+        } catch (e) {
+          await this.refused(group, e);
+          return false;
+        }
+      }
+      // Replicated, the Raft log (durable on a quorum) is the record and a restart replays it, so no fsync here.
+      await group.batch.write({ sync: replicate === undefined });
+      return true;
+    };
+    durable()
+      .then(
+        (written) => written && this.written(group, performance.now() - startAt),
+        (e: unknown) => this.writeFailed(group, e),
+      )
+      .catch((e: unknown) => {
+        // A bug after the write (a commit listener threw): fail like a storage error, but give the turn back.
+        this.failure ??= e;
+        this.writing = undefined;
+        this.step();
+      });
+  }
+
+  /** The quorum did not commit a replicated group (lost leadership, refused): nothing was written, undo its sequencing. */
+  private async refused(group: OpenGroup, e: unknown): Promise<void> {
+    const undo = group.undo!;
+    this.seqIndex = undo.seqIndex;
+    this.seqTs = undo.seqTs;
+    this.recent.length = undo.recent;
+    this.tableLastWriteTs.clear();
+    for (const [k, v] of undo.tableTs) this.tableLastWriteTs.set(k, v);
+    await group.batch.close();
+    for (const a of group.accepted) a.p.reject(e);
+    this.writing = undefined;
+    this.step();
+  }
+
+  private writeFailed(group: OpenGroup, e: unknown): void {
+    // The sequencing state ran ahead of the disk: stop accepting work rather than guess.
+    this.failure = e;
+    for (const a of group.accepted) a.p.reject(storageError(this.dir, e));
+    this.writing = undefined;
+    this.step();
+  }
+
+  private written(group: OpenGroup, writeMs: number): void {
+    this.writing = undefined;
+    this.writeMs = ewma(this.writeMs, writeMs);
+    this.groupsWritten++;
+    if (group.overlapped) this.groupsOverlapped++;
+    const accepted = group.accepted;
+    for (const a of accepted) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.entry.commitTs, value);
+    const last = accepted[accepted.length - 1]!.entry;
+    this.publishApplied(last.index, last.commitTs, accepted.map((a) => a.entry), accepted.map((a) => a.bytes), () => {
+      for (const a of accepted) a.p.resolve(a.entry.commitTs);
+    });
+    // The group built meanwhile goes now when pipelining pays; otherwise one turn later, so that the commits just
+    // acknowledged come back and join it (one write and one fsync instead of two).
+    if (this.open !== undefined && !this.pipelineWorthIt(this.open.size + accepted.length)) this.schedule();
+    else this.step();
+  }
+
+  /** After a failure: every commit not yet written fails (the open group's batch is never written). */
+  private failOpenAndQueued(): void {
+    const err = storageError(this.dir, this.failure);
+    for (const p of this.queue.splice(0)) p.reject(err);
+    const open = this.open;
+    this.open = undefined;
+    if (open !== undefined) {
+      for (const a of open.accepted) a.p.reject(err); // a no-op for promises already settled
+      void open.batch.close();
+    }
+  }
+
+  /**
+   * Runs `fn` while no other batch writer (commit group, GC pass) runs: both read-modify-write the latest keys.
+   * `fn` may write latest keys without holding their row locks, so versions read under a lock before or during
+   * it are not trusted by the commit after it (latestGeneration changes on both sides).
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.turnWaiters++;
+    const bracketed = async (): Promise<T> => {
+      this.turnWaiters--;
+      this.latestGeneration++;
+      try {
+        return await fn();
+      } finally {
+        this.latestGeneration++;
+      }
+    };
+    return this.serialized(bracketed);
+  }
+
+  /** The write turn shared by the commit pipeline and exclusive(). */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.writeChain.then(fn, fn);
     this.writeChain = run.catch(() => undefined);
     return run;
-  }
-
-  private async commitGroup(group: PendingCommit[]): Promise<void> {
-    if (this.failure !== undefined) {
-      for (const p of group) p.reject(storageError(this.dir, this.failure));
-      return;
-    }
-    const batch = this.db.batch();
-    const overlay = new Map<string, Buffer>();
-    const accepted: { p: PendingCommit; ts: number; entry: LogEntry; bytes: Buffer }[] = [];
-    const undo = { seqIndex: this.seqIndex, seqTs: this.seqTs, recent: this.recent.length, tableTs: new Map(this.tableLastWriteTs) };
-    for (const p of group) {
-      const conflict = this.validate(p.txn);
-      if (conflict) {
-        p.reject(conflict);
-        continue;
-      }
-      const entry: LogEntry = { index: ++this.seqIndex, commitTs: ++this.seqTs, txnId: p.txn.id, writes: p.writes };
-      const encoded = encodeLogEntryWithRows(entry);
-      batch.put(logKey(entry.index), encoded.bytes);
-      this.applyEntry(entry, batch, overlay, encoded.rows);
-      accepted.push({ p, ts: entry.commitTs, entry, bytes: encoded.bytes });
-    }
-    if (accepted.length === 0) {
-      await batch.close();
-      return;
-    }
-    batch.put(META_STATE_KEY, this.encodeMeta());
-    if (this.options.replicate !== undefined) {
-      try {
-        await this.options.replicate(accepted.map((a) => a.entry));
-      } catch (e) {
-        // Not committed here (lost leadership, refused): nothing was written, so undo the sequencing.
-        this.seqIndex = undo.seqIndex;
-        this.seqTs = undo.seqTs;
-        this.recent.length = undo.recent;
-        this.tableLastWriteTs.clear();
-        for (const [k, v] of undo.tableTs) this.tableLastWriteTs.set(k, v);
-        await batch.close();
-        for (const a of accepted) a.p.reject(e);
-        return;
-      }
-    }
-    try {
-      // Replicated, the Raft log (durable on a quorum) is the record and a restart replays it, so no fsync here.
-      await batch.write({ sync: this.options.replicate === undefined });
-    } catch (e) {
-      // The sequencing state ran ahead of the disk: stop accepting work rather than guess.
-      this.failure = e;
-      for (const a of accepted) a.p.reject(storageError(this.dir, e));
-      return;
-    }
-    for (const a of accepted) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.ts, value);
-    this.publishApplied(accepted.map((a) => a.entry), accepted.map((a) => a.bytes), () => {
-      for (const a of accepted) a.p.resolve(a.ts);
-    });
   }
 
   /**
@@ -452,7 +632,7 @@ export class RowStore implements RowStoreApi, TxnHost {
       // Row ids cached while this node was a replica may be taken by the applied rows: a node that becomes the
       // Raft leader later must allocate above them (it re-reads the largest stored id on the next allocation).
       this.rowIds.clear();
-      this.publishApplied(applied, encoded, () => undefined);
+      this.publishApplied(this.seqIndex, this.seqTs, applied, encoded, () => undefined);
     });
   }
 
@@ -498,9 +678,9 @@ export class RowStore implements RowStoreApi, TxnHost {
   }
 
   /** Makes applied entries visible to new snapshots, then tells waiters and subscribers. */
-  private publishApplied(entries: readonly LogEntry[], encoded: readonly Buffer[], resolveWaiters: () => void): void {
-    this.appliedIndex = this.seqIndex;
-    this.lastApplied = this.seqTs;
+  private publishApplied(index: number, ts: number, entries: readonly LogEntry[], encoded: readonly Buffer[], resolveWaiters: () => void): void {
+    this.appliedIndex = index;
+    this.lastApplied = ts;
     this.pruneRecent();
     resolveWaiters();
     if (this.listeners.size > 0) {
@@ -529,17 +709,27 @@ export class RowStore implements RowStoreApi, TxnHost {
 
   /**
    * Adds the entry's effects to the batch: the old newest version moves to the version keyspace. `rowBytes`
-   * (from encodeLogEntryWithRows) holds each write's already encoded row, so big commits encode rows once.
+   * (from encodeLogEntryWithRows) holds each write's already encoded row, so big commits encode rows once;
+   * `sources` (a local transaction's row writes) carry the latest key and the version read under the row lock.
    */
-  private applyEntry(entry: LogEntry, batch: ReturnType<ClassicLevel<Buffer, Buffer>['batch']>, overlay: Map<string, Buffer>, rowBytes?: readonly (Buffer | undefined)[]): void {
+  private applyEntry(
+    entry: LogEntry,
+    batch: ReturnType<ClassicLevel<Buffer, Buffer>['batch']>,
+    overlay: Map<string, Buffer>,
+    rowBytes?: readonly (Buffer | undefined)[],
+    sources?: readonly (RowWrite | undefined)[],
+    olderOverlay?: Map<string, Buffer>,
+  ): void {
     const ts = entry.commitTs;
     const keys: string[] = [];
     for (let i = 0; i < entry.writes.length; i++) {
       const w = entry.writes[i]!;
       if (w.kind === 'row') {
-        const key = latestKey(w.tableId, w.key);
-        const ks = key.toString('latin1');
-        const prev = overlay.get(ks) ?? this.readLatest(key);
+        const src = sources?.[i];
+        const key = src?.key ?? latestKey(w.tableId, w.key);
+        const ks = src?.keyStr ?? key.toString('latin1');
+        // The version read under the row lock is still the newest unless something lock-free wrote latest keys since.
+        const prev = overlay.get(ks) ?? olderOverlay?.get(ks) ?? (src !== undefined && src.prevGeneration === this.latestGeneration ? src.prev : this.readLatest(key));
         const prevTs = prev === undefined ? 0 : versionTs(prev);
         if (prev !== undefined) batch.put(versionKey(w.tableId, w.key, prevTs), prev);
         const encodedRow = w.row === null ? undefined : rowBytes?.[i];
@@ -593,6 +783,11 @@ export class RowStore implements RowStoreApi, TxnHost {
     while (this.recent.length - drop > RECENT_COMMITS_MAX) this.recentFloorTs = this.recent[drop++]!.ts;
     if (drop > 0) this.recent.splice(0, drop);
   }
+}
+
+/** Exponential moving average (a new sample weighs 1/5). */
+function ewma(avg: number, sample: number): number {
+  return avg === 0 ? sample : avg + (sample - avg) / 5;
 }
 
 function encodeCatalogRecord(json: string | null): Buffer {

@@ -28,8 +28,18 @@ export interface TxnHost extends VersionSource {
   checkVersion(key: Buffer, value: Buffer): void;
   allocateObjectId(): number;
   allocateRowId(tableId: number): Promise<number>;
-  /** Validates, appends and applies the transaction's writes; resolves with the commit timestamp once durable. */
-  submitCommit(txn: Transaction, writes: LogWrite[]): Promise<number>;
+  /**
+   * Validates, appends and applies the transaction's writes; resolves with the commit timestamp once durable.
+   * `sources[i]` is the buffered write behind `writes[i]` when it is a row write (its latest key and the version
+   * read under the lock, so the commit need not build or read them again).
+   */
+  submitCommit(txn: Transaction, writes: LogWrite[], sources?: readonly (RowWrite | undefined)[]): Promise<number>;
+  /**
+   * Changes whenever latest keys may have been written by something other than a commit of a transaction that
+   * holds their locks (a GC pass, the replica apply path): a version read under a row lock stays the newest one
+   * until the lock holder commits only while this has not changed.
+   */
+  readonly latestGeneration: number;
   txnEnded(txn: Transaction): void;
 }
 
@@ -39,6 +49,19 @@ export interface RowWrite {
   readonly pk: Buffer;
   row: Row | null;
   existed: boolean;
+  /** The latest key `03 | tableId | pk` and its latin1 string (the key of `Transaction.writes`). */
+  readonly key: Buffer;
+  readonly keyStr: string;
+  /** The newest committed version read under this transaction's lock (undefined: none) and host.latestGeneration then. */
+  readonly prev: Buffer | undefined;
+  readonly prevGeneration: number;
+}
+
+/** The newest committed version of a row read under its lock: what a commit replaces (see RowWrite.prev). */
+interface LockedLatest {
+  readonly keyStr: string;
+  readonly value: Buffer | undefined;
+  readonly generation: number;
 }
 
 export class Transaction implements Txn {
@@ -69,6 +92,8 @@ export class Transaction implements Txn {
   /** Counts this transaction's catalog writes (invalidates `resolved`). */
   private catalogVersion = 0;
   private committing = false;
+  /** The version lockExisting last read under a lock, for the recordWrite that follows it. */
+  private lockedLatest: LockedLatest | undefined;
 
   constructor(
     readonly host: TxnHost,
@@ -273,17 +298,20 @@ export class Transaction implements Txn {
     if (wait) await wait;
     const own = this.writes.get(def.id)?.get(keyStr);
     let existed: boolean;
+    let locked: LockedLatest | undefined;
     if (own) {
       if (own.row !== null) throw uniqueViolation(`${def.name}_pkey`, def, def.primaryKey, pkValues);
       existed = own.existed;
     } else {
       // Uniqueness is checked against the newest committed version, not the snapshot (as PostgreSQL does).
+      const generation = this.host.latestGeneration;
       const latest = this.host.readLatest(key);
       if (latest !== undefined && !isTombstone(latest)) throw uniqueViolation(`${def.name}_pkey`, def, def.primaryKey, pkValues);
       existed = false;
+      locked = { keyStr, value: latest, generation };
     }
     if (def.indexes.some((i) => i.unique)) await this.checkUniqueIndexes(def, row, keyStr);
-    this.recordWrite(def, pk, keyStr, row, existed);
+    this.recordWrite(def, key, keyStr, row, existed, locked);
   }
 
   /**
@@ -309,7 +337,9 @@ export class Transaction implements Txn {
     if (wait) await wait;
     const own = this.writes.get(def.id)?.get(keyStr);
     if (own) return own.row === null ? null : complete(def, own.row);
+    const generation = this.host.latestGeneration;
     const latest = this.host.readLatest(key);
+    this.lockedLatest = { keyStr, value: latest, generation };
     if (this.serializable) this.readKeys.add(keyStr);
     if (latest === undefined) return null;
     if (this.isolation !== 'read committed' && versionTs(latest) > this.readTs) {
@@ -340,13 +370,15 @@ export class Transaction implements Txn {
       if (current === null) return; // deleted meanwhile (read committed): nothing to update, like PostgreSQL
       const newPkValues = def.hiddenRowId ? pk : def.primaryKey.map((i) => newRow[i]!);
       const newPk = this.encodePk(def, newPkValues);
-      const oldKeyStr = latestKey(def.id, oldPk).toString('latin1');
+      const oldKey = latestKey(def.id, oldPk);
+      const oldKeyStr = oldKey.toString('latin1');
+      const locked = this.takeLockedLatest(oldKeyStr);
       if (newPk.equals(oldPk)) {
         if (def.indexes.some((i) => i.unique)) await this.checkUniqueIndexes(def, newRow, oldKeyStr);
-        this.recordWrite(def, oldPk, oldKeyStr, newRow, this.existedBefore(def.id, oldKeyStr));
+        this.recordWrite(def, oldKey, oldKeyStr, newRow, this.existedBefore(def.id, oldKeyStr), locked);
         return;
       }
-      this.recordWrite(def, oldPk, oldKeyStr, null, this.existedBefore(def.id, oldKeyStr));
+      this.recordWrite(def, oldKey, oldKeyStr, null, this.existedBefore(def.id, oldKeyStr), locked);
       await this.insertAt(def, newPk, newPkValues, newRow);
     });
   }
@@ -357,8 +389,9 @@ export class Transaction implements Txn {
       const pkBytes = this.encodePk(def, pk);
       const current = await this.lockExisting(def, pkBytes);
       if (current === null) return;
-      const keyStr = latestKey(def.id, pkBytes).toString('latin1');
-      this.recordWrite(def, pkBytes, keyStr, null, this.existedBefore(def.id, keyStr));
+      const key = latestKey(def.id, pkBytes);
+      const keyStr = key.toString('latin1');
+      this.recordWrite(def, key, keyStr, null, this.existedBefore(def.id, keyStr), this.takeLockedLatest(keyStr));
     });
   }
 
@@ -368,7 +401,15 @@ export class Transaction implements Txn {
     return true; // only called after lockExisting found a committed version
   }
 
-  private recordWrite(def: StoredTableDef, pk: Buffer, keyStr: string, row: Row | null, existed: boolean): void {
+  /** lockExisting's read of `keyStr`, once (undefined when the row was an own write or another key was read since). */
+  private takeLockedLatest(keyStr: string): LockedLatest | undefined {
+    const locked = this.lockedLatest;
+    this.lockedLatest = undefined;
+    return locked?.keyStr === keyStr ? locked : undefined;
+  }
+
+  /** `key` = the row's latest key; `locked` = the committed version read under the lock (absent for an own write). */
+  private recordWrite(def: StoredTableDef, key: Buffer, keyStr: string, row: Row | null, existed: boolean, locked: LockedLatest | undefined): void {
     let table = this.writes.get(def.id);
     if (!table) this.writes.set(def.id, (table = new Map()));
     if (row === null && !existed) table.delete(keyStr);
@@ -376,7 +417,10 @@ export class Transaction implements Txn {
       const w = table.get(keyStr);
       if (w) {
         w.row = row;
-      } else table.set(keyStr, { tableId: def.id, pk, row, existed });
+      } else {
+        const pk = key.subarray(LATEST_PREFIX_BYTES);
+        table.set(keyStr, { tableId: def.id, pk, row, existed, key, keyStr, prev: locked?.value, prevGeneration: locked?.generation ?? -1 });
+      }
     }
     if (row !== null) for (const idx of def.indexes) if (idx.unique) this.ownUnique.set(uniqueKey(def, idx, row), keyStr);
     if (!this.tableDefTs.has(def.id)) this.tableDefTs.set(def.id, this.catalogWrites.has(tableEntry(def.name)) ? -1 : this.host.catalog.latestTs(tableEntry(def.name)));
@@ -457,8 +501,9 @@ export class Transaction implements Txn {
       return { commitTs: this.readTs };
     }
     try {
-      const writes = this.buildLogWrites();
-      const commitTs = await this.host.submitCommit(this, writes);
+      const sources: (RowWrite | undefined)[] = [];
+      const writes = this.buildLogWrites(sources);
+      const commitTs = await this.host.submitCommit(this, writes, sources);
       this.finish('committed');
       return { commitTs };
     } catch (e) {
@@ -475,8 +520,11 @@ export class Transaction implements Txn {
     this.finish('aborted');
   }
 
-  /** The commit-log writes: row versions, index entries for new row values, catalog changes. */
-  buildLogWrites(): LogWrite[] {
+  /**
+   * The commit-log writes: row versions, index entries for new row values, catalog changes. `sources`, when
+   * given, receives for each write the RowWrite behind it (undefined for other writes).
+   */
+  buildLogWrites(sources?: (RowWrite | undefined)[]): LogWrite[] {
     const out: LogWrite[] = [];
     for (const [name, value] of this.catalogWrites) out.push({ kind: 'catalog', name, value: value === null ? null : ddl.serialize(value) });
     const seenIndex = new Set<string>();
@@ -491,6 +539,7 @@ export class Transaction implements Txn {
       if (!def) continue; // dropped in this transaction: its rows die with it
       for (const w of rows.values()) {
         const op = w.row === null ? 'delete' : w.existed ? 'update' : 'insert';
+        if (sources) sources[out.length] = w;
         out.push({ kind: 'row', op, tableId, key: w.pk, row: w.row });
         if (w.row === null) continue;
         const row = complete(def, w.row);
