@@ -7,7 +7,7 @@ import type { Value } from '../../oltp/types.ts';
 import { execute } from '../exec/execute.ts';
 import type { Batch, OperatorStats, PlanNode, ScanNode, Vector } from '../exec/spec.ts';
 import { preorder } from '../learner/fragment.ts';
-import { claimed, visibleRows } from './morsel.ts';
+import { abandoned, claimed, visibleRows } from './morsel.ts';
 import type { HelperDone, HelperScan, ToHelper } from './protocol.ts';
 import { columnVector } from './shared-columns.ts';
 
@@ -69,6 +69,8 @@ export class Helper {
     const ids = [...scan.blocks];
     let n = 0;
     for (const id of scan.split ? claimed(ids, msg.counter, msg.morselBlocks) : ids) {
+      // the learner took this share over (it waited too long): nothing more of it is wanted
+      if (abandoned(msg.counter)) return;
       const b = this.blocks.get(id);
       assert(b !== undefined, `helper: unknown block ${id}`);
       const columns = scan.columns.map((c) => {

@@ -12,22 +12,31 @@ export const MORSEL_BLOCKS = 2;
 /** A claim counter no thread will ever reach again: stops both threads' claiming (cancel, error). */
 export const MORSELS_STOPPED = 0x3fffffff;
 
+/** Slot 0: the next morsel to claim; slot 1: 1 once the learner gave up on the helper's share (see two-phase.ts). */
 export function newMorselCounter(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4));
+  return new Int32Array(new SharedArrayBuffer(8));
+}
+
+export function abandon(counter: Int32Array): void {
+  Atomics.store(counter, 1, 1);
+}
+
+export function abandoned(counter: Int32Array): boolean {
+  return Atomics.load(counter, 1) === 1;
 }
 
 /**
  * Items of the morsels this thread claims, in claim order; both threads together see each item once. A claim
  * is one compare-and-swap that only ever moves the counter to a morsel that exists, so after `stopClaims` the
- * counter says exactly how many morsels were claimed (`tally` counts this thread's).
+ * counter says exactly how many morsels were claimed (`tally` lists this thread's).
  */
-export function* claimed<T>(items: readonly T[], counter: Int32Array, morselItems = MORSEL_BLOCKS, tally?: { morsels: number }): Generator<T> {
+export function* claimed<T>(items: readonly T[], counter: Int32Array, morselItems = MORSEL_BLOCKS, tally?: number[]): Generator<T> {
   const morsels = Math.ceil(items.length / morselItems);
   for (;;) {
     const m = Atomics.load(counter, 0);
     if (m >= morsels) return;
     if (Atomics.compareExchange(counter, 0, m, m + 1) !== m) continue;
-    if (tally) tally.morsels++;
+    tally?.push(m);
     const last = Math.min(items.length, (m + 1) * morselItems);
     for (let i = m * morselItems; i < last; i++) yield items[i]!;
   }

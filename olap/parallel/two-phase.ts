@@ -3,16 +3,16 @@
 // learner also over the delta; other scans, e.g. join build sides, are read whole by both), and the learner
 // merges the partial rows (final aggregate + finish).
 import { assert, DuetError, SqlState } from '../../oltp/errors.ts';
-import type { Value } from '../../oltp/types.ts';
+import type { SqlType, Value } from '../../oltp/types.ts';
 import { execute } from '../exec/execute.ts';
-import type { Batch, OperatorStats, PlanNode, ScanNode } from '../exec/spec.ts';
+import type { Batch, ExecContext, OperatorStats, PlanNode, ScanNode } from '../exec/spec.ts';
 import { preorder } from '../learner/fragment.ts';
 import type { Block } from '../learner/block.ts';
 import type { ColumnTable, ScanRequest } from '../learner/table.ts';
 import { zoneMayMatch } from '../learner/zonemap.ts';
 import type { HelperThread } from './helper-client.ts';
 import type { HelperScan } from './protocol.ts';
-import { claimed, MORSEL_BLOCKS, newMorselCounter, stopClaims } from './morsel.ts';
+import { abandon, claimed, MORSEL_BLOCKS, newMorselCounter, stopClaims, visibleRows } from './morsel.ts';
 import { mergePartials, rewriteSplits, type AggregateSplit } from './split.ts';
 
 export interface ParallelCounters { blocksScanned: number; blocksPruned: number; workers?: number; helperBlocks?: number }
@@ -63,15 +63,21 @@ export function planTwoPhase(plan: PlanNode, minBlocks: number, env: TwoPhaseEnv
   } };
 }
 
-interface Opened { readonly local: Iterator<Batch>; readonly scans: HelperScan[] }
+interface Opened {
+  readonly local: Iterator<Batch>;
+  readonly scans: HelperScan[];
+  /** The split scan's blocks, columns and types (to read the helper's morsels here if it falls behind). */
+  readonly split: { readonly blocks: readonly Block[]; readonly columns: readonly number[]; readonly types: readonly SqlType[] };
+}
 
 /**
  * Every scan of the partial plan as the helper reads it, and the learner's own scan of the split one (its
  * claimed morsels + the delta). One synchronous step per table: a block list and the delta that goes with it
  * are the same instant's, so a compaction in between cannot move rows from one to the other.
  */
-function openScans(split: AggregateSplit, env: TwoPhaseEnv, helper: HelperThread, counter: Int32Array, tally: { morsels: number }): Opened {
+function openScans(split: AggregateSplit, env: TwoPhaseEnv, helper: HelperThread, counter: Int32Array, tally: number[]): Opened {
   let local: Iterator<Batch> | undefined;
+  let splitScan: Opened['split'] | undefined;
   const scans: HelperScan[] = [];
   const seen = new Set<PlanNode>();
   preorder(split.partial).forEach((node, index) => {
@@ -91,52 +97,85 @@ function openScans(split: AggregateSplit, env: TwoPhaseEnv, helper: HelperThread
       delta = [...table.scan(env.ts, { ...request, blocks: [] })];
     }
     const columns = request.columns ?? Array.from({ length: table.columnCountAt(env.ts) }, (_, i) => i);
-    scans.push({ index, blocks: helper.share(blocks, columns), columns, types: columns.map((c) => table.types[c]!), split: isSplit, delta });
+    const types = columns.map((c) => table.types[c]!);
+    if (isSplit) splitScan = { blocks, columns, types };
+    scans.push({ index, blocks: helper.share(blocks, columns), columns, types, split: isSplit, delta });
   });
-  assert(local !== undefined, 'the split scan is in the partial plan');
-  return { local, scans };
+  assert(local !== undefined && splitScan !== undefined, 'the split scan is in the partial plan');
+  return { local, scans, split: splitScan };
 }
 
 async function* runSplit(split: AggregateSplit, env: TwoPhaseEnv): AsyncGenerator<Batch> {
   const helper = env.helper();
   if (!helper) throw new DuetError(SqlState.internalError, 'the helper thread stopped');
   const counter = newMorselCounter();
-  const tally = { morsels: 0 };
-  const { local, scans } = openScans(split, env, helper, counter, tally);
+  const mine: number[] = [];
+  const opened = openScans(split, env, helper, counter, mine);
   const remote = helper.run({
-    kind: 'run', plan: split.partial, params: env.params, ts: env.ts, scans, counter, morselBlocks: MORSEL_BLOCKS, analyze: env.stats !== undefined,
+    kind: 'run', plan: split.partial, params: env.params, ts: env.ts, scans: opened.scans, counter, morselBlocks: MORSEL_BLOCKS, analyze: env.stats !== undefined,
     ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}),
   });
   try {
+    const started = performance.now();
     const partials: Batch[] = [];
-    const ctx = {
-      params: env.params, signal: env.signal,
-      // the split scan reads the learner's morsels; every other scan is read whole, as without the helper
-      scan: (node: ScanNode) => (node === split.scan ? env.drain(local) : env.scanWhole(node)),
-      ...(env.stats ? { stats: env.stats } : {}),
-      ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}),
-    };
-    for await (const b of execute(split.partial, ctx)) partials.push(b);
-    // All morsels are claimed now. If the helper got none (it was slow to start, or starved of CPU at its low
-    // priority, e.g. still building a join's hash table), its partial adds nothing: do not wait for it.
+    for await (const b of execute(split.partial, partialCtx(split, env, env.drain(opened.local)))) partials.push(b);
+    const localMs = performance.now() - started;
     const counters = env.countersOf(split.scan);
     counters.workers = 2;
     counters.helperBlocks ??= 0;
-    if (stopClaims(counter) === tally.morsels) {
-      yield* mergePartials(split, partials, mergeCtx(env));
-      return;
+    // All morsels are claimed now; those the learner did not claim are the helper's.
+    const theirs = helperMorsels(stopClaims(counter), mine);
+    if (theirs.length > 0) {
+      // Wait about as long as reading the helper's morsels here would take (the learner's own pace), then read
+      // them here: a helper starved of CPU at its low priority never holds a query up for long.
+      const done = await Promise.race([remote, sleep(Math.max(1, (localMs * theirs.length) / Math.max(1, mine.length)))]);
+      if (done === undefined) {
+        abandon(counter);
+        const blocks = theirs.flatMap((m) => opened.split.blocks.slice(m * MORSEL_BLOCKS, (m + 1) * MORSEL_BLOCKS));
+        for await (const b of execute(split.partial, partialCtx(split, env, visibleBlocks(blocks, env.ts, opened.split)))) partials.push(b);
+        counters.blocksScanned += blocks.length;
+      } else {
+        if (done.error) throw new DuetError(done.error.code ?? SqlState.internalError, done.error.message);
+        partials.push(...done.batches);
+        counters.blocksScanned += done.blocksScanned;
+        counters.helperBlocks += done.blocksScanned;
+        if (env.stats && done.stats) addStats(env.stats, preorder(split.partial), done.stats, split.scan);
+      }
     }
-    const done = await remote;
-    if (done.error) throw new DuetError(done.error.code ?? SqlState.internalError, done.error.message);
-    partials.push(...done.batches);
-    counters.blocksScanned += done.blocksScanned;
-    counters.helperBlocks += done.blocksScanned;
-    if (env.stats && done.stats) addStats(env.stats, preorder(split.partial), done.stats, split.scan);
     yield* mergePartials(split, partials, mergeCtx(env));
   } finally {
     // an error or a cancel on this side stops the helper's claiming too
     stopClaims(counter);
   }
+}
+
+/** The partial plan's context on the learner: the split scan from `splitRows`, every other scan read whole. */
+function partialCtx(split: AggregateSplit, env: TwoPhaseEnv, splitRows: AsyncIterable<Batch>): ExecContext {
+  return {
+    params: env.params, signal: env.signal,
+    scan: (node: ScanNode) => (node === split.scan ? splitRows : env.scanWhole(node)),
+    ...(env.stats ? { stats: env.stats } : {}),
+    ...(env.batchRowsMax !== undefined ? { batchRowsMax: env.batchRowsMax } : {}),
+  };
+}
+
+/** Morsel numbers below `claimedMorsels` that are not in `mine`. */
+function helperMorsels(claimedMorsels: number, mine: readonly number[]): number[] {
+  const own = new Set(mine);
+  const out: number[] = [];
+  for (let m = 0; m < claimedMorsels; m++) if (!own.has(m)) out.push(m);
+  return out;
+}
+
+async function* visibleBlocks(blocks: readonly Block[], ts: number, scan: Opened['split']): AsyncGenerator<Batch> {
+  for (const b of blocks) {
+    const batch = visibleRows(b.rows, b.begin, b.end, ts, scan.columns.map((c) => b.columns[c]!), [...scan.types]);
+    if (batch) yield batch;
+  }
+}
+
+function sleep(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
 }
 
 function mergeCtx(env: TwoPhaseEnv): { params: readonly Value[]; signal: AbortSignal; batchRowsMax?: number } {

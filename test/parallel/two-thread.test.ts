@@ -5,7 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HelperThread } from '../../olap/parallel/helper-client.ts';
+import { claimed } from '../../olap/parallel/morsel.ts';
 import { Database } from '../../query/database.ts';
 import { learnerOf } from '../../olap/learner/index.ts';
 
@@ -92,6 +94,30 @@ describe('two-thread column path', () => {
     expect(scan).toMatch(/workers=2/);
     // every stable block is read exactly once by one of the two threads
     expect(Number(/blocks read=(\d+)/.exec(scan!)![1])).toBe(Math.ceil(ROWS / 2048));
+  });
+
+  it('a helper that falls behind: the learner reads the morsels it claimed itself, same answer', async () => {
+    // a helper that claims two morsels of the split scan and then never answers (as one starved of CPU)
+    const run = vi.spyOn(HelperThread.prototype, 'run').mockImplementation((msg) => {
+      const split = msg.scans.find((s) => s.split)!;
+      const taken = claimed([...split.blocks], msg.counter, msg.morselBlocks);
+      for (let k = 0; k < 2 * msg.morselBlocks && !taken.next().done; k++);
+      return new Promise(() => undefined);
+    });
+    try {
+      const q = 'SELECT g, count(*), sum(d), avg(d), max(s) FROM p GROUP BY g';
+      expect(await rows(q, TWO)).toEqual(await rows(q, ROW));
+      const s = db.session();
+      for (const x of TWO) await s.query(x);
+      const plan = (await s.query(`EXPLAIN ANALYZE ${q}`)).rows.map((r) => String(r[0]));
+      await s.close();
+      const scan = plan.find((l) => /blocks read=/.test(l))!;
+      expect(scan).toMatch(/workers=2 helper read=0/);
+      expect(Number(/blocks read=(\d+)/.exec(scan)![1])).toBe(Math.ceil(ROWS / 2048));
+      expect(run).toHaveBeenCalled();
+    } finally {
+      run.mockRestore();
+    }
   });
 
   it('a query error on the shared scan reaches the client', async () => {
