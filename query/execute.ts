@@ -7,14 +7,15 @@ import { Types, type SqlType, type Value } from '../oltp/types.ts';
 import type { Database, QueryResult, Session } from './database.ts';
 import { bindQuery } from './bind/select.ts';
 import { Scope } from './bind/scope.ts';
-import { parseStatement, type Statement } from './parse/parse.ts';
+import { parseStatement, type Ast, type Statement } from './parse/parse.ts';
 import { splitStatements, stripComments, type Piece } from './parse/split.ts';
 import { normalizeLiterals, type Normalized } from './parse/normalize.ts';
 import { convertParams, depsValid, newBindCtx, planQuery, runPlanned, type Deps, type PlannedQuery } from './run/context.ts';
 import { runCopy } from './run/copy.ts';
 import { showReplicas } from './run/replicas.ts';
 import { runAlter, runCreateIndex, runCreateTable, runCreateView, runDrop } from './run/ddl.ts';
-import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type DmlMemo, type RowsResult } from './run/dml.ts';
+import { lockSelected, runCreateTableAs, runDelete, runInsert, runUpdate, type DmlInput, type DmlMemo, type RowsResult } from './run/dml.ts';
+import type { BindCtx } from './bind/scope.ts';
 import { explain } from './run/explain.ts';
 import { isPointPlan, pointRead, rowPathAllowed } from './run/point.ts';
 import { publicRows } from './run/format.ts';
@@ -57,7 +58,7 @@ export function runPointText(session: Session, sql: string, params: readonly Val
   const pieces = splitStatements(sql);
   if (pieces.length !== 1) return undefined;
   const piece = pieces[0]!;
-  const norm = normalizeLiterals(stripComments(piece.text));
+  const norm = literalShape(piece, params);
   if (!norm) return undefined;
   const shape = shapeCache.get(shapeKey(norm));
   if (shape === undefined || shape === 'raw' || shape === 'seen' || shape.kind !== 'ast' || shape.ast.type !== 'select' || shape.lockRows) return undefined;
@@ -81,7 +82,7 @@ const SELECT_START = /^\s*select\s/i;
  */
 async function runPiece(session: Session, piece: Piece, params: readonly Value[]): Promise<QueryResult> {
   noteStatementText(session, piece.text);
-  const norm = normalizeLiterals(stripComments(piece.text));
+  const norm = literalShape(piece, params);
   // the shape includes the literals' types: `x = 1` and `x = 1.0` bind differently
   const key = norm ? shapeKey(norm) : '';
   if (norm) {
@@ -117,6 +118,15 @@ async function runPiece(session: Session, piece: Piece, params: readonly Value[]
     shapeCache.set(key, shape);
   }
   return result;
+}
+
+/**
+ * The statement with its literals as parameters numbered after the caller's; null when it has none or the
+ * caller passed more parameters than the text uses (they would take the literals' numbers).
+ */
+function literalShape(piece: Piece, params: readonly Value[]): Normalized | null {
+  const norm = normalizeLiterals(stripComments(piece.text));
+  return norm && params.length <= norm.firstIndex - 1 ? norm : null;
 }
 
 /** The shape cache's key: the normalized text and each literal's kind (a decimal with its scale). */
@@ -280,12 +290,16 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
   // A plain SELECT binds through the plan cache (runSelect) and asks for the cancel signal only when it
   // runs the executor: creating an AbortSignal was about 8% of a point read.
   if (stmt.kind === 'ast' && stmt.ast.type === 'select' && !stmt.lockRows) return toPublic(await runSelect(txn, stmt, params, signal, session));
+  // INSERT / UPDATE / DELETE likewise: a point write or a VALUES row never runs the executor
+  if (stmt.kind === 'ast' && (stmt.ast.type === 'update' || stmt.ast.type === 'delete')) return toPublic(await runUpdateOrDelete(txn, stmt, params, signal, session));
+  if (stmt.kind === 'ast' && stmt.ast.type === 'insert') {
+    return toPublic(await runInsert(dmlInput(txn, newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes), stmt.ast, params, signal, session)));
+  }
   signal ??= session?.cancelSignal;
   if (stmt.kind === 'copy') return toPublic(await runCopy(txn, stmt, signal));
   if (stmt.kind === 'explain') return explain(txn, stmt, params, signal, session);
   if (stmt.kind !== 'ast') throw new DuetError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not allowed here`);
   const ast = stmt.ast;
-  if (ast.type === 'update' || ast.type === 'delete') return toPublic(await runUpdateOrDelete(txn, stmt, params, signal));
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes);
   switch (ast.type) {
     case 'select':
@@ -294,7 +308,6 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
         txn.beginStatement(); // READ COMMITTED: read the versions just locked
       }
       return toPublic(await runSelect(txn, stmt, params, signal, session));
-    case 'insert': return toPublic(await runInsert({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
     case 'create': {
       const kw = String(ast.keyword).toLowerCase();
       if (kw === 'table' && ast.query_expr) return toPublic(await runCreateTableAs({ txn, ctx, ast, params, ...(signal ? { signal } : {}) }));
@@ -310,7 +323,7 @@ async function runInTxn(txn: Txn, stmt: Statement, params: readonly Value[], sig
 }
 
 /** UPDATE / DELETE, with the statement's target plan kept between runs (run/dml.ts DmlMemo) while valid. */
-async function runUpdateOrDelete(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal): Promise<RowsResult> {
+async function runUpdateOrDelete(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<RowsResult> {
   const known = dmlMemos.get(stmt);
   let memo: DmlMemo;
   let deps: Deps | undefined;
@@ -320,13 +333,18 @@ async function runUpdateOrDelete(txn: Txn, stmt: Extract<Statement, { kind: 'ast
     deps = { tables: new Map(), usedView: false };
   }
   const ctx = newBindCtx(txn, stmt.text, stmt.offset, stmt.paramTypes, deps);
-  const input = { txn, ctx, ast: stmt.ast, params, memo, ...(signal ? { signal } : {}) };
+  const input = dmlInput(txn, ctx, stmt.ast, params, signal, session, memo);
   try {
     return await (stmt.ast.type === 'update' ? runUpdate(input) : runDelete(input));
   } finally {
     // kept once a point target was planned (even if the run then failed, e.g. on a constraint); views never
     if (deps && memo.target && !deps.usedView) dmlMemos.set(stmt, { deps, memo });
   }
+}
+
+/** A DML statement's input whose cancel signal is made only when read (creating an AbortSignal costs more than a point write's lookup). */
+function dmlInput(txn: Txn, ctx: BindCtx, ast: Ast, params: readonly Value[], signal: AbortSignal | undefined, session: Session | undefined, memo?: DmlMemo): DmlInput {
+  return { txn, ctx, ast, params, ...(memo ? { memo } : {}), get signal() { return signal ?? session?.cancelSignal; } };
 }
 
 export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<RowsResult> {

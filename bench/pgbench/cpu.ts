@@ -4,7 +4,7 @@
 //        [--prof FILE.cpuprofile]   (a CPU profile of the pgbench run only; summarize with bench/rowstore/profile-summary.ts)
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session as Inspector } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,14 @@ const cpuMsNow = (): number => {
   return (u.user + u.system) / 1000;
 };
 
+/** CPU time of the main thread alone (the event loop that runs SQL and the protocol), from /proc, in ms. */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100; // USER_HZ
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'duet-bench-cpu-'));
@@ -71,15 +79,18 @@ async function main(): Promise<void> {
       await inspector.post('Profiler.start');
     }
     const cpuBeforeMs = cpuMsNow();
+    const mainBeforeMs = mainThreadCpuMs();
     const r = await run('pgbench', ['-n', '-M', args.protocol, '-c', String(args.clients), '-j', String(Math.min(args.clients, 2)), '-T', String(args.seconds), '--max-tries=1000', ...common, 'postgres']);
     const cpuMs = cpuMsNow() - cpuBeforeMs;
+    const mainMs = mainThreadCpuMs() - mainBeforeMs;
     const processed = Number(/actually processed: (\d+)/.exec(r.stdout)?.[1] ?? NaN);
     const tps = Number(/tps = ([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
     const retried = Number(/number of transactions retried: (\d+)/.exec(r.stdout)?.[1] ?? 0);
     const commit = execFileSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     console.log(
       `duetdb ${commit}, ${args.clients} clients, ${args.seconds} s, scale ${args.scale}, ${args.protocol}${args.prof ? ' (profiling)' : ''}: ` +
-        `${tps.toFixed(1)} tps, ${processed} transactions (${retried} retried), server CPU ${cpuMs.toFixed(0)} ms = ${(cpuMs / processed).toFixed(3)} ms per transaction`,
+        `${tps.toFixed(1)} tps, ${processed} transactions (${retried} retried), server CPU ${cpuMs.toFixed(0)} ms = ${(cpuMs / processed).toFixed(3)} ms per transaction ` +
+        `(main thread ${mainMs.toFixed(0)} ms = ${(mainMs / processed).toFixed(3)} ms, ${((100 * mainMs) / (args.seconds * 1000)).toFixed(0)}% busy)`,
     );
     if (r.status !== 0) console.log(r.stderr);
     if (args.prof) {

@@ -8,7 +8,11 @@ import { bindExpr, identName, toBool, type ExprEnv } from '../bind/expr.ts';
 import { bindQuery } from '../bind/select.ts';
 import { missingTable, posOpt, Scope, type BindCtx } from '../bind/scope.ts';
 import { coerce, isNumeric } from '../bind/types.ts';
-import { E, type Expr } from '../plan/expr.ts';
+import { E, exprCols, hasSubquery, type Expr } from '../plan/expr.ts';
+import { lower } from '../lower.ts';
+import { castValue } from '../../olap/exec/cast.ts';
+import { evalConstant } from '../../olap/exec/expr/evaluator.ts';
+import type { ValuesNode } from '../../olap/exec/spec.ts';
 import type { Col, Plan } from '../plan/logical.ts';
 import type { Ast } from '../parse/parse.ts';
 import { convertParams, planQuery, runPlanned, type PlannedQuery } from './context.ts';
@@ -125,7 +129,19 @@ async function valuesRows(input: DmlInput, exprRows: Expr[][], table: TableDef):
     }));
   }
   const cols = table.columns.map((c) => input.ctx.ids.col(c.name, c.type));
-  return execPlan(input, { kind: 'values', rows: exprRows, cols });
+  const plan: Plan = { kind: 'values', rows: exprRows, cols };
+  // cells over constants and parameters only (`-$4`, CURRENT_TIMESTAMP, casts): computed as the VALUES
+  // operator computes them (olap/exec/ops/simple.ts valuesOp), without planning and running a pipeline
+  // (one cell at a time, so a parameter used in columns of different types is converted for each)
+  if (exprRows.every((r) => r.every((e) => !hasSubquery(e) && exprCols(e).size === 0))) {
+    return exprRows.map((r) => r.map((e, c) => {
+      if (e.kind === 'const') return e.value;
+      const lowered = lower({ kind: 'values', rows: [[e]], cols: [cols[c]!] });
+      const cell = (lowered.root as ValuesNode).rows[0]![0]!;
+      return castValue(evalConstant(cell, convertParams(input.params, lowered.paramTypes)), cell.type, cols[c]!.type);
+    }));
+  }
+  return execPlan(input, plan);
 }
 
 async function execPlan(input: DmlInput, plan: Plan): Promise<Row[]> {

@@ -147,3 +147,55 @@ describe('UPDATE/DELETE plan reuse', () => {
     expect(await rowsOf('u')).toEqual([[1, 'x'], [2, 'b'], [3, 'y']]);
   });
 });
+
+describe('literal shapes and caller parameters', () => {
+  it('parameters passed beyond those the text uses never take the literals\' places', async () => {
+    await db.query('CREATE TABLE extra (id INTEGER PRIMARY KEY, n INTEGER)');
+    for (let id = 1; id <= 4; id++) {
+      await db.query(`INSERT INTO extra VALUES (${id}, ${id * 10})`, [0]);
+      expect((await db.query(`SELECT n FROM extra WHERE id = ${id}`, [0])).rows).toEqual([[id * 10]]);
+      expect((await db.query(`UPDATE extra SET n = n + 1 WHERE id = ${id}`, [0])).rowCount).toBe(1);
+    }
+    expect(await rowsOf('extra')).toEqual([[1, 11], [2, 21], [3, 31], [4, 41]]);
+  });
+});
+
+describe('INSERT VALUES over constants and parameters', () => {
+  // INSERT ... SELECT runs its expressions through the executor: the same expressions there give the
+  // reference value (or error) for each directly computed VALUES cell.
+  const num: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.integer({ min: -2000, max: 2000 }).map(String),
+      fc.integer({ min: -99999, max: 99999 }).map((n) => (n / 100).toFixed(2)),
+      fc.constantFrom('CAST($1 AS INTEGER)', 'CAST(NULL AS INTEGER)', '2147483647', '9007199254740993', '1e3', '0.5'),
+      tie('e').map((x) => `-(${x})`),
+      fc.tuple(tie('e'), fc.constantFrom('+', '-', '*', '/'), tie('e')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+      fc.tuple(tie('e'), fc.constantFrom('INTEGER', 'BIGINT', 'DECIMAL(10,2)', 'DOUBLE PRECISION')).map(([a, t]) => `CAST(${a} AS ${t})`),
+      fc.tuple(tie('e'), tie('e'), tie('e')).map(([a, b, c]) => `CASE WHEN ${a} > ${b} THEN ${b} ELSE ${c} END`),
+      fc.tuple(tie('e'), tie('e')).map(([a, b]) => `COALESCE(NULLIF(${a}, ${b}), ${b})`),
+    ),
+  })).e;
+
+  it('computes each cell as the executor does, in every column type, errors included', async () => {
+    await db.query('CREATE TABLE vals (id INTEGER PRIMARY KEY, a INTEGER, b DECIMAL(12,3), c DOUBLE PRECISION, d VARCHAR(40), e BIGINT)');
+    let id = 0;
+    await fc.assert(
+      fc.asyncProperty(num, fc.integer({ min: -50, max: 50 }), async (expr, p1) => {
+        const cells = [expr, expr, expr, `'s' || ${expr}`, expr].join(', ');
+        const outcome = async (sql: string, rowId: number): Promise<unknown> => {
+          try {
+            await db.query(sql, [p1]);
+            return (await db.query(`SELECT a, b, c, d, e FROM vals WHERE id = ${rowId}`)).rows;
+          } catch (e) {
+            return (e as DuetError).code ?? String(e);
+          }
+        };
+        const direct = await outcome(`INSERT INTO vals VALUES (${++id}, ${cells})`, id);
+        const viaExecutor = await outcome(`INSERT INTO vals SELECT ${++id}, ${cells}`, id);
+        expect(direct, expr).toEqual(viaExecutor);
+      }),
+      { numRuns: 40, seed: 31 },
+    );
+  });
+});
