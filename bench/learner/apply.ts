@@ -8,12 +8,8 @@ import { encodeLogEntry, type LogWrite } from '../../oltp/commitlog.ts';
 import { encodeKey } from '../../oltp/keycodec.ts';
 import { Types, type Row } from '../../oltp/types.ts';
 import { Learner } from '../../olap/learner/learner.ts';
+import { arg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
 const entries = Number(arg('entries', '40000'));
 const rounds = Number(arg('rounds', '7'));
 const compactRows = Number(arg('compact-rows', '2048'));

@@ -13,12 +13,8 @@ import { Learner } from '../../olap/learner/learner.ts';
 import { packEntries, unpackEntries } from '../../olap/learner/messages.ts';
 import { RecentEntries } from '../../olap/learner/recent-entries.ts';
 import { saveLearner, type PersistCache } from '../../olap/learner/persist.ts';
+import { arg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
 const commits = Number(arg('commits', '40000'));
 const compactRows = Number(arg('compact-rows', '8192'));
 const scratch = mkdtempSync(join(tmpdir(), 'duet-bench-cost-'));

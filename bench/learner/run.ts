@@ -7,7 +7,7 @@
 // Writes bench/results/learner.md and bench/results/learner.svg.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { mainThreadCpuUs } from './thread-cpu.ts';
+import { threadCpuUs, type ThreadCpu } from './thread-cpu.ts';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RowStore } from '../../oltp/rowstore.ts';
@@ -15,21 +15,17 @@ import { Types, type Row } from '../../oltp/types.ts';
 import type { NewTable, TableDef } from '../../oltp/api.ts';
 import { LearnerReplica } from '../../olap/learner/client.ts';
 import { groupedBarsSvg } from './svg.ts';
+import { arg, hasArg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
 const seconds = Number(arg('seconds', '6'));
 const lineitemPath = arg('lineitem', '/work/shared/data/tpch/sf0.01/lineitem.tbl');
 const sessions = 32;
 /** Learner compaction threshold (delta versions) for the freshness and interference runs. */
 const compactRows = Number(arg('compact-rows', '8192'));
 /** The feeder's least time between apply messages (client.ts applyIntervalMs); default: the client's. */
-const applyInterval = args.includes('--apply-interval-ms') ? { applyIntervalMs: Number(arg('apply-interval-ms', '5')) } : {};
+const applyInterval = hasArg('apply-interval-ms') ? { applyIntervalMs: Number(arg('apply-interval-ms', '5')) } : {};
 /** `--learner-nice N`: the learner thread's OS niceness in the freshness runs (default: the learner's own). */
-const freshNice = args.includes('--learner-nice') ? { threadNice: Number(arg('learner-nice', '0')) } : {};
+const freshNice = hasArg('learner-nice') ? { threadNice: Number(arg('learner-nice', '0')) } : {};
 /** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
 const ROUNDS = Number(arg('rounds', '3'));
 const MODE_LABELS = {
@@ -136,10 +132,10 @@ type Modes<T> = Partial<Record<Mode, T>>;
  * Each run first commits for WARMUP_S and forces one save (JIT; the learner's threads loading their code,
  * the writer thread booting at its first save: a one-time cost, reported in the freshness warm-up instead).
  */
-async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<number[]>; mainUs: Modes<number[]> }> {
+async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<number[]>; threadUs: Modes<ThreadCpu[]> }> {
   const rate: Modes<number[]> = {};
   const cpuUs: Modes<number[]> = {};
-  const mainUs: Modes<number[]> = {};
+  const threadUs: Modes<ThreadCpu[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of modes) {
       const { store, t } = await openEvents(`oltp-${round}-${mode}`);
@@ -153,20 +149,22 @@ async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<num
         await replica.compact();
       }
       const cpu0 = process.cpuUsage();
-      const main0 = mainThreadCpuUs();
+      const threads0 = threadCpuUs();
       const r = await commitRun(store, t, Infinity, undefined, 0);
       const cpu = process.cpuUsage(cpu0);
+      const threads1 = threadCpuUs();
       const us = (cpu.user + cpu.system) / r.commits;
-      const mainPerCommitUs = (mainThreadCpuUs() - main0) / r.commits;
-      progress(`  ${r.rate.toFixed(0)} commits/s, ${us.toFixed(0)} µs CPU per commit, ${mainPerCommitUs.toFixed(1)} µs on the main thread (load ${loadavg()[0]!.toFixed(1)})`);
+      const perCommit: ThreadCpu = { main: 0, learner: 0, writer: 0, other: 0 };
+      for (const k of ['main', 'learner', 'writer', 'other'] as const) perCommit[k] = (threads1[k] - threads0[k]) / r.commits;
+      progress(`  ${r.rate.toFixed(0)} commits/s, ${us.toFixed(0)} µs CPU per commit: main ${perCommit.main.toFixed(1)}, learner ${perCommit.learner.toFixed(1)}, writer ${perCommit.writer.toFixed(1)}, other ${perCommit.other.toFixed(1)} (load ${loadavg()[0]!.toFixed(1)})`);
       (rate[mode] ??= []).push(r.rate);
       (cpuUs[mode] ??= []).push(us);
-      (mainUs[mode] ??= []).push(mainPerCommitUs);
+      (threadUs[mode] ??= []).push(perCommit);
       await replica?.close();
       await store.close();
     }
   }
-  return { rate, cpuUs, mainUs };
+  return { rate, cpuUs, threadUs };
 }
 
 const lineitemColumns: [string, typeof Types.integer][] = [
@@ -232,12 +230,13 @@ async function only(part: string): Promise<void> {
 async function main(): Promise<void> {
   const fresh = await freshness();
   const load = loadavg()[0]!;
-  const { rate: oltp, cpuUs, mainUs } = await interference();
+  const { rate: oltp, cpuUs, threadUs } = await interference();
   const foot = await footprint();
   const mean = (xs: number[] | undefined): number => (xs ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN); // median
   const overheadPct = (1 - mean(oltp.attached) / mean(oltp.detached)) * 100;
   const extraCpuUs = mean(cpuUs.attached) - mean(cpuUs.detached);
-  const extraMainUs = mean(mainUs.attached) - mean(mainUs.detached);
+  const role = (m: Mode, k: keyof ThreadCpu): number => mean(threadUs[m]?.map((x) => x[k]));
+  const extraMainUs = role('attached', 'main') - role('detached', 'main');
   const md = [
     '# Columnar learner benchmark',
     '',
@@ -255,11 +254,11 @@ async function main(): Promise<void> {
     '',
     `Steady state: each run commits for ${WARMUP_S} s and forces one learner save before measuring (the writer thread boots at the first save, about a second of CPU once).`,
     '',
-    '| learner | commits/s per round | median | CPU µs per commit (all threads) per round | median | main-thread CPU µs per commit, median |',
+    '| learner | commits/s per round | median | CPU µs per commit (all threads) per round | median | of it (medians): main thread / learner thread / writer thread / other threads |',
     '|---|---|---|---|---|---|',
-    ...modes.map((m) => `| ${MODE_LABELS[m]} | ${oltp[m]!.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp[m]).toFixed(0)} | ${cpuUs[m]!.map((x) => x.toFixed(0)).join(', ')} | ${mean(cpuUs[m]).toFixed(0)} | ${mean(mainUs[m]).toFixed(1)} |`),
+    ...modes.map((m) => `| ${MODE_LABELS[m]} | ${oltp[m]!.map((x) => x.toFixed(0)).join(', ')} | ${mean(oltp[m]).toFixed(0)} | ${cpuUs[m]!.map((x) => x.toFixed(0)).join(', ')} | ${mean(cpuUs[m]).toFixed(0)} | ${(['main', 'learner', 'writer', 'other'] as const).map((k) => role(m, k).toFixed(1)).join(' / ')} |`),
     '',
-    `Attached vs detached: throughput ${overheadPct >= 0 ? `${overheadPct.toFixed(1)}% lower` : `${(-overheadPct).toFixed(1)}% higher`} (goal: at most 10% lower; ${overheadPct <= 10 ? 'met' : 'missed'} in this run); the learner adds ${extraCpuUs.toFixed(0)} µs of CPU per commit in all threads (median vs median), ${extraMainUs.toFixed(1)} µs of it on the main thread (the commit path's thread; the rest runs on the learner's threads at lower OS priority). The spread between rounds of the same configuration shows how much the shared 2-core machine moves throughput; compare only within one run. Per-stage CPU costs: \`npx tsx bench/learner/cost.ts\` (bench/results/learner-cost.md).`,
+    `Attached vs detached: throughput ${overheadPct >= 0 ? `${overheadPct.toFixed(1)}% lower` : `${(-overheadPct).toFixed(1)}% higher`} (goal: at most 10% lower; ${overheadPct <= 10 ? 'met' : 'missed'} in this run); the learner adds ${extraCpuUs.toFixed(0)} µs of CPU per commit in all threads (median vs median), ${extraMainUs.toFixed(1)} µs of it on the main thread (the commit path's thread; the rest runs on the learner's threads at lower OS priority; threads are told apart by their niceness, so with the learner at nice 0 its thread counts as other). The spread between rounds of the same configuration shows how much the shared 2-core machine moves throughput; compare only within one run. Per-stage CPU costs: \`npx tsx bench/learner/cost.ts\` (bench/results/learner-cost.md).`,
     '',
     `## Footprint: TPC-H lineitem (${foot.rows} rows, ${lineitemPath})`,
     '',
@@ -283,5 +282,5 @@ async function main(): Promise<void> {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-if (args.includes('--only')) await only(arg('only', ''));
+if (hasArg('only')) await only(arg('only', ''));
 else await main();

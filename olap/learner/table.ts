@@ -6,7 +6,7 @@ import type { Row, SqlType, Value } from '../../oltp/types.ts';
 import { VectorBuilder, constantVector } from '../exec/batch.ts';
 import type { Batch, Vector } from '../exec/spec.ts';
 import { BLOCK_ROWS, BlockBuilder, TS_LIVE, blockBytes, vectorBytes, type Block } from './block.ts';
-import { KeyColumnBuilder, compareKeyTo, compareKeys, keyAt } from './keys.ts';
+import { KeyColumnBuilder, compareBytes, compareKeyTo, compareKeys, keyAt, type KeyColumn } from './keys.ts';
 import { zoneMayMatch, type ZonePredicate, zoneOf } from './zonemap.ts';
 
 export interface ScanRequest {
@@ -40,15 +40,19 @@ export class ColumnTable {
   private deltaEnd = new Float64Array(64);
   deltaRows = 0;
   /**
-   * Delta rows [0, sortedRows) have strictly increasing keys (inserts in key order, the common case): a key
-   * among them is found by binary search, so they need no map entry, and compaction needs no sort for them.
+   * The run: delta rows (runRows[0..runLength), in append order) whose keys increase strictly, each appended
+   * above every key before it (inserts in key order, the common case, also when concurrent commits interleave
+   * a little). A key among them is found by binary search, so they need no map entry, and compaction only
+   * sorts the other rows and merges.
    */
-  private sortedRows = 0;
-  /** The key of delta row sortedRows - 1 (the largest of the sorted run). */
-  private sortedLastKey: Uint8Array | undefined;
+  private runRows = new Uint32Array(64);
+  private runLength = 0;
+  /** The key of the run's last row (the largest key the delta has held). */
+  private runLastKey: Uint8Array | undefined;
   /**
-   * Live delta version per key (latin1 of the key bytes) for rows past the sorted run; always newer than a
-   * sorted-run version of the same key. Bounded by the delta's own bound.
+   * Live delta version per key (latin1 of the key bytes) for rows outside the run (every key of which was at
+   * or below the run's last key when appended); always newer than a run version of the same key. Bounded by
+   * the delta's own bound.
    */
   private deltaLive = new Map<string, number>();
   private deltaCache: { rows: number; columns: Vector[] } | undefined;
@@ -64,17 +68,17 @@ export class ColumnTable {
 
   /** Applies one row change at commitTs: ends the live version of `key` (if any) and appends `row` (if any). */
   applyChange(key: Uint8Array, row: Row | null, commitTs: number): void {
-    // Above every key of the sorted run (and so of the stable layer's, checked by findLiveStable's first
-    // comparison) with no map to consult: a new key, found without building its string.
-    const aboveRun = this.sortedLastKey === undefined || Buffer.compare(key, this.sortedLastKey) > 0;
+    // Above every key the delta holds (the run's last is the largest): only the stable layer can hold it
+    // (findLiveStable answers an append after one comparison), and no key string is built.
+    const aboveRun = this.runLastKey === undefined || compareBytes(key, this.runLastKey) > 0;
     let ks: string | undefined;
     let d: number | undefined;
-    if (this.deltaLive.size > 0) {
+    if (!aboveRun && this.deltaLive.size > 0) {
       ks = latin1(key);
       d = this.deltaLive.get(ks);
       if (d !== undefined) this.deltaLive.delete(ks);
     }
-    if (d === undefined && !aboveRun) d = this.findLiveSorted(key);
+    if (d === undefined && !aboveRun) d = this.findLiveInRun(key);
     if (d !== undefined) this.deltaEnd[d] = commitTs;
     else {
       const s = this.findLiveStable(key);
@@ -91,25 +95,28 @@ export class ColumnTable {
     this.deltaKeys.append(key);
     this.deltaBegin[i] = commitTs;
     this.deltaEnd[i] = TS_LIVE;
-    if (aboveRun && this.sortedRows === i) {
-      this.sortedRows++;
-      this.sortedLastKey = key;
+    if (aboveRun) {
+      this.runRows[this.runLength++] = i;
+      this.runLastKey = key;
     } else this.deltaLive.set(ks ?? latin1(key), i);
     this.deltaCache = undefined;
   }
 
-  /** Delta row of the live version of `key` in the sorted run, or undefined. */
-  private findLiveSorted(key: Uint8Array): number | undefined {
-    if (this.sortedRows === 0) return undefined;
+  /** Delta row of the live version of `key` in the run, or undefined. */
+  private findLiveInRun(key: Uint8Array): number | undefined {
+    if (this.runLength === 0) return undefined;
     const keys = this.deltaKeys.view();
+    const run = this.runRows;
     let lo = 0;
-    let hi = this.sortedRows;
+    let hi = this.runLength;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKeyTo(keys, mid, key) < 0) lo = mid + 1;
+      if (compareKeyTo(keys, run[mid]!, key) < 0) lo = mid + 1;
       else hi = mid;
     }
-    return lo < this.sortedRows && compareKeyTo(keys, lo, key) === 0 && this.deltaEnd[lo] === TS_LIVE ? lo : undefined;
+    if (lo === this.runLength) return undefined;
+    const row = run[lo]!;
+    return compareKeyTo(keys, row, key) === 0 && this.deltaEnd[row] === TS_LIVE ? row : undefined;
   }
 
   /** ADD COLUMN: every existing version reads the fill value. */
@@ -141,6 +148,9 @@ export class ColumnTable {
     const end = new Float64Array(this.deltaEnd.length * 2);
     end.set(this.deltaEnd);
     this.deltaEnd = end;
+    const run = new Uint32Array(this.runRows.length * 2);
+    run.set(this.runRows);
+    this.runRows = run;
   }
 
   /** Global stable position of the live version of `key`, or -1. Versions of a key are adjacent, oldest first. */
@@ -203,10 +213,8 @@ export class ColumnTable {
   compact(horizonTs: number): number {
     const delta = this.deltaVectors();
     const keys = this.deltaKeys.view();
-    const order = Uint32Array.from({ length: this.deltaRows }, (_, i) => i);
     const begin = this.deltaBegin;
-    // the sorted run is in (key, begin) order already: only a delta with later rows needs the sort
-    if (this.sortedRows < this.deltaRows) order.sort((a, b) => compareKeys(keys, a, keys, b) || begin[a]! - begin[b]!);
+    const order = this.deltaOrder(keys, begin);
     const out: Block[] = [];
     let builder = new BlockBuilder(this.types);
     let dropped = 0;
@@ -247,6 +255,30 @@ export class ColumnTable {
     return dropped;
   }
 
+  /**
+   * Delta rows in (key, begin) order: the run is in that order already, so only the other rows are sorted and
+   * the two merged. On equal keys the run's row goes first: it is the key's oldest delta version (a row joins
+   * the run only above every key appended before it).
+   */
+  private deltaOrder(keys: KeyColumn, begin: Float64Array): Uint32Array {
+    const n = this.deltaRows;
+    const run = this.runRows.subarray(0, this.runLength);
+    if (run.length === n) return run.slice();
+    const inRun = new Uint8Array(n);
+    for (let r = 0; r < run.length; r++) inRun[run[r]!] = 1;
+    const others = new Uint32Array(n - run.length);
+    for (let i = 0, k = 0; i < n; i++) if (inRun[i] === 0) others[k++] = i;
+    others.sort((a, b) => compareKeys(keys, a, keys, b) || begin[a]! - begin[b]!);
+    const order = new Uint32Array(n);
+    let r = 0;
+    let o = 0;
+    for (let j = 0; j < n; j++) {
+      if (o === others.length || (r < run.length && compareKeys(keys, run[r]!, keys, others[o]!) <= 0)) order[j] = run[r++]!;
+      else order[j] = others[o++]!;
+    }
+    return order;
+  }
+
   /** Replaces the stable layer (restart from Parquet, or a snapshot load); the delta must be empty. */
   setStable(blocks: Block[]): void {
     assert(this.deltaRows === 0, 'stable layer replaced under a non-empty delta');
@@ -261,8 +293,9 @@ export class ColumnTable {
     this.deltaBegin = new Float64Array(64);
     this.deltaEnd = new Float64Array(64);
     this.deltaRows = 0;
-    this.sortedRows = 0;
-    this.sortedLastKey = undefined;
+    this.runRows = new Uint32Array(64);
+    this.runLength = 0;
+    this.runLastKey = undefined;
     this.deltaLive = new Map();
     this.deltaCache = undefined;
   }
@@ -274,7 +307,7 @@ export class ColumnTable {
     for (const b of this.stable) bytes += blockBytes(b);
     if (this.deltaRows > 0) {
       for (const v of this.deltaVectors()) bytes += vectorBytes(v);
-      bytes += this.deltaKeys.bytesUsed + this.deltaBegin.byteLength + this.deltaEnd.byteLength + this.deltaLive.size * 64;
+      bytes += this.deltaKeys.bytesUsed + this.deltaBegin.byteLength + this.deltaEnd.byteLength + this.runRows.byteLength + this.deltaLive.size * 64;
     }
     return bytes;
   }

@@ -1,5 +1,5 @@
 // ColumnTable's apply path (olap/learner/table.ts) against a model of versions: inserts mostly in key order
-// (the sorted-run fast path), inserts out of order, updates and deletes of delta and stable keys, and
+// (the run fast path), pairs of them swapped (concurrent commits), inserts far out of order, updates and deletes of delta and stable keys, and
 // compactions in between; a scan at every applied timestamp equals the model's rows at that timestamp.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -29,6 +29,7 @@ function rowsOf(batches: readonly Batch[]): string[] {
 
 const op = fc.oneof(
   { weight: 6, arbitrary: fc.constant({ kind: 'append' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'appendSwapped' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('insertAny' as const), key: fc.integer({ min: 0, max: 60 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('update' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }) },
@@ -51,6 +52,12 @@ describe('ColumnTable apply', () => {
         };
         for (const o of ops) {
           if (o.kind === 'append') put(nextKey++, ts);
+          else if (o.kind === 'appendSwapped') {
+            put(nextKey + 1, ts);
+            states.push({ ts, rows: [...live].map(([k, v]) => `${k},${v}`).sort() });
+            put(nextKey, ts);
+            nextKey += 2;
+          }
           else if (o.kind === 'insertAny') {
             if (live.has(o.key)) continue;
             put(o.key, -ts);
