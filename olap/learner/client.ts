@@ -30,6 +30,12 @@ export interface LearnerReplicaOptions extends LearnerHostOptions {
   readonly applyIntervalMs?: number;
   /** Aborting it while the learner boots stops the start (the thread is terminated, start rejects). */
   readonly signal?: AbortSignal;
+  /**
+   * false: this store does not feed the learner, it only reads from it: a learner member's relay (relay.ts), fed
+   * by that member's own Raft log. Commit-log indexes and timestamps are the same on every member, so a consistent
+   * read still waits for this store's applied index, on the member.
+   */
+  readonly feed?: boolean;
 }
 
 export interface LearnerReadOptions {
@@ -117,6 +123,8 @@ export class LearnerReplica {
   private readyReject: ((e: Error) => void) | undefined;
   private closedResolve: (() => void) | undefined;
   private readonly appliedWaiters: { index: number; resolve: () => void }[] = [];
+  /** Requests relayed for another node (relay.ts): replies to these local ids go to the relay, not to `waiting`. */
+  private readonly relays = new Map<number, (m: FromLearner) => void>();
   /**
    * Refs or unrefs the learner thread. An idle learner must not keep the process alive (the learner is on by
    * default: a script that never closes its Database should still exit; the row store is the source of
@@ -217,6 +225,7 @@ export class LearnerReplica {
     replica.keepAlive = keepAlive;
     replica.learnerIndex = replica.sentIndex = ready.appliedIndex;
     if (ready.damage) replica.lastDamage = ready.damage;
+    if (options.feed === false) return replica;
     const first = await firstLogIndex(store);
     if (ready.damage || (ready.appliedIndex + 1 < first && store.stats.appliedIndex >= first)) await replica.rebuild();
     else replica.pump();
@@ -248,6 +257,8 @@ export class LearnerReplica {
         break;
     }
     if ('id' in m && m.id !== undefined) {
+      const relayed = this.relays.get(m.id);
+      if (relayed !== undefined) return relayed(m);
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (!w) return;
@@ -266,7 +277,7 @@ export class LearnerReplica {
 
   /** Sends the next batch of committed entries if none is in flight. */
   private pump(): void {
-    if (this.inflight || this.closed || this.snapshotting || this.failure) return;
+    if (this.options.feed === false || this.inflight || this.closed || this.snapshotting || this.failure) return;
     const to = this.store.stats.appliedIndex;
     if (this.sentIndex >= to || this.deferPump(to)) return;
     this.inflight = true;
@@ -480,9 +491,34 @@ export class LearnerReplica {
     return oldest === Infinity ? 0 : performance.now() - oldest;
   }
 
+  /**
+   * A channel for a request relayed from another node (relay.ts): a fresh id whose replies go to `onReply`;
+   * `post` sends messages carrying it, `close` forgets it.
+   */
+  openRelay(onReply: (m: FromLearner) => void): { readonly id: number; post(m: ToLearner): void; close(): void } {
+    const id = this.nextId++;
+    this.relays.set(id, onReply);
+    return {
+      id,
+      post: (m) => {
+        if (!this.closed && this.failure === undefined) this.post(m);
+      },
+      close: () => void this.relays.delete(id),
+    };
+  }
+
+  /** The learner's applied index as last reported (a feedless replica learns it from status answers). */
+  get appliedIndex(): number {
+    return this.learnerIndex;
+  }
+
   /** Observability: applied index, lag in entries and ms, per-table delta rows, blocks, memory and disk bytes. */
   async status(): Promise<ReplicaStatus> {
     const m = await this.request<'status'>({ kind: 'status', id: this.nextId++ });
+    if (this.options.feed === false && m.status.appliedIndex > this.learnerIndex) {
+      this.learnerIndex = m.status.appliedIndex; // no 'applied' messages come to a reader that does not feed
+      this.wakeAppliedWaiters();
+    }
     const leaderIndex = this.store.stats.appliedIndex;
     return { ...m.status, leaderIndex, lagEntries: Math.max(0, leaderIndex - m.status.appliedIndex), lagMs: this.lagMs(), rebuilds: this.rebuilds, lastDamage: this.lastDamage };
   }

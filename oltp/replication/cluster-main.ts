@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 const USAGE = `usage: duet cluster --dir DIR [--base-port N] [--sql-base-port M] [--learner]
   starts nodes 1..3 with data in DIR/n1..n3, Raft on 127.0.0.1:N+1..N+3 (default N=7000),
   SQL on 127.0.0.1:5432+1..5432+3 (use --sql-base-port M for M+1..M+3)
-  --learner  also node 4 (Raft N+4, SQL M+4) as a columnar learner member (duet node --learner): analytical
-             queries go there; the voters then run without their own columnar learners`;
+  --learner  also node 4 (Raft N+4, SQL M+4) as a columnar learner member (duet node --learner) serving the
+             voters' column-path reads on 127.0.0.1:N+14; the voters then run without their own learners`;
 
 export async function clusterMain(argv: readonly string[]): Promise<number> {
   let dir: string | undefined;
@@ -49,7 +49,8 @@ export async function clusterMain(argv: readonly string[]): Promise<number> {
   const children: ChildProcess[] = [];
   for (const id of learner ? [1, 2, 3, 4] : [1, 2, 3]) {
     // Node 4 joins as the learner member (a first start, or a restart: --join is ignored once it is a member).
-    const role = id === 4 ? ['--learner'] : learner ? ['--no-learner'] : [];
+    const relay = `127.0.0.1:${basePort + 14}`;
+    const role = id === 4 ? ['--learner', '--serve-reads', relay] : learner ? ['--read-learner', relay] : [];
     const args = [bin, 'node', '--id', String(id), '--db', join(dir, `n${id}`), '--listen', `127.0.0.1:${basePort + id}`, '--sql', `127.0.0.1:${sqlBasePort + id}`, '--peers', peers, ...role];
     children.push(spawn(process.execPath, args, { stdio: 'inherit' }));
     console.error(`node ${id}${id === 4 ? ' (columnar learner)' : ''}: psql -h 127.0.0.1 -p ${sqlBasePort + id}   (or: duet --connect 127.0.0.1:${sqlBasePort + id})`);

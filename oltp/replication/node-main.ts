@@ -29,6 +29,9 @@ export const NODE_USAGE = `usage: duet node --id N --db DIR --listen HOST:PORT -
   --stale-reads       serve reads from the local applied snapshot without asking the leader (faster, may be stale)
   --no-learner        do not start the columnar learner (every query reads the row store)
   --learner-at HOST:PORT  feed and read a columnar learner process (duet learner) instead of a local one
+  --serve-reads HOST:PORT   with --learner: serve the other members' column-path reads from this member's learner
+  --read-learner HOST:PORT  send this node's column-path reads to a learner member's --serve-reads address
+                          (instead of a local columnar learner; reconnects when the member restarts)
   --learner-apply-ms N    least time between apply messages to the columnar learner while commits stream in
                           (default 5; longer puts more commits in each learner wake-up; a consistent read never waits for it)`;
 
@@ -58,6 +61,10 @@ export interface NodeArgs {
   noLearner?: boolean;
   /** --learner-at: the columnar learner is a separate process (`duet learner`) at this address. */
   learnerAt?: string;
+  /** --serve-reads: where a learner member serves other nodes' column-path reads (olap/learner/relay.ts). */
+  serveReads?: Address;
+  /** --read-learner: the learner member's --serve-reads address this node reads through (no local learner). */
+  readLearner?: string;
   /** --learner-apply-ms: the columnar learner's feeder coalescing interval (LearnerReplicaOptions.applyIntervalMs). */
   learnerApplyMs?: number;
 }
@@ -99,7 +106,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
       continue;
     }
     const value = argv[++i];
-    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes', '--replaces', '--learner-at', '--learner-apply-ms'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
+    if (!['--id', '--db', '--listen', '--sql', '--peers', '--tick-ms', '--election-ticks', '--compact-entries', '--retain-entries', '--snapshot-chunk-bytes', '--replaces', '--learner-at', '--learner-apply-ms', '--serve-reads', '--read-learner'].includes(flag)) throw new DuetError('22023', `unknown option ${flag}`);
     if (value === undefined) throw new DuetError('22023', `${flag} needs a value`);
     got.set(flag, value);
   }
@@ -114,9 +121,10 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
   }
   if (got.has('--learner')) {
     // A learner member exists for its columnar replica and never becomes a voter.
-    const clash = ['--no-learner', '--learner-at', '--join-voter', '--replaces'].find((f) => got.has(f));
+    const clash = ['--no-learner', '--learner-at', '--join-voter', '--replaces', '--read-learner'].find((f) => got.has(f));
     if (clash !== undefined) throw new DuetError('22023', `--learner cannot be combined with ${clash}`);
-  }
+  } else if (got.has('--serve-reads')) throw new DuetError('22023', '--serve-reads needs --learner (only a learner member serves reads)');
+  if (got.has('--read-learner') && got.has('--learner-at')) throw new DuetError('22023', '--read-learner cannot be combined with --learner-at');
   const id = positive(got.get('--id')!, '--id');
   const listen = parseAddress(got.get('--listen')!, '--listen');
   if (!peers.has(id)) peers.set(id, listen);
@@ -134,6 +142,8 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs | 'help' {
     snapshotChunkBytes: positive(got.get('--snapshot-chunk-bytes') ?? String(256 * 1024), '--snapshot-chunk-bytes'),
     noLearner: got.has('--no-learner'),
     ...(got.has('--learner-at') ? { learnerAt: got.get('--learner-at')! } : {}),
+    ...(got.has('--serve-reads') ? { serveReads: parseAddress(got.get('--serve-reads')!, '--serve-reads') } : {}),
+    ...(got.has('--read-learner') && parseAddress(got.get('--read-learner')!, '--read-learner') ? { readLearner: got.get('--read-learner')! } : {}),
     ...(got.has('--learner-apply-ms') ? { learnerApplyMs: nonNegative(got.get('--learner-apply-ms')!, '--learner-apply-ms') } : {}),
     join: got.has('--join') || got.has('--join-voter') || got.has('--replaces') || got.has('--learner'),
     learnerMember: got.has('--learner'),
@@ -175,7 +185,8 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
   const { databaseEngine } = await import('../../server/database-engine.ts');
   const { PgServer } = await import('../../server/server.ts');
   const learner = { ...(args.learnerAt !== undefined ? { remote: args.learnerAt } : {}), ...(args.learnerApplyMs !== undefined ? { applyIntervalMs: args.learnerApplyMs } : {}) };
-  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries), ...(args.noLearner ? { learner: false } : Object.keys(learner).length > 0 ? { learner } : {}) });
+  const noLocalLearner = args.noLearner === true || args.readLearner !== undefined;
+  const db = await Database.open(join(args.dir, 'rows'), { replicate: (entries) => replicator.replicate(entries), ...(noLocalLearner ? { learner: false } : Object.keys(learner).length > 0 ? { learner } : {}) });
   transport = await TcpTransport.listen({
     id: args.id,
     listen: args.listen,
@@ -191,6 +202,15 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
   reportMemberReplicas(db.store, () =>
     replicator.learnerMembers().map((m) => ({ replica: `raft learner ${m.id}${m.sql !== undefined ? ` at ${m.sql}` : ''}`, state: m.state, appliedIndex: m.match, leaderIndex: m.commit })),
   );
+  // Column-path reads through a learner member: served by the member, used by the others.
+  const { readThroughMember, serveRelay } = await import('../../olap/learner/relay.ts');
+  const { learnerOf } = await import('../../olap/learner/index.ts');
+  let relay: { close(): Promise<void> } | undefined;
+  if (args.serveReads !== undefined) {
+    await db.startLearner();
+    relay = await serveRelay(learnerOf(db.store)!, args.serveReads.host, args.serveReads.port);
+  }
+  const stopReading = args.readLearner !== undefined ? readThroughMember(db.store, args.readLearner, (line) => console.error(`duet node ${args.id}: ${line}`)) : undefined;
   const { clusterEngine } = await import('./linearizable-engine.ts');
   const engine = clusterEngine(databaseEngine(db), replicator, args.staleReads);
   const server = await PgServer.listen({ engine, host: args.sql.host, port: args.sql.port });
@@ -199,6 +219,8 @@ export async function startNode(args: NodeArgs): Promise<RunningNode> {
     sqlPort: server.port,
     async stop() {
       await server.close();
+      await relay?.close();
+      await stopReading?.();
       await replicator.stop();
       await transport?.close();
       await db.close();

@@ -66,6 +66,8 @@ export interface ClusterOptions {
   readonly tickMs?: number;
   /** More `duet node` options for every node (e.g. compaction thresholds). */
   readonly extraArgs?: readonly string[];
+  /** More options for the founding nodes only, not for nodes added later with addNode. */
+  readonly founderArgs?: readonly string[];
 }
 
 const BIN = join(import.meta.dirname, '../../bin/duet.js');
@@ -116,7 +118,7 @@ export class TestCluster {
       .map((p) => `${p}=127.0.0.1:${p === id || !this.options.proxies ? this.raftPorts.get(p) : (this.proxyPorts.get(`${id}>${p}`) ?? this.raftPorts.get(p))}`)
       .join(',');
     const args = [BIN, 'node', '--id', String(id), '--db', join(this.options.dir, `n${id}`), '--listen', `127.0.0.1:${this.raftPorts.get(id)}`,
-      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50), ...(this.options.extraArgs ?? []), ...(this.nodeArgs.get(id) ?? [])];
+      '--sql', `127.0.0.1:${this.sqlPorts.get(id)}`, '--peers', peers, '--tick-ms', String(this.options.tickMs ?? 50), ...(this.options.extraArgs ?? []), ...(this.nodeArgs.get(id) ?? (this.options.founderArgs ?? []))];
     // Voters run without a columnar learner (CPU on a shared 2-core box); a learner member (--learner) exists for one.
     if (!args.includes('--learner')) args.push('--no-learner');
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -15,8 +15,16 @@ describe('duet node --learner options', () => {
     expect(() => parseNodeArgs([...BASE, '--learner-apply-ms', 'soon'])).toThrow(expect.objectContaining({ code: '22023' }));
   });
 
+  it('serves reads only on a learner member; other nodes read through one instead of a local learner', () => {
+    expect(parseNodeArgs([...BASE, '--learner', '--serve-reads', '127.0.0.1:9100'])).toMatchObject({ serveReads: { host: '127.0.0.1', port: 9100 } });
+    expect(parseNodeArgs([...BASE, '--read-learner', '127.0.0.1:9100'])).toMatchObject({ readLearner: '127.0.0.1:9100', learnerMember: false });
+    expect(() => parseNodeArgs([...BASE, '--serve-reads', '127.0.0.1:9100'])).toThrow(expect.objectContaining({ code: '22023' }));
+    expect(() => parseNodeArgs([...BASE, '--read-learner', 'nowhere'])).toThrow(expect.objectContaining({ code: '22023' }));
+    expect(() => parseNodeArgs([...BASE, '--read-learner', '127.0.0.1:9100', '--learner-at', '127.0.0.1:9000'])).toThrow(expect.objectContaining({ code: '22023' }));
+  });
+
   it('refuses options that contradict a columnar learner member with 22023', () => {
-    for (const clash of [['--no-learner'], ['--join-voter'], ['--replaces', '2'], ['--learner-at', '127.0.0.1:9000']]) {
+    for (const clash of [['--no-learner'], ['--join-voter'], ['--replaces', '2'], ['--learner-at', '127.0.0.1:9000'], ['--read-learner', '127.0.0.1:9001']]) {
       expect(() => parseNodeArgs([...BASE, '--learner', ...clash])).toThrow(expect.objectContaining({ code: '22023', message: `--learner cannot be combined with ${clash[0]}` }));
     }
   });

@@ -1,15 +1,16 @@
 // A columnar learner as a Raft learner member (`duet node --learner`) beside three voters, all real processes
 // on loopback: it joins by snapshot (the voters compacted their logs), receives every commit from whoever leads,
 // follows a leader failover without any command, restarts from its Parquet segments + the log, catches up after
-// a SIGKILL, shows in SHOW REPLICAS on the voters, and its column-path answers at a transaction's timestamp equal
-// the row store's.
+// a SIGKILL, shows in SHOW REPLICAS on the voters, serves the voters' column-path reads (--serve-reads /
+// --read-learner), and column-path answers at a transaction's timestamp equal the row store's, on the member
+// and on a voter reading through it.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sleep, TestCluster } from './helpers.ts';
+import { freePorts, sleep, TestCluster } from './helpers.ts';
 
 const SUMMARY = 'SELECT count(*) AS n, sum(v) AS total, min(k) AS lo, max(k) AS hi FROM kv';
 const ROWS = 'SELECT k, v, tag FROM kv ORDER BY k';
@@ -81,6 +82,23 @@ async function expectLearnerCaughtUp(cluster: TestCluster, learner: number, time
   return expected;
 }
 
+/** Polls until node `id` would run `sql` on the column path (a voter reaches the member's relay in the background). */
+async function untilColumnPath(cluster: TestCluster, id: number, sql: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = await cluster.connect(id);
+    try {
+      await expectColumnPath(client, sql);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    } finally {
+      await client.end();
+    }
+    await sleep(250);
+  }
+}
+
 function logOf(cluster: TestCluster, id: number): string {
   return (cluster.logs.get(id) ?? []).join('');
 }
@@ -89,6 +107,8 @@ describe('columnar learner member (duet node --learner) in a 3-voter cluster', (
   const dir = mkdtempSync(join(tmpdir(), 'duet-learner-member-'));
   let cluster: TestCluster | undefined;
   let learner = 0;
+  /** Where the member serves the voters' column-path reads (--serve-reads; the voters have --read-learner). */
+  let relay = '';
   afterAll(async () => {
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -96,11 +116,12 @@ describe('columnar learner member (duet node --learner) in a 3-voter cluster', (
 
   it('joins by snapshot after compaction and receives the commits made on the leader', async () => {
     // Voters compact once 20 applied entries sit beyond a tail of 5: the late learner needs a snapshot.
-    cluster = await TestCluster.start({ dir, extraArgs: ['--compact-entries', '20', '--retain-entries', '5', '--snapshot-chunk-bytes', '8192'] });
+    relay = `127.0.0.1:${(await freePorts(1))[0]}`;
+    cluster = await TestCluster.start({ dir, extraArgs: ['--compact-entries', '20', '--retain-entries', '5', '--snapshot-chunk-bytes', '8192'], founderArgs: ['--read-learner', relay] });
     await cluster.atLeader('CREATE TABLE kv (k INT PRIMARY KEY, v INT, tag TEXT)');
     await writeRounds(cluster, 1, 30);
     expect(logOf(cluster, cluster.leaderHint)).toMatch(/compacted the Raft log through index \d+/);
-    learner = await cluster.addNode(['--learner']);
+    learner = await cluster.addNode(['--learner', '--serve-reads', relay]);
     await expectLearnerCaughtUp(cluster, learner);
     expect(logOf(cluster, learner)).toMatch(/installed a snapshot at Raft index \d+/);
     expect(logOf(cluster, learner)).toMatch(/columnar learner member/);
@@ -111,8 +132,10 @@ describe('columnar learner member (duet node --learner) in a 3-voter cluster', (
 
   it('shows in SHOW REPLICAS on the voters, is never promoted and refuses writes', async () => {
     const c = cluster!;
+    // The voters connect to the member's relay in the background (retrying every second until it serves).
+    for (const id of c.ids.filter((i) => i !== learner)) await untilColumnPath(c, id, ROWS);
     // Each voter's view, taken right after finding the leader; retried if leadership moved in between.
-    type Row = { replica: string; state: string; applied_index: string | null; leader_index: string | null };
+    type Row = { replica: string; table_name: string | null; state: string; applied_index: string | null; leader_index: string | null };
     let views = new Map<number, Row[]>();
     let leader = 0;
     for (let attempt = 0; attempt < 10; attempt++) {
@@ -133,8 +156,13 @@ describe('columnar learner member (duet node --learner) in a 3-voter cluster', (
     expect(Number(member!.applied_index)).toBeGreaterThan(0);
     expect(Number(member!.leader_index)).toBeGreaterThanOrEqual(Number(member!.applied_index));
     for (const [id, rows] of views) {
+      // Every voter reads through the member's relay: its SHOW REPLICAS has the member's columnar status too.
+      const relayed = rows.filter((r) => r.replica === relay);
+      expect(relayed.map((r) => [r.table_name, r.state]), `voter ${id}`).toEqual([['kv', 'running']]);
+      expect(Number(relayed[0]!.applied_index)).toBeGreaterThan(0);
       if (id === leader) continue;
-      expect(rows.map((r) => [r.replica, r.state, r.applied_index]), `follower ${id}`).toEqual([[member!.replica, 'member', null]]);
+      const members = rows.filter((r) => r.replica.startsWith('raft learner'));
+      expect(members.map((r) => [r.replica, r.state, r.applied_index]), `follower ${id}`).toEqual([[member!.replica, 'member', null]]);
     }
     for (const id of c.ids) expect(logOf(c, id)).not.toMatch(new RegExp(`configuration change for node ${learner}: promoteLearner`));
     const lc = await c.connect(learner);
@@ -187,16 +215,22 @@ describe('columnar learner member (duet node --learner) in a 3-voter cluster', (
     await c.startNode(learner);
     await expectLearnerCaughtUp(c, learner);
 
-    // While the leader keeps committing, each transaction on the learner member reads one timestamp: the
-    // column path (its columnar learner) and the row path (its row store) must give the same rows.
+    // A voter reconnects to the restarted member's relay on its own.
+    const voter = c.ids.find((id) => id !== learner && c.isRunning(id))!;
+    await untilColumnPath(c, voter, ROWS);
+
+    // While the leader keeps committing, each transaction reads one timestamp, on the learner member (its own
+    // learner) or on a voter (through the member's relay, at the voter's timestamp): the column path and the
+    // row path (that node's row store) must give the same rows.
     let writing = true;
     const writer = (async () => {
       for (let k = 103; writing; k += 4) await writeRounds(c, k, 4);
     })();
-    const lc = await c.connect(learner);
+    const clients = [await c.connect(learner), await c.connect(voter)];
     try {
       const seen = new Set<string>();
-      for (let round = 0; round < 6; round++) {
+      for (let round = 0; round < 8; round++) {
+        const lc = clients[round % 2]!;
         await lc.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
         const column = await answer(lc, ROWS, 'column');
         await expectColumnPath(lc, ROWS);
@@ -212,7 +246,7 @@ describe('columnar learner member (duet node --learner) in a 3-voter cluster', (
     } finally {
       writing = false;
       await writer;
-      await lc.end();
+      for (const client of clients) await client.end();
     }
     await expectLearnerCaughtUp(c, learner);
   }, 90_000);
