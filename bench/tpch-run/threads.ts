@@ -30,10 +30,13 @@ async function session(db: Database, minBlocks: number): Promise<Session> {
   return s;
 }
 
-async function timed(s: Session, sql: string): Promise<{ ms: number; rows: unknown[][] }> {
+/** Wall time and the process's CPU time (every thread: main, learner, helper) of one run. */
+async function timed(s: Session, sql: string): Promise<{ ms: number; cpuMs: number; rows: unknown[][] }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const rows = (await s.query(sql)).rows;
-  return { ms: performance.now() - t0, rows };
+  const c = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, rows };
 }
 
 /** Blocks of the scans the plan shared with the helper, and the helper's part (EXPLAIN ANALYZE's `workers=2 helper read=N`). */
@@ -82,9 +85,12 @@ async function main(): Promise<void> {
     const equal = JSON.stringify(a0.rows, big) === JSON.stringify(b0.rows, big);
     const t1: number[] = [];
     const t2: number[] = [];
+    const c1: number[] = [];
+    const c2: number[] = [];
+    const runOne = async () => { const t = await timed(one, sql); t1.push(t.ms); c1.push(t.cpuMs); };
+    const runTwo = async () => { const t = await timed(two, sql); t2.push(t.ms); c2.push(t.cpuMs); };
     for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) { t1.push((await timed(one, sql)).ms); t2.push((await timed(two, sql)).ms); }
-      else { t2.push((await timed(two, sql)).ms); t1.push((await timed(one, sql)).ms); }
+      if (r % 2 === 0) { await runOne(); await runTwo(); } else { await runTwo(); await runOne(); }
     }
     const m1 = median(t1);
     const m2 = median(t2);
@@ -92,7 +98,7 @@ async function main(): Promise<void> {
     twoAll.push(m2);
     ratios.push(m1 / m2);
     const share = shared ? `${shared.helper} of ${shared.blocks}` : 'not shared';
-    const line = `| Q${n} | ${m1.toFixed(1)} | ${m2.toFixed(1)} | ${(m1 / m2).toFixed(2)}x | ${share} | ${equal ? 'yes' : '**NO**'} |`;
+    const line = `| Q${n} | ${m1.toFixed(1)} | ${m2.toFixed(1)} | ${(m1 / m2).toFixed(2)}x | ${median(c1).toFixed(1)} | ${median(c2).toFixed(1)} | ${share} | ${equal ? 'yes' : '**NO**'} |`;
     lines.push(line);
     log(line);
   }
@@ -100,8 +106,8 @@ async function main(): Promise<void> {
   const report = [
     `# TPC-H SF ${sf}: column path on one thread vs two`, '',
     `Command: \`${command}\`. Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
-    `One thread: \`SET duet.parallel_min_blocks = ${Number.MAX_SAFE_INTEGER}\`; two: the default (${PARALLEL_MIN_BLOCKS_DEFAULT}). Wall-clock medians of ${rounds} interleaved runs after one warm-up each; "helper read" = blocks of the split scans the helper read in one EXPLAIN ANALYZE run (the learner read the rest).`, '',
-    '| query | 1 thread (ms) | 2 threads (ms) | speed-up | helper read (blocks) | same answer |', '|---|---|---|---|---|---|',
+    `One thread: \`SET duet.parallel_min_blocks = ${Number.MAX_SAFE_INTEGER}\`; two: the default (${PARALLEL_MIN_BLOCKS_DEFAULT}). Wall-clock and CPU-time (whole process: main, learner and helper threads) medians of ${rounds} interleaved runs after one warm-up each; "helper read" = blocks of the split scans the helper read in one EXPLAIN ANALYZE run (the learner read the rest).`, '',
+    '| query | 1 thread (ms) | 2 threads (ms) | speed-up | CPU 1 thread (ms) | CPU 2 threads (ms) | helper read (blocks) | same answer |', '|---|---|---|---|---|---|---|---|',
     ...lines, '',
     `Geometric means: 1 thread ${geomean(oneAll).toFixed(1)} ms, 2 threads ${geomean(twoAll).toFixed(1)} ms (${(geomean(oneAll) / geomean(twoAll)).toFixed(2)}x).`, '',
   ].join('\n');

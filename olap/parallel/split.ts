@@ -10,6 +10,9 @@ import { execute, outputColumns } from '../exec/execute.ts';
 import type { AggregateNode, AggregateSpec, Batch, ColumnRef, ExecContext, PlanNode, ScanNode, Vector } from '../exec/spec.ts';
 import { scaleOf } from '../exec/values.ts';
 
+/** Chooses the scan to split among an aggregate's splittable scans (undefined: run it in one phase). */
+export type ScanPick = (candidates: readonly ScanNode[], node: AggregateNode) => ScanNode | undefined;
+
 /** How one original aggregate is read off the final aggregate's output. */
 type Finish =
   | { readonly kind: 'column'; readonly index: number }
@@ -69,10 +72,10 @@ function splittable(a: AggregateSpec): boolean {
  * The split of an aggregate with `pick`'s choice among its splittable scans (default: the first), or
  * undefined if an aggregate does not split or no scan is picked.
  */
-export function splitAggregate(node: AggregateNode, pick: (scans: readonly ScanNode[]) => ScanNode | undefined = (s) => s[0]): AggregateSplit | undefined {
+export function splitAggregate(node: AggregateNode, pick: ScanPick = (s) => s[0]): AggregateSplit | undefined {
   if (!node.aggregates.every(splittable)) return undefined;
   const candidates = splittableScans(node.input);
-  const scan = candidates.length === 0 ? undefined : pick(candidates);
+  const scan = candidates.length === 0 ? undefined : pick(candidates, node);
   if (!scan) return undefined;
   const partialAggs: AggregateSpec[] = [];
   const partialNames: string[] = node.groupBy.map((_, i) => `g${i}`);
@@ -157,7 +160,7 @@ function avgVector(batch: Batch, f: Extract<Finish, { kind: 'avg' }>): Vector {
  * its (finished) two-phase result; the caller serves those scans. Nodes not on a replaced path are kept as
  * the same objects.
  */
-export function rewriteSplits(plan: PlanNode, pick: (scans: readonly ScanNode[]) => ScanNode | undefined): { plan: PlanNode; splits: Map<ScanNode, AggregateSplit> } {
+export function rewriteSplits(plan: PlanNode, pick: ScanPick): { plan: PlanNode; splits: Map<ScanNode, AggregateSplit> } {
   const splits = new Map<ScanNode, AggregateSplit>();
   const walk = (node: PlanNode): PlanNode => {
     if (node.kind === 'aggregate') {

@@ -40,21 +40,37 @@ function unpruned(table: ColumnTable, request: ScanRequest): Block[] {
 }
 
 /**
+ * Blocks the split scan must have per block of the scans both threads read whole (join build sides, subqueries
+ * under them): each thread repeats that work, so it must be small next to the half of the split scan it saves.
+ * Measured (bench/tpch-run/threads.ts, SF 0.1): splitting lineitem while both threads read orders or an
+ * aggregate over lineitem whole (Q3, Q18, Q20, Q21) cost up to 4x the CPU and was slower.
+ */
+const SPLIT_BLOCKS_PER_WHOLE_BLOCK = 8;
+
+/**
  * `plan` with every split aggregate replaced by a stand-in scan, where the splittable scan with the most
- * unpruned blocks covers at least `minBlocks`; `serve` produces a stand-in's rows. Undefined when nothing
- * qualifies.
+ * unpruned blocks covers at least `minBlocks` and SPLIT_BLOCKS_PER_WHOLE_BLOCK times the blocks of the
+ * aggregate's other scans (minBlocks 0, for tests, skips both checks); `serve` produces a stand-in's rows.
+ * Undefined when nothing qualifies.
  */
 export function planTwoPhase(plan: PlanNode, minBlocks: number, env: TwoPhaseEnv): { plan: PlanNode; serve: (node: ScanNode) => AsyncIterable<Batch> | undefined; standIns: Map<ScanNode, AggregateSplit> } | undefined {
-  const { plan: rewritten, splits } = rewriteSplits(plan, (scans) => {
+  const blocksOf = (scan: ScanNode): number | undefined => {
+    const { table, request } = env.scanTable(scan);
+    return table === undefined ? undefined : unpruned(table, request).length;
+  };
+  const { plan: rewritten, splits } = rewriteSplits(plan, (scans, node) => {
     let best: ScanNode | undefined;
     let bestBlocks = -1;
     for (const scan of scans) {
-      const { table, request } = env.scanTable(scan);
-      if (table === undefined) return undefined;
-      const n = unpruned(table, request).length;
+      const n = blocksOf(scan);
+      if (n === undefined) return undefined;
       if (n > bestBlocks) [best, bestBlocks] = [scan, n];
     }
-    return bestBlocks >= minBlocks && env.helper() !== undefined ? best : undefined;
+    if (bestBlocks < minBlocks || env.helper() === undefined) return undefined;
+    if (minBlocks === 0) return best;
+    let whole = 0;
+    for (const other of preorder(node.input)) if (other.kind === 'scan' && other !== best) whole += blocksOf(other) ?? 0;
+    return whole * SPLIT_BLOCKS_PER_WHOLE_BLOCK <= bestBlocks ? best : undefined;
   });
   if (splits.size === 0) return undefined;
   return { plan: rewritten, standIns: splits, serve: (node) => {
