@@ -7,17 +7,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { sleep, TestCluster } from '../../test/cluster/helpers.ts';
+import { arg, hasArg } from '../learner/args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const commits = arg('commits', 3000);
-const sessions = arg('sessions', 16);
-const probes = arg('probes', 40);
+const commits = Number(arg('commits', '3000'));
+const sessions = Number(arg('sessions', '16'));
+const probes = Number(arg('probes', '40'));
 /** The member's feeder coalescing interval (--learner-apply-ms); default: the node's own default (5 ms). */
-const applyMs = args.includes('--apply-ms') ? arg('apply-ms', 5) : undefined;
+const applyMs = hasArg('apply-ms') ? Number(arg('apply-ms', '5')) : undefined;
 const log = (m: string): void => void process.stderr.write(`[learner-member bench] ${m}\n`);
 
 /** utime + stime of a process, all threads, in seconds (Linux clock ticks of 10 ms). */
