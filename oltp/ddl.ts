@@ -72,7 +72,7 @@ async function lockTable(txn: Transaction, name: string): Promise<StoredTableDef
   await txn.lockCatalog(tableEntry(name));
   const def = txn.getTable(name);
   if (!def) throw new DuetError(SqlState.undefinedTable, `table "${name}" does not exist`);
-  if (!txn.ddlTables.has(def.id)) txn.ddlTables.set(def.id, txn.readTs);
+  txn.noteDdlTable(def.id, txn.readTs);
   return def;
 }
 

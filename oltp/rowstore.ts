@@ -539,7 +539,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     this.groupsWritten++;
     if (group.overlapped) this.groupsOverlapped++;
     const accepted = group.accepted;
-    for (const a of accepted) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.entry.commitTs, value);
+    for (const a of accepted) if (a.p.txn.catalogWrites.size > 0) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.entry.commitTs, value);
     const last = accepted[accepted.length - 1]!.entry;
     this.publishApplied(last.index, last.commitTs, accepted.map((a) => a.entry), accepted.map((a) => a.bytes), () => {
       for (const a of accepted) a.p.resolve(a.entry.commitTs);

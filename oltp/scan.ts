@@ -51,7 +51,7 @@ export async function* tableScan(txn: Transaction, def: StoredTableDef, options:
   const readTs = txn.readTs; // a statement's scan keeps its snapshot even if a new statement starts
   const prefix = idPrefix(KS_LATEST, def.id);
   const { lo, hi } = rangeBounds(prefix, options, keyTypes(def));
-  if (txn.serializable) txn.readRanges.push({ lo: lo.toString('latin1'), hi: hi.toString('latin1') });
+  if (txn.serializable) txn.addReadRange(lo.toString('latin1'), hi.toString('latin1'));
   if (Buffer.compare(lo, hi) >= 0) return;
   const loStr = lo.toString('latin1');
   const hiStr = hi.toString('latin1');
@@ -115,7 +115,7 @@ export async function* indexScan(txn: Transaction, def: StoredTableDef, index: I
   const reverse = options.reverse === true;
   const prefix = idPrefix(KS_INDEX, index.id);
   const { lo, hi } = rangeBounds(prefix, options, indexTypes(def, index));
-  if (txn.serializable) txn.readRanges.push({ lo: lo.toString('latin1'), hi: hi.toString('latin1') });
+  if (txn.serializable) txn.addReadRange(lo.toString('latin1'), hi.toString('latin1'));
   if (Buffer.compare(lo, hi) >= 0) return;
   const own = ownIndexCandidates(txn, def, index, lo.toString('latin1'), hi.toString('latin1'), reverse);
   let ownAt = 0;

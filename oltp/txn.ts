@@ -71,20 +71,19 @@ export class Transaction implements Txn {
   state: 'active' | 'committed' | 'aborted' = 'active';
   /** Row writes by table id, keyed by the latin1 string of the latest key (string order = byte order). */
   readonly writes = new Map<number, Map<string, RowWrite>>();
-  readonly catalogWrites = new Map<string, CatalogValue | null>();
-  /** Index entries of indexes created in this transaction (the backfill), by index id. */
-  readonly pendingIndex = new Map<number, Map<string, Buffer>>();
-  /** Serializable only: point reads (latin1 latest keys) and scanned ranges [lo, hi) as latin1 strings. */
-  readonly readKeys = new Set<string>();
-  readonly readRanges: { lo: string; hi: string }[] = [];
+  // Collections most transactions never fill (a one-row insert needs only `writes` and `tableDefTs`) are made on
+  // first use: a transaction is allocated per commit, and their allocation showed up as garbage-collector time.
+  private catalogWritesMap: Map<string, CatalogValue | null> | undefined;
+  private pendingIndexMap: Map<number, Map<string, Buffer>> | undefined;
+  private readKeySet: Set<string> | undefined;
+  private readRangeList: { lo: string; hi: string }[] | undefined;
+  private ddlTableMap: Map<number, number> | undefined;
   /** For each table this transaction wrote rows to: the catalog version of the definition it used (-1: its own). */
   readonly tableDefTs = new Map<number, number>();
-  /** For each table whose definition this transaction changed: the snapshot it checked for concurrent row writes. */
-  readonly ddlTables = new Map<number, number>();
   /** Unique-index values this transaction wrote: `indexId:latin1(values)` -> latin1 latest key of the row. */
-  private readonly ownUnique = new Map<string, string>();
+  private ownUniqueMap: Map<string, string> | undefined;
   /** Read committed: rows whose newest version lockForUpdate handed out (writes to them are based on it). */
-  private readonly lockedNewest = new Set<string>();
+  private lockedNewestSet: Set<string> | undefined;
   private wrote = false;
   /** Whether anything read at readTs yet (after that, snapshot levels keep readTs for good). */
   private snapshotUsed = false;
@@ -103,6 +102,45 @@ export class Transaction implements Txn {
     this.id = id;
     this.isolation = isolation;
     this.readTs = host.appliedTs();
+  }
+
+  /** Catalog entries this transaction wrote (null: dropped). */
+  get catalogWrites(): ReadonlyMap<string, CatalogValue | null> {
+    return this.catalogWritesMap ?? EMPTY_MAP;
+  }
+
+  /** Index entries of indexes created in this transaction (the backfill), by index id. */
+  get pendingIndex(): ReadonlyMap<number, ReadonlyMap<string, Buffer>> {
+    return this.pendingIndexMap ?? EMPTY_MAP;
+  }
+
+  /** Serializable only: point reads (latin1 latest keys) and scanned ranges [lo, hi) as latin1 strings. */
+  get readKeys(): ReadonlySet<string> {
+    return this.readKeySet ?? EMPTY_SET;
+  }
+
+  get readRanges(): readonly { lo: string; hi: string }[] {
+    return this.readRangeList ?? EMPTY_LIST;
+  }
+
+  /** For each table whose definition this transaction changed: the snapshot it checked for concurrent row writes. */
+  get ddlTables(): ReadonlyMap<number, number> {
+    return this.ddlTableMap ?? EMPTY_MAP;
+  }
+
+  /** Serializable: records a scanned key range [lo, hi) (latin1 strings) for commit-time validation. */
+  addReadRange(lo: string, hi: string): void {
+    (this.readRangeList ??= []).push({ lo, hi });
+  }
+
+  /** ddl.ts: this transaction changes the definition of `tableId`, having checked row writes up to `sinceTs`. */
+  noteDdlTable(tableId: number, sinceTs: number): void {
+    const m = (this.ddlTableMap ??= new Map());
+    if (!m.has(tableId)) m.set(tableId, sinceTs);
+  }
+
+  private noteReadKey(keyStr: string): void {
+    (this.readKeySet ??= new Set()).add(keyStr);
   }
 
   /** @internal RowStore.snapshotReader: active again, reading at the newest applied snapshot. */
@@ -217,7 +255,7 @@ export class Transaction implements Txn {
 
   /** Records a catalog change (ddl.ts calls this after taking the lock). */
   writeCatalog(name: string, value: CatalogValue | null): void {
-    this.catalogWrites.set(name, value);
+    (this.catalogWritesMap ??= new Map()).set(name, value);
     this.catalogVersion++;
     this.wrote = true;
   }
@@ -250,7 +288,7 @@ export class Transaction implements Txn {
   private readLatestRow(def: StoredTableDef, key: Buffer): Row | null {
     const own = this.writes.get(def.id)?.get(key.toString('latin1'));
     if (own) return own.row === null ? null : complete(def, own.row);
-    if (this.serializable) this.readKeys.add(key.toString('latin1'));
+    if (this.serializable) this.noteReadKey(key.toString('latin1'));
     const row = visibleRow(this.host, def.id, key.subarray(LATEST_PREFIX_BYTES), this.host.readLatest(key), this.readTs);
     return row === null ? null : complete(def, row);
   }
@@ -283,19 +321,27 @@ export class Transaction implements Txn {
   }
 
   insert(table: TableDef, row: Row): Promise<void> {
-    return this.guard(async () => {
+    return this.guardMostlySync(() => {
       const def = this.resolveTable(table);
       const checked = checkRow(def, row);
-      const pkValues = def.hiddenRowId ? [await this.host.allocateRowId(def.id)] : def.primaryKey.map((i) => checked[i]!);
-      await this.insertAt(def, this.encodePk(def, pkValues), pkValues, checked);
+      if (def.hiddenRowId) {
+        return this.host.allocateRowId(def.id).then((rowId) => this.insertAt(def, this.encodePk(def, [rowId]), [rowId], checked));
+      }
+      const pkValues = def.primaryKey.map((i) => checked[i]!);
+      return this.insertAt(def, this.encodePk(def, pkValues), pkValues, checked);
     });
   }
 
-  private async insertAt(def: StoredTableDef, pk: Buffer, pkValues: Value[], row: Row): Promise<void> {
+  /** Inserts under the row lock; undefined when done without waiting (an uncontended key, no unique index). */
+  private insertAt(def: StoredTableDef, pk: Buffer, pkValues: Value[], row: Row): Promise<void> | undefined {
     const key = latestKey(def.id, pk);
     const keyStr = key.toString('latin1');
     const wait = this.lockKey(keyStr);
-    if (wait) await wait;
+    if (wait) return wait.then(() => this.insertLocked(def, key, keyStr, pkValues, row));
+    return this.insertLocked(def, key, keyStr, pkValues, row);
+  }
+
+  private insertLocked(def: StoredTableDef, key: Buffer, keyStr: string, pkValues: Value[], row: Row): Promise<void> | undefined {
     const own = this.writes.get(def.id)?.get(keyStr);
     let existed: boolean;
     let locked: LockedLatest | undefined;
@@ -310,8 +356,9 @@ export class Transaction implements Txn {
       existed = false;
       locked = { keyStr, value: latest, generation };
     }
-    if (def.indexes.some((i) => i.unique)) await this.checkUniqueIndexes(def, row, keyStr);
+    if (def.indexes.some((i) => i.unique)) return this.checkUniqueIndexes(def, row, keyStr).then(() => this.recordWrite(def, key, keyStr, row, existed, locked));
     this.recordWrite(def, key, keyStr, row, existed, locked);
+    return undefined;
   }
 
   /**
@@ -340,7 +387,7 @@ export class Transaction implements Txn {
     const generation = this.host.latestGeneration;
     const latest = this.host.readLatest(key);
     this.lockedLatest = { keyStr, value: latest, generation };
-    if (this.serializable) this.readKeys.add(keyStr);
+    if (this.serializable) this.noteReadKey(keyStr);
     if (latest === undefined) return null;
     if (this.isolation !== 'read committed' && versionTs(latest) > this.readTs) {
       // First updater wins: the row changed after our snapshot (PostgreSQL REPEATABLE READ behaviour).
@@ -350,8 +397,8 @@ export class Transaction implements Txn {
     }
     const row = isTombstone(latest) ? null : versionRow(latest);
     if (row !== null && this.isolation === 'read committed') {
-      if (forUpdate) this.lockedNewest.add(keyStr);
-      else if (versionTs(latest) > this.readTs && !this.lockedNewest.has(keyStr)) {
+      if (forUpdate) (this.lockedNewestSet ??= new Set()).add(keyStr);
+      else if (versionTs(latest) > this.readTs && !this.lockedNewestSet?.has(keyStr)) {
         // The caller computed this write from an older version than the newest: applying it would lose the
         // concurrent update. PostgreSQL re-evaluates the statement on the new version; callers get that by
         // calling lockForUpdate first. Without it, refuse rather than lose an update.
@@ -422,17 +469,18 @@ export class Transaction implements Txn {
         table.set(keyStr, { tableId: def.id, pk, row, existed, key, keyStr, prev: locked?.value, prevGeneration: locked?.generation ?? -1 });
       }
     }
-    if (row !== null) for (const idx of def.indexes) if (idx.unique) this.ownUnique.set(uniqueKey(def, idx, row), keyStr);
+    if (row !== null) for (const idx of def.indexes) if (idx.unique) (this.ownUniqueMap ??= new Map()).set(uniqueKey(def, idx, row), keyStr);
     if (!this.tableDefTs.has(def.id)) this.tableDefTs.set(def.id, this.catalogWrites.has(tableEntry(def.name)) ? -1 : this.host.catalog.latestTs(tableEntry(def.name)));
     this.wrote = true;
   }
 
   /** Registers backfilled index entries of an index created in this transaction. */
   addPendingIndexEntry(def: StoredTableDef, index: IndexDef, entry: Buffer, row: Row, rowKeyStr: string): void {
-    let m = this.pendingIndex.get(index.id);
-    if (!m) this.pendingIndex.set(index.id, (m = new Map()));
+    const pending = (this.pendingIndexMap ??= new Map());
+    let m = pending.get(index.id);
+    if (!m) pending.set(index.id, (m = new Map()));
     m.set(entry.toString('latin1'), entry);
-    if (index.unique) this.ownUnique.set(uniqueKey(def, index, row), rowKeyStr);
+    if (index.unique) (this.ownUniqueMap ??= new Map()).set(uniqueKey(def, index, row), rowKeyStr);
     this.wrote = true;
   }
 
@@ -445,7 +493,7 @@ export class Transaction implements Txn {
       const uk = uniqueKey(def, idx, row);
       const wait = this.lockKey(`\u0005${uk}`);
       if (wait) await wait;
-      const owner = this.ownUnique.get(uk);
+      const owner = this.ownUniqueMap?.get(uk);
       if (owner !== undefined && owner !== rowKeyStr && this.rowHasValues(def, idx, owner, values)) throw uniqueViolation(idx.name, def, idx.columns, values);
       const prefix = Buffer.concat([idPrefix(KS_INDEX, idx.id), encodeKey(values, indexTypes(def, idx))]);
       // Entries with these values: few (one live row plus not yet collected older versions).
@@ -527,10 +575,11 @@ export class Transaction implements Txn {
   buildLogWrites(sources?: (RowWrite | undefined)[]): LogWrite[] {
     const out: LogWrite[] = [];
     for (const [name, value] of this.catalogWrites) out.push({ kind: 'catalog', name, value: value === null ? null : ddl.serialize(value) });
-    const seenIndex = new Set<string>();
+    // Made when the first index entry is added (most commits write none).
+    let seenIndex: Set<string> | undefined;
     for (const [indexId, entries] of this.pendingIndex) {
       for (const [s, key] of entries) {
-        seenIndex.add(`${indexId}:${s}`);
+        (seenIndex ??= new Set()).add(`${indexId}:${s}`);
         out.push({ kind: 'index', indexId, key });
       }
     }
@@ -546,8 +595,8 @@ export class Transaction implements Txn {
         for (const idx of def.indexes) {
           const entry = indexEntryBytes(def, idx, row, w.pk);
           const s = `${idx.id}:${entry.toString('latin1')}`;
-          if (seenIndex.has(s)) continue;
-          seenIndex.add(s);
+          if (seenIndex?.has(s)) continue;
+          (seenIndex ??= new Set()).add(s);
           out.push({ kind: 'index', indexId: idx.id, key: entry });
         }
       }
@@ -563,6 +612,24 @@ export class Transaction implements Txn {
   }
 
   /** Runs a write; a DuetError aborts the transaction (only rollback() remains allowed). */
+  /**
+   * guard() for a write that usually finishes synchronously (`fn` returns undefined then): the common one-row
+   * insert costs no promise chain of its own. Errors still come back as a rejected promise, never a throw.
+   */
+  private guardMostlySync(fn: () => Promise<void> | undefined): Promise<void> {
+    const abort = (e: unknown): Promise<never> => {
+      if (e instanceof DuetError && this.state === 'active') this.finish('aborted');
+      return Promise.reject(e);
+    };
+    try {
+      this.assertActive();
+      const pending = fn();
+      return pending === undefined ? DONE : pending.catch(abort);
+    } catch (e) {
+      return abort(e);
+    }
+  }
+
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     this.assertActive();
     try {
@@ -599,6 +666,12 @@ export function indexEntryBytes(def: TableDef, idx: IndexDef, row: Row, pk: Buff
   w.bytes(pk);
   return w.finish();
 }
+
+/** The settled result of a write that finished synchronously (awaiting a settled promise allocates nothing). */
+const DONE: Promise<void> = Promise.resolve();
+const EMPTY_MAP: ReadonlyMap<never, never> = new Map<never, never>();
+const EMPTY_SET: ReadonlySet<never> = new Set<never>();
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
 
 const keyTypesCache = new WeakMap<TableDef, SqlType[]>();
 /** Txn.get's key writer: used and emptied within one synchronous call. */
