@@ -96,26 +96,21 @@ describe('UPDATE/DELETE plan reuse', () => {
       await a.query(`UPDATE acc SET bal = bal + 0 WHERE id = 1 AND bal < 1000`);
       await a.query(`UPDATE acc SET bal = bal + 0 WHERE id = 1`);
     }
-    await b.query('BEGIN');
-    await b.query('UPDATE acc SET bal = bal + 10 WHERE id = 2');
-    await a.query('BEGIN');
-    const waiting = a.query('UPDATE acc SET bal = bal + 1 WHERE id = 2');
-    await new Promise((r) => setTimeout(r, 30));
-    await b.query('COMMIT');
-    expect((await waiting).rowCount).toBe(1);
-    await a.query('COMMIT');
-    expect((await a.query('SELECT bal FROM acc WHERE id = 2')).rows).toEqual([[111]]);
-
+    /** b changes row 2 and commits while a's UPDATE of it waits for the lock: a's row count and the final balance. */
+    const race = async (bSql: string, aSql: string): Promise<[number, unknown]> => {
+      await b.query('BEGIN');
+      await b.query(bSql);
+      await a.query('BEGIN');
+      const waiting = a.query(aSql);
+      await new Promise((r) => setTimeout(r, 30));
+      await b.query('COMMIT');
+      const count = (await waiting).rowCount;
+      await a.query('COMMIT');
+      return [count, (await a.query('SELECT bal FROM acc WHERE id = 2')).rows[0]![0]];
+    };
+    expect(await race('UPDATE acc SET bal = bal + 10 WHERE id = 2', 'UPDATE acc SET bal = bal + 1 WHERE id = 2')).toEqual([1, 111]);
     // the newest version no longer satisfies WHERE: the row is skipped, as PostgreSQL does
-    await b.query('BEGIN');
-    await b.query('UPDATE acc SET bal = bal + 1000 WHERE id = 2');
-    await a.query('BEGIN');
-    const skipped = a.query('UPDATE acc SET bal = bal + 1 WHERE id = 2 AND bal < 1000');
-    await new Promise((r) => setTimeout(r, 30));
-    await b.query('COMMIT');
-    expect((await skipped).rowCount).toBe(0);
-    await a.query('COMMIT');
-    expect((await a.query('SELECT bal FROM acc WHERE id = 2')).rows).toEqual([[1111]]);
+    expect(await race('UPDATE acc SET bal = bal + 1000 WHERE id = 2', 'UPDATE acc SET bal = bal + 1 WHERE id = 2 AND bal < 1000')).toEqual([0, 1111]);
     await a.close();
     await b.close();
   });
