@@ -38,6 +38,16 @@ type Mode = keyof typeof MODE_LABELS;
 const modes = arg('modes', 'detached,attached,memoryOnly').split(',') as Mode[];
 for (const m of modes) if (!(m in MODE_LABELS)) throw new Error(`--modes: unknown mode ${m}`);
 const WARMUP_S = 2;
+/**
+ * Warm-up of the interference runs: longer than the learner's start-up work, so it is not measured (the
+ * parallel helper thread boots 2 s after the learner, olap/learner/worker.ts, about 0.6 s of CPU once).
+ */
+const INTERFERENCE_WARMUP_S = 4;
+/**
+ * Measured commits take ids above the warm-up's (0..): keys keep increasing like a sequence's. (Ids below the
+ * warm-up's made every compaction rebuild the warm-up's stable blocks, a cost of that order, not of the learner.)
+ */
+const MEASURED_ID_BASE = 10_000_000;
 const resultsDir = join(import.meta.dirname, '..', 'results');
 const scratch = mkdtempSync(join(tmpdir(), 'duet-bench-learner-'));
 
@@ -114,8 +124,8 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
     const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`), compactDeltaRows: compactRows, ...applyInterval, ...freshNice });
     // Warm-up (discarded): JIT, and the learner's writer thread compiling its TypeScript on this 2-core machine.
     progress(`freshness at ${label}: ${WARMUP_S}s warm-up, then ${seconds}s measured ...`);
-    await commitRun(store, t, rate, replica, 10_000_000, WARMUP_S);
-    const r = await commitRun(store, t, rate, replica, 0);
+    await commitRun(store, t, rate, replica, 0, WARMUP_S);
+    const r = await commitRun(store, t, rate, replica, MEASURED_ID_BASE);
     progress(`  ${r.rate.toFixed(0)} commits/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
     out.push({ label, r });
     await replica.close();
@@ -129,7 +139,7 @@ type Modes<T> = Partial<Record<Mode, T>>;
 /**
  * Steady-state commit throughput and process CPU per commit (every thread: row store, LevelDB pool, learner,
  * writer). CPU per commit is the robust figure on a shared machine; throughput moves with the machine's load.
- * Each run first commits for WARMUP_S and forces one save (JIT; the learner's threads loading their code,
+ * Each run first commits for INTERFERENCE_WARMUP_S and forces one save (JIT; the learner's threads loading their code,
  * the writer thread booting at its first save: a one-time cost, reported in the freshness warm-up instead).
  */
 async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<number[]>; threadUs: Modes<ThreadCpu[]> }> {
@@ -143,14 +153,14 @@ async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<num
       const replica = mode === 'detached' ? undefined
         : await LearnerReplica.start(store, mode === 'memoryOnly' ? { compactDeltaRows: compactRows, ...applyInterval } : mode === 'attachedNice0' ? { ...persisted, threadNice: 0 } : persisted);
       progress(`OLTP throughput, learner ${mode} (round ${round + 1}/${ROUNDS}) ...`);
-      await commitRun(store, t, Infinity, undefined, 10_000_000, WARMUP_S);
+      await commitRun(store, t, Infinity, undefined, 0, INTERFERENCE_WARMUP_S);
       if (replica) {
         await replica.caughtUp();
         await replica.compact();
       }
       const cpu0 = process.cpuUsage();
       const threads0 = threadCpuUs();
-      const r = await commitRun(store, t, Infinity, undefined, 0);
+      const r = await commitRun(store, t, Infinity, undefined, MEASURED_ID_BASE);
       const cpu = process.cpuUsage(cpu0);
       const threads1 = threadCpuUs();
       const us = (cpu.user + cpu.system) / r.commits;
@@ -252,7 +262,7 @@ async function main(): Promise<void> {
     '',
     '## OLTP interference: commit throughput with the learner attached vs detached',
     '',
-    `Steady state: each run commits for ${WARMUP_S} s and forces one learner save before measuring (the writer thread boots at the first save, about a second of CPU once).`,
+    `Steady state: each run commits for ${INTERFERENCE_WARMUP_S} s and forces one learner save before measuring (the writer thread boots at the first save, about a second of CPU once; the parallel helper thread 2 s after the learner starts); measured commits take keys above the warm-up's.`,
     '',
     '| learner | commits/s per round | median | CPU µs per commit (all threads) per round | median | of it (medians): main thread / learner thread / writer thread / other threads |',
     '|---|---|---|---|---|---|',

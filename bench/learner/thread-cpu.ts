@@ -1,6 +1,7 @@
 // CPU time of this process's threads by role (Linux /proc): the main thread (the commit path runs there), the
-// learner's worker and writer threads (told apart by their OS niceness, olap/learner/thread-priority.ts), and
-// the rest (LevelDB/libuv pool, V8 platform threads). Robust under load where throughput is not.
+// learner's worker thread (nice 5) and its background threads at nice 10 (the Parquet writer and the parallel
+// helper, olap/parallel), told apart by their OS niceness (olap/learner/thread-priority.ts), and the rest
+// (LevelDB/libuv pool, V8 platform threads). Robust under load where throughput is not.
 import { readdirSync, readFileSync } from 'node:fs';
 import { LEARNER_NICE, WRITER_NICE } from '../../olap/learner/thread-priority.ts';
 
