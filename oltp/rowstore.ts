@@ -87,9 +87,10 @@ export class RowStore implements RowStoreApi, TxnHost {
   /** The group being built, and the group being written (at most one each; written in sequence order). */
   private open: OpenGroup | undefined;
   private writing: OpenGroup | undefined;
-  /** Moving averages: main-thread µs to build one commit, ms to write one group (see pipelineWorthIt). */
-  private buildUsPerCommit = 0;
+  /** Moving averages: main-thread (event loop) µs per commit, ms to write one group (see pipelineWorthIt). */
+  private mainUsPerCommit = 0;
   private writeMs = 0;
+  private lastLoopActiveMs: number | undefined;
   private readonly drainWaiters: (() => void)[] = [];
   private groupsWritten = 0;
   private groupsOverlapped = 0;
@@ -415,7 +416,6 @@ export class RowStore implements RowStoreApi, TxnHost {
     const queued = this.queue.length;
     const split = !replicated && this.writing === undefined && this.open === undefined && queued > 1 && this.pipelineWorthIt(queued);
     let limit = split ? Math.ceil(queued / 2) : groupMax;
-    const startAt = performance.now();
     let taken = 0;
     try {
       while (taken < queued) {
@@ -437,20 +437,20 @@ export class RowStore implements RowStoreApi, TxnHost {
     } finally {
       this.queue.splice(0, taken);
     }
-    if (taken > 0) this.buildUsPerCommit = ewma(this.buildUsPerCommit, ((performance.now() - startAt) * 1000) / taken);
     if (this.failure !== undefined) this.failOpenAndQueued();
   }
 
   /**
-   * Whether writing one part of `commits` while building the rest beats one group: it does when a group's write
-   * (LevelDB's work plus the fsync) takes less than building it on the main thread; with a slow fsync two groups
-   * would pay two fsyncs for what one group pays once.
+   * Whether writing one part of `commits` while building the rest beats one group. One group costs the main
+   * thread's work for all of them (sessions and build, M each) plus the write (W each, plus the fsync F); two
+   * overlapped halves cost about max(n·M, n·W + 2F). That wins when F < n·M, i.e. (with n·W ≈ n·M / 2 as
+   * measured here) when a group's write takes less than 1.5 times the main thread's work for it. With a slow
+   * fsync it does not: two groups would pay two fsyncs for what one group pays once.
    */
   private pipelineWorthIt(commits: number): boolean {
     const mode = this.options.commitPipelining ?? 'auto';
     if (mode !== 'auto') return mode === 'always';
-    // The main thread spends about as long again per commit outside the build (the session's own statements).
-    return this.writeMs * 1000 < 2 * this.buildUsPerCommit * commits;
+    return this.writeMs * 1000 < 1.5 * this.mainUsPerCommit * commits;
   }
 
   private newGroup(): OpenGroup {
@@ -536,6 +536,10 @@ export class RowStore implements RowStoreApi, TxnHost {
   private written(group: OpenGroup, writeMs: number): void {
     this.writing = undefined;
     this.writeMs = ewma(this.writeMs, writeMs);
+    // The event loop's busy time since the previous group, per commit of this group: the main thread's cost of a commit.
+    const loopActiveMs = performance.eventLoopUtilization().active;
+    if (this.lastLoopActiveMs !== undefined) this.mainUsPerCommit = ewma(this.mainUsPerCommit, ((loopActiveMs - this.lastLoopActiveMs) * 1000) / group.accepted.length);
+    this.lastLoopActiveMs = loopActiveMs;
     this.groupsWritten++;
     if (group.overlapped) this.groupsOverlapped++;
     const accepted = group.accepted;

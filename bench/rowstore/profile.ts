@@ -1,7 +1,7 @@
 // CPU cost of one durable single-row insert commit (the commit.ts workload) at a chosen session count:
 // main-thread and whole-process CPU microseconds per commit, plus commits/s. Run under --cpu-prof to see where
 // the main thread spends it:
-//   npx tsx bench/rowstore/profile.ts [--sessions 64] [--seconds 5] [--runs 3] [--dir /dev/shm]
+//   npx tsx bench/rowstore/profile.ts [--sessions 64] [--seconds 5] [--runs 3] [--dir /dev/shm] [--pipelining auto|always|never]
 // --dir puts the store on another file system: on tmpfs an fsync costs almost nothing, so commits/s shows the
 // CPU-bound ceiling of the commit path (and how well the main thread overlaps LevelDB's writer thread).
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/rowstore/profile.ts --sessions 64
@@ -24,7 +24,9 @@ const payload = 'x'.repeat(100);
 const dirAt = args.indexOf('--dir');
 const scratch = mkdtempSync(join(dirAt >= 0 ? args[dirAt + 1]! : tmpdir(), 'duet-bench-commit-profile-'));
 
-const store = await RowStore.open(join(scratch, 'db'), { gcIntervalMs: 0 });
+const pipeAt = args.indexOf('--pipelining');
+const commitPipelining = (pipeAt >= 0 ? args[pipeAt + 1] : 'auto') as 'auto' | 'always' | 'never';
+const store = await RowStore.open(join(scratch, 'db'), { gcIntervalMs: 0, commitPipelining });
 const setup = store.begin();
 const table = await setup.createTable({
   name: 'items',
