@@ -61,6 +61,10 @@ function push(p: Plan, preds: Expr[]): Plan {
 
 function pushJoin(p: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan {
   if (p.joinType === 'inner' || p.joinType === 'cross') return orderRegion(p, preds);
+  if (p.joinType === 'semi' && selectiveByShape(p.right)) {
+    const sunk = sinkSemi(p, p.left);
+    if (sunk) return push(sunk, preds);
+  }
   const leftIds = idsOf(p.left);
   const rightIds = idsOf(p.right);
   const cond = p.cond ? conjuncts(p.cond) : [];
@@ -74,6 +78,37 @@ function pushJoin(p: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan {
     return filterOver(joined, above);
   }
   return filterOver({ ...p, left: push(p.left, []), right: push(p.right, []) }, preds);
+}
+
+/**
+ * A semi join's build side that keeps few rows by its shape: groups kept by a HAVING filter (TPC-H Q18's
+ * `IN (SELECT l_orderkey ... GROUP BY ... HAVING sum(...) > 300)`). Without row statistics that is the
+ * one case where reducing a relation before the other joins is sure to pay.
+ */
+function selectiveByShape(p: Plan): boolean {
+  let x = p;
+  while (x.kind === 'project' || x.kind === 'distinct') x = x.input;
+  return x.kind === 'filter' && x.input.kind === 'aggregate';
+}
+
+/**
+ * semi(A ⋈ B, R) = semi(A, R) ⋈ B when the semi join's condition reads only A (and R): the semi join moves
+ * onto the relation of the inner-join region that holds its columns; null when no single one does.
+ */
+function sinkSemi(semi: Extract<Plan, { kind: 'join' }>, x: Plan): Plan | null {
+  const rightIds = idsOf(semi.right);
+  const need = [...exprCols(semi.cond ?? E.const(true, BOOL))].filter((id) => !rightIds.has(id));
+  const holds = (y: Plan): boolean => { const ids = idsOf(y); return need.every((id) => ids.has(id)); };
+  const sink = (y: Plan, top: boolean): Plan | null => {
+    if (y.kind === 'filter') { const i = sink(y.input, top); return i && { ...y, input: i }; }
+    if (y.kind === 'join' && (y.joinType === 'inner' || y.joinType === 'cross')) {
+      if (holds(y.left)) { const l = sink(y.left, false); return l && { ...y, left: l }; }
+      if (holds(y.right)) { const r = sink(y.right, false); return r && { ...y, right: r }; }
+      return null;
+    }
+    return top ? null : { ...semi, left: y };
+  };
+  return need.length === 0 ? null : sink(x, true);
 }
 
 /** Flattens a tree of inner/cross joins, pushes single-relation predicates down, joins greedily. */
@@ -100,13 +135,17 @@ function orderRegion(root: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan
     if (owner >= 0 && !hasSubquery(pr)) perLeaf[owner]!.push(pr);
     else multi.push(pr);
   }
-  const pending = leaves.map((l, i) => ({ plan: push(l, perLeaf[i]!), ids: leafIds[i]! }));
-  let current = pending.shift()!;
+  for (const pr of multi) {
+    leafIds.forEach((ids, i) => {
+      const implied = impliedFor(pr, ids);
+      if (implied) perLeaf[i]!.push(implied);
+    });
+  }
+  const pending = leaves.map((l, i) => ({ plan: push(l, perLeaf[i]!), ids: leafIds[i]!, leaf: l, filtered: perLeaf[i]!.length > 0 }));
+  let current: { plan: Plan; ids: Set<number> } = pending.splice(startLeaf(pending, multi), 1)[0]!;
   let rest = multi;
   while (pending.length > 0) {
-    const connects = (cand: { ids: Set<number> }): boolean =>
-      rest.some((pr) => isEquiBetween(pr, current.ids, cand.ids));
-    let k = pending.findIndex(connects);
+    let k = bestConnected(pending, rest, current.ids);
     if (k < 0) k = pending.findIndex((cand) => rest.some((pr) => touchesBoth(pr, current.ids, cand.ids)));
     if (k < 0) k = 0;
     const next = pending.splice(k, 1)[0]!;
@@ -119,6 +158,66 @@ function orderRegion(root: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan
     };
   }
   return filterOver(current.plan, rest);
+}
+
+/**
+ * Where the greedy order starts: the first relation (FROM order) that has its own filter and is joined on its
+ * whole primary key (a filtered dimension: TPC-H Q5's region), else the first one. Starting there never makes
+ * an intermediate result larger than reaching it later would (a key join cannot multiply rows), and the
+ * filter cuts every join after it.
+ */
+function startLeaf(pending: readonly { ids: Set<number>; leaf: Plan; filtered: boolean }[], preds: readonly Expr[]): number {
+  const k = pending.findIndex((cand) => cand.filtered && pending.some((other) => other !== cand &&
+    onPrimaryKey(cand.leaf, preds.filter((pr) => isEquiBetween(pr, other.ids, cand.ids)), cand.ids)));
+  return k < 0 ? 0 : k;
+}
+
+/**
+ * Greedy choice among the leaves joined to `current` by an equi-predicate: first a leaf joined on its whole
+ * primary key that has its own filter (the join can only shrink the rows), then one joined on its primary
+ * key (the rows never grow), then any; ties keep FROM order. -1 when none is equi-connected.
+ */
+function bestConnected(pending: readonly { ids: Set<number>; leaf: Plan; filtered: boolean }[], preds: readonly Expr[], current: Set<number>): number {
+  let best = -1;
+  let bestScore = -1;
+  pending.forEach((cand, i) => {
+    const equis = preds.filter((pr) => isEquiBetween(pr, current, cand.ids));
+    if (equis.length === 0) return;
+    const score = (onPrimaryKey(cand.leaf, equis, cand.ids) ? 2 : 0) + (cand.filtered ? 1 : 0);
+    if (score > bestScore) { best = i; bestScore = score; }
+  });
+  return best;
+}
+
+/** True when the equalities bind every primary-key column of `leaf` (a table scan) to the other side. */
+function onPrimaryKey(leaf: Plan, equis: readonly Expr[], ids: Set<number>): boolean {
+  if (leaf.kind !== 'scan' || leaf.table.hiddenRowId || leaf.table.primaryKey.length === 0) return false;
+  const bound = new Set<number>();
+  for (const pr of equis) {
+    for (const side of (pr as Extract<Expr, { kind: 'call' }>).args) {
+      if (side.kind === 'col' && ids.has(side.id)) bound.add(side.id);
+    }
+  }
+  return leaf.table.primaryKey.every((ord) => {
+    const col = leaf.cols[ord];
+    return col !== undefined && bound.has(col.id);
+  });
+}
+
+/**
+ * An OR whose every arm has conjuncts over one relation alone implies the OR of those conjuncts for that
+ * relation: `(n1.a = 'X' AND n2.a = 'Y') OR (n1.a = 'Y' AND n2.a = 'X')` implies `n1.a = 'X' OR n1.a = 'Y'`.
+ * The implied predicate filters the relation before the join; the OR itself stays above it.
+ */
+function impliedFor(pr: Expr, ids: Set<number>): Expr | null {
+  if (pr.kind !== 'call' || pr.fn !== 'or' || hasSubquery(pr) || within(pr, ids)) return null;
+  const arms: Expr[] = [];
+  for (const arm of flattenOr(pr)) {
+    const local = conjuncts(arm).filter((c) => exprCols(c).size > 0 && within(c, ids));
+    if (local.length === 0) return null;
+    arms.push(local.length === 1 ? local[0]! : E.call('and', local, BOOL));
+  }
+  return E.call('or', arms, BOOL);
 }
 
 /** (A AND B) OR (A AND C) → A AND (B OR C): exposes join predicates repeated in every disjunct. */
