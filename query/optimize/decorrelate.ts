@@ -11,6 +11,7 @@ import { conjuncts, E, exprCols, mapExpr, type Expr, type Subquery } from '../pl
 import { outputCols, type Col, type IdGen, type Plan } from '../plan/logical.ts';
 import { mapNodeExprs, nodeExprs, planRefs, renameCols, withChildren } from '../plan/walk.ts';
 import { foldConstant } from './fold.ts';
+import { freshCopy, joinCount, keySource, placeSemi } from './magic.ts';
 
 const BOOL = Types.boolean;
 
@@ -236,7 +237,8 @@ class Decorrelator {
     const gCols = innerKeys.map((k, i) => this.ids.col(`k${i}`, k.type));
     const gRefs = gCols.map((c) => E.col(c.id, c.type));
     const aggCols = top.cols;
-    let plan: Plan = { kind: 'aggregate', input: pulled.plan, groups: innerKeys, aggs: top.aggs, cols: [...gCols, ...aggCols] };
+    const input = this.reduceToOuterKeys(state.input, pulled.plan, innerKeys, outerKeys);
+    let plan: Plan = { kind: 'aggregate', input, groups: innerKeys, aggs: top.aggs, cols: [...gCols, ...aggCols] };
     for (let i = projects.length - 1; i >= 0; i--) {
       const pr = projects[i]!;
       plan = { ...pr, input: plan, exprs: [...pr.exprs, ...gRefs], cols: [...pr.cols, ...gCols] };
@@ -257,6 +259,26 @@ class Decorrelator {
     const v = E.col(valueCol.id, valueCol.type);
     if (empty === null) return v;
     return { kind: 'case', whens: [{ when: E.call('is_null', [E.col(matched.id, BOOL)], BOOL), then: E.const(empty, valueCol.type) }], otherwise: v, type: valueCol.type };
+  }
+
+  /**
+   * The aggregate's input semi-joined with (a superset of) the outer keys (magic.ts), when those can be read
+   * from a part of the outer plan, or the whole of it has at most one join: recomputing them costs less
+   * than aggregating groups the outer query never meets.
+   */
+  private reduceToOuterKeys(outerPlan: Plan, input: Plan, innerKeys: readonly Expr[], outerKeys: readonly Expr[]): Plan {
+    const keyIds: number[] = [];
+    for (const o of outerKeys) if (o.kind === 'col') keyIds.push(o.id);
+    if (keyIds.length !== outerKeys.length) return input;
+    const src = keySource(outerPlan, keyIds);
+    if (src === outerPlan && joinCount(outerPlan) > 1) return input;
+    const copy = freshCopy(src, this.ids);
+    const cond = and(innerKeys.map((k, i) => {
+      const o = outerKeys[i]!;
+      const same = o.type.id === k.type.id && (o.type.scale ?? 0) === (k.type.scale ?? 0);
+      return E.call('=', [same ? k : E.cast(k, o.type), E.col(copy.map.get(keyIds[i]!)!, o.type)], BOOL);
+    }))!;
+    return placeSemi(input, innerKeys, copy.plan, cond);
   }
 
   /** Makes the subquery compute its result per D row; output gains D's columns. */
