@@ -25,6 +25,7 @@ import { runRouted } from './route/run.ts';
 import { arrowOutputOf, arrowRowCount, noteRun } from './route/arrow.ts';
 import { BATCH_ROWS_SETTING, batchRowsOf, parseBatchRows } from '../olap/exec/runtime.ts';
 import { PARALLEL_MIN_BLOCKS_SETTING, parallelOf, parseParallelMinBlocks } from '../olap/parallel/settings.ts';
+import { LEARNER_WAIT_SETTING, learnerWaitOf, parseLearnerWaitMs } from './route/wait.ts';
 
 const statementCache = new StatementCache(512);
 /** Normalized statement text → its parsed statement with literal parameter types, or 'raw' (do not normalize). */
@@ -204,6 +205,7 @@ async function runStatement(session: Session, stmt: Statement, params: readonly 
       }
       if (stmt.name === BATCH_ROWS_SETTING) parseBatchRows(stmt.value); // rejects a bad value now, as PostgreSQL does
       if (stmt.name === PARALLEL_MIN_BLOCKS_SETTING) parseParallelMinBlocks(stmt.value);
+      if (stmt.name === LEARNER_WAIT_SETTING) parseLearnerWaitMs(stmt.value);
       session.settings.set(stmt.name, stmt.value);
       return done('SET');
     case 'show': return stmt.name === 'replicas' ? showReplicas(session.db.store) : show(session, stmt.name);
@@ -366,7 +368,7 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
   if (fast === undefined) signal ??= session?.cancelSignal;
   // with a session the router picks the row or the column path (query/route/); db.queryArrow asks for Arrow
   const run = fast === undefined && session
-    ? await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...parallelOf(session.settings), ...(signal ? { signal } : {}), ...arrowOutputOf(session, planned.cols) })
+    ? await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...parallelOf(session.settings), ...learnerWaitOf(session.settings), ...(signal ? { signal } : {}), ...arrowOutputOf(session, planned.cols) })
     : undefined;
   if (session) noteRun(session, run);
   const rows = fast ?? run?.rows ?? await runPlanned(txn, planned.lowered.root, values, undefined, signal);

@@ -85,7 +85,27 @@ export interface FragmentRunOptions {
   readonly analyze?: boolean;
   /** Cancels the fragment on the learner; the stream fails with 57014. */
   readonly signal?: AbortSignal;
+  /**
+   * Longest wait (ms) for the learner to reach this store's applied index before the fragment is cancelled and
+   * the stream fails with LearnerBehindError (the router then answers on the row path at the same ts). Only the
+   * wait is bounded: once the learner is known to have applied the index, the fragment runs as long as it
+   * needs. Unset: wait until the learner gets there (or the signal aborts).
+   */
+  readonly waitMs?: number;
 }
+
+/**
+ * The learner did not reach a read's log index within its bounded wait (behind, or not answering: a stopped
+ * learner member). Not a query error: the caller reads on the row path instead.
+ */
+export class LearnerBehindError extends DuetError {
+  constructor(readonly waitedMs: number, readonly behindEntries: number | undefined) {
+    super(SqlState.objectNotInPrerequisiteState, `the columnar learner did not reach the statement's log index within ${waitedMs} ms (${behindEntries === undefined ? 'not answering' : `${behindEntries} entries behind`})`);
+  }
+}
+
+/** While a bounded fragment waits, how often a feedless reader asks the learner member how far it applied. */
+const APPLIED_POLL_MS = 100;
 
 /** What a finished fragment reports, in the plan's preorder (fragment.ts `preorder`). */
 export interface FragmentReport {
@@ -404,16 +424,18 @@ export class LearnerReplica {
   async *runFragment(plan: PlanNode, options: FragmentRunOptions, onDone?: (report: FragmentReport) => void): AsyncGenerator<Uint8Array> {
     const id = this.nextId++;
     const signal = options.signal;
+    const minIndex = this.store.stats.appliedIndex;
     let finished = false;
     let started = false;
     try {
-      let m = await this.requestCancellable<'fragmentResult'>({
-        kind: 'fragment', id, plan, params: options.params, ts: options.ts, minIndex: this.store.stats.appliedIndex,
+      const first = this.requestCancellable<'fragmentResult'>({
+        kind: 'fragment', id, plan, params: options.params, ts: options.ts, minIndex,
         ...(options.names ? { names: options.names } : {}),
         ...(options.batchRowsMax !== undefined ? { batchRowsMax: options.batchRowsMax } : {}),
         ...(options.parallelMinBlocks !== undefined ? { parallelMinBlocks: options.parallelMinBlocks } : {}),
         ...(options.analyze ? { analyze: true } : {}),
       }, signal, () => (started = true));
+      let m = options.waitMs === undefined ? await first : await this.boundedFirst(first, id, minIndex, options.waitMs);
       for (;;) {
         if (m.done) {
           finished = true;
@@ -428,12 +450,55 @@ export class LearnerReplica {
     } catch (e) {
       if (e instanceof DuetError && e.code !== SqlState.queryCanceled) {
         this.fragments.refused++;
-        finished = true; // the learner ended it
+        finished = !(e instanceof LearnerBehindError); // the learner ended it; one that was too slow is cancelled
       }
       throw e;
     } finally {
       if (started && !finished && !this.closed && this.failure === undefined) this.post({ kind: 'fragmentCancel', id });
     }
+  }
+
+  /**
+   * `first` (a fragment's first reply), unless the learner is not known to have applied `minIndex` within
+   * `waitMs`: then the request is forgotten and LearnerBehindError thrown (the caller cancels the fragment).
+   * Known: the feeder's 'applied' messages (a fed learner), or a status answer that arrived after the fragment
+   * was sent (a feedless reader: a learner member that stopped answering must not pass on an old index).
+   */
+  private boundedFirst<T>(first: Promise<T>, id: number, minIndex: number, waitMs: number): Promise<T> {
+    first.catch(() => undefined); // abandoned after a timeout, it may still reject (a later cancel): not unhandled
+    return new Promise<T>((resolve, reject) => {
+      let bounded = true;
+      let probing = false;
+      let lastSeen: number | undefined;
+      const release = (): void => {
+        bounded = false;
+        clearTimeout(timer);
+        clearInterval(poll);
+      };
+      const reached = (): void => {
+        if (!bounded) return;
+        release();
+        first.then(resolve, reject);
+      };
+      first.then((v) => { if (bounded) { release(); resolve(v); } }, (e: unknown) => { if (bounded) { release(); reject(e as Error); } });
+      const timer = setTimeout(() => {
+        if (!bounded) return;
+        release();
+        this.waiting.delete(id);
+        const seen = this.options.feed !== false ? this.learnerIndex : lastSeen;
+        reject(new LearnerBehindError(waitMs, seen === undefined ? undefined : Math.max(0, minIndex - seen)));
+      }, waitMs);
+      const poll = setInterval(() => {
+        if (probing || this.options.feed !== false) return;
+        probing = true; // one status request at a time: a learner that stopped answering collects no more
+        this.request<'status'>({ kind: 'status', id: this.nextId++ }).then((m) => {
+          lastSeen = m.status.appliedIndex;
+          this.noteApplied(m.status.appliedIndex);
+          if (m.status.appliedIndex >= minIndex) reached();
+        }, () => undefined).finally(() => (probing = false));
+      }, APPLIED_POLL_MS);
+      if (this.options.feed !== false) void this.whenApplied(minIndex).then(reached);
+    });
   }
 
   /** request() that gives up at once when `signal` aborts (57014); the caller tells the learner to stop. */
@@ -507,6 +572,13 @@ export class LearnerReplica {
     };
   }
 
+  /** A feedless reader gets no 'applied' messages: a status answer tells it how far the learner applied. */
+  private noteApplied(appliedIndex: number): void {
+    if (this.options.feed !== false || appliedIndex <= this.learnerIndex) return;
+    this.learnerIndex = appliedIndex;
+    this.wakeAppliedWaiters();
+  }
+
   /** The learner's applied index as last reported (a feedless replica learns it from status answers). */
   get appliedIndex(): number {
     return this.learnerIndex;
@@ -515,10 +587,7 @@ export class LearnerReplica {
   /** Observability: applied index, lag in entries and ms, per-table delta rows, blocks, memory and disk bytes. */
   async status(): Promise<ReplicaStatus> {
     const m = await this.request<'status'>({ kind: 'status', id: this.nextId++ });
-    if (this.options.feed === false && m.status.appliedIndex > this.learnerIndex) {
-      this.learnerIndex = m.status.appliedIndex; // no 'applied' messages come to a reader that does not feed
-      this.wakeAppliedWaiters();
-    }
+    this.noteApplied(m.status.appliedIndex);
     const leaderIndex = this.store.stats.appliedIndex;
     return { ...m.status, leaderIndex, lagEntries: Math.max(0, leaderIndex - m.status.appliedIndex), lagMs: this.lagMs(), rebuilds: this.rebuilds, lastDamage: this.lastDamage };
   }

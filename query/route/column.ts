@@ -19,7 +19,7 @@ export type ScanBlocks = Map<PlanNode, { readonly blocksScanned: number; readonl
  * store's last committed index), so every table is seen at the transaction's snapshot and the result
  * equals the row path's. Rows, or Arrow batches untouched for `output: 'arrow'`.
  */
-export async function runColumnFragment(replica: LearnerReplica, input: RoutedInput, counters: ColumnCounters, scanBlocks: ScanBlocks): Promise<{ rows: Value[][]; arrow?: { schema: Schema; batches: RecordBatch[] } }> {
+export async function runColumnFragment(replica: LearnerReplica, input: RoutedInput, counters: ColumnCounters, scanBlocks: ScanBlocks, waitMs?: number): Promise<{ rows: Value[][]; arrow?: { schema: Schema; batches: RecordBatch[] } }> {
   const plan = withScanParams(pushFiltersIntoScans(input.root), input.params);
   let report: FragmentReport | undefined;
   const rows: Value[][] = [];
@@ -33,6 +33,7 @@ export async function runColumnFragment(replica: LearnerReplica, input: RoutedIn
     ...(input.parallelMinBlocks !== undefined ? { parallelMinBlocks: input.parallelMinBlocks } : {}),
     ...(input.stats ? { analyze: true } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
+    ...(waitMs !== undefined ? { waitMs } : {}),
   }, (r) => (report = r));
   for await (const ipc of chunks) {
     const table = decodeIpc(ipc);

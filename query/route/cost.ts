@@ -13,6 +13,11 @@ export const COLUMN_ROW_COST = 0.05;
 export const COLUMN_SCAN_COST = 50;
 /** Per column-path query: waiting for the learner to apply the leader's commit index. */
 export const COLUMN_QUERY_COST = 200;
+/**
+ * Per log entry the learner has yet to apply before a consistent read can start (its last status's lag): applying
+ * one entry costs the learner a few µs, about what reading a couple of rows from the row store costs here.
+ */
+export const COLUMN_LAG_ENTRY_COST = 2;
 /** Fraction of a table a key range (not a point) is assumed to select, without histograms. */
 export const RANGE_FRACTION = 0.05;
 /** A probed range that reached the probe's cap is assumed to select this fraction of the table. */
@@ -52,6 +57,11 @@ export function estimateCosts(root: PlanNode, rowsOf: (table: string) => number 
   }
   if (scans === 0) column = Infinity; // nothing to read: no reason to involve the learner
   return { row, column, scans };
+}
+
+/** What a learner `lagEntries` behind adds to the column path's cost. */
+export function lagCost(lagEntries: number): number {
+  return Math.max(0, lagEntries) * COLUMN_LAG_ENTRY_COST;
 }
 
 export function scansOf(root: PlanNode): ScanNode[] {

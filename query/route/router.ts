@@ -7,8 +7,9 @@ import type { PlanNode } from '../../olap/exec/spec.ts';
 import type { Value } from '../../oltp/types.ts';
 import type { ScanNode } from '../../olap/exec/spec.ts';
 import { rowScanSource } from '../run/scan.ts';
-import { estimateCosts, PROBE_CAP_ROWS, scansOf, type RowAccessShape } from './cost.ts';
+import { estimateCosts, lagCost, PROBE_CAP_ROWS, scansOf, type RowAccessShape } from './cost.ts';
 import { parseChoice, type EngineChoice } from './hint.ts';
+import { LEARNER_WAIT_MS_DEFAULT } from './wait.ts';
 
 export type Path = 'row' | 'column';
 
@@ -16,9 +17,14 @@ export interface RouteDecision {
   readonly path: Path;
   readonly rowCost: number;
   readonly columnCost: number;
-  /** Why: 'cost', 'forced', 'own writes', 'serializable', 'no learner', 'no scans'. */
+  /**
+   * Why: 'cost', 'forced', 'own writes', 'serializable', 'no learner', 'no scans', 'learner not answering',
+   * 'learner N ms behind'.
+   */
   readonly reason: string;
   readonly replica: LearnerReplica | undefined;
+  /** The bound on the column path's wait for the learner (auto only; a forced column path waits as asked). */
+  readonly waitMs?: number;
 }
 
 export interface RouteInput {
@@ -30,30 +36,56 @@ export interface RouteInput {
   readonly setting: string | undefined;
   /** The statement's parameter values (key-range bounds may be parameters). */
   readonly params: readonly Value[];
+  /** `SET duet.learner_wait_ms` (wait.ts); unset: LEARNER_WAIT_MS_DEFAULT. */
+  readonly learnerWaitMs?: number;
 }
 
 
 
-/** Row counts per table from the learner's status, refreshed at most every STATS_TTL_MS. */
+/** What the router knows from the learner's status, refreshed at most every STATS_TTL_MS. */
 const STATS_TTL_MS = 500;
-const statsCache = new WeakMap<LearnerReplica, { atMs: number; rows: Map<string, number>; pending?: Promise<void> }>();
+interface LearnerStats {
+  rows: Map<string, number>;
+  /** How far behind the learner was when it answered (entries, and age of its oldest unapplied commit). */
+  lagEntries: number;
+  lagMs: number;
+  atMs: number;
+  /** A refresh under way and since when: one that stays unanswered means the learner is not answering. */
+  pending?: Promise<void>;
+  pendingSinceMs?: number;
+}
+const statsCache = new WeakMap<LearnerReplica, LearnerStats>();
 
-async function tableRows(replica: LearnerReplica): Promise<Map<string, number>> {
+/**
+ * The learner's stats, refreshed when older than STATS_TTL_MS; `answered` false when a refresh stayed
+ * unanswered for `waitMs` (a learner member that stopped, e.g. SIGSTOP or a hung machine: its socket is open,
+ * nothing comes back). The wait is bounded so that a stuck learner never holds the router itself.
+ */
+async function learnerStats(replica: LearnerReplica, waitMs: number): Promise<{ stats: LearnerStats; answered: boolean }> {
   let entry = statsCache.get(replica);
+  if (!entry) statsCache.set(replica, (entry = { rows: new Map(), lagEntries: 0, lagMs: 0, atMs: -Infinity }));
   const now = performance.now();
-  if (!entry || now - entry.atMs > STATS_TTL_MS) {
-    const refreshing = entry?.pending ?? (async () => {
-      const status = await replica.status();
-      const rows = new Map<string, number>();
-      for (const t of status.tables) rows.set(t.name, t.stableRows + t.deltaRows);
-      statsCache.set(replica, { atMs: performance.now(), rows });
-    })();
-    if (entry) entry.pending = refreshing;
-    else statsCache.set(replica, (entry = { atMs: -Infinity, rows: new Map(), pending: refreshing }));
-    await refreshing;
-    entry = statsCache.get(replica)!;
+  if (now - entry.atMs <= STATS_TTL_MS) return { stats: entry, answered: true };
+  const e = entry;
+  if (e.pending === undefined) {
+    e.pendingSinceMs = now;
+    e.pending = replica.status().then((status) => {
+      e.rows = new Map(status.tables.map((t) => [t.name, t.stableRows + t.deltaRows]));
+      e.lagEntries = status.lagEntries;
+      e.lagMs = status.lagMs;
+      e.atMs = performance.now();
+    }, () => undefined).finally(() => {
+      e.pending = undefined;
+      e.pendingSinceMs = undefined;
+    });
   }
-  return entry.rows;
+  const leftMs = e.pendingSinceMs! + waitMs - now;
+  if (leftMs > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([e.pending, new Promise<void>((resolve) => (timer = setTimeout(resolve, leftMs)))]);
+    clearTimeout(timer);
+  }
+  return { stats: e, answered: e.pending === undefined };
 }
 
 /** How long a statement that reads a whole table waits for a learner that is still starting. */
@@ -89,20 +121,28 @@ export async function route(input: RouteInput): Promise<RouteDecision> {
   const choice = input.hint ?? (input.setting !== undefined ? parseChoice(input.setting, 'duet.engine') : 'auto');
   const replica = await currentReplica(input, choice);
   const usable = replica !== undefined && replica.failure === undefined;
-  const rows = usable ? await tableRows(replica) : new Map<string, number>();
+  const waitMs = input.learnerWaitMs ?? LEARNER_WAIT_MS_DEFAULT;
+  const known = usable ? await learnerStats(replica, waitMs) : undefined;
+  const rows = known?.stats.rows ?? new Map<string, number>();
   const ranges = usable ? await probeRanges(input) : undefined;
-  const costs = estimateCosts(input.root, (t) => rows.get(t), ranges);
-  const decide = (path: Path, reason: string): RouteDecision => ({ path, rowCost: costs.row, columnCost: costs.column, reason, replica: path === 'column' ? replica : undefined });
+  const estimate = estimateCosts(input.root, (t) => rows.get(t), ranges);
+  // a learner behind has those entries to apply before it can answer
+  const costs = { ...estimate, column: estimate.column + lagCost(known?.stats.lagEntries ?? 0) };
+  const decide = (path: Path, reason: string): RouteDecision => ({ path, rowCost: costs.row, columnCost: costs.column, reason, replica: path === 'column' ? replica : undefined, ...(path === 'column' && reason !== 'forced' ? { waitMs } : {}) });
   // correctness rules: these hold whatever is forced
   if (input.txn.hasWrites) return decide('row', 'own writes');
   if (input.txn.isolation === 'serializable') return decide('row', 'serializable');
   if (!usable) return decide('row', 'no learner');
   if (costs.scans === 0) return decide('row', 'no scans');
+  // a learner that does not answer: the row path answers now (a forced column path waits, as asked)
+  if (choice === 'auto' && known && !known.answered) return decide('row', 'learner not answering');
   // a table the learner does not hold yet (just created) is read on the row path
   if (scansOf(input.root).some((s) => !rows.has(s.table))) {
     if (choice !== 'column') return decide('row', 'table not on learner');
   }
   if (choice !== 'auto') return decide(choice, 'forced');
+  // further behind than a read would wait for: the row path answers now
+  if (known && known.stats.lagMs > waitMs) return decide('row', `learner ${Math.round(known.stats.lagMs)} ms behind`);
   return decide(costs.column < costs.row ? 'column' : 'row', 'cost');
 }
 

@@ -6,6 +6,7 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Txn } from '../../oltp/api.ts';
 import { DuetError } from '../../oltp/errors.ts';
+import { LearnerBehindError } from '../../olap/learner/client.ts';
 import type { Value } from '../../oltp/types.ts';
 import { batchToRows } from '../../olap/exec/batch.ts';
 import { execute, outputColumns } from '../../olap/exec/execute.ts';
@@ -30,6 +31,8 @@ export interface RoutedRun {
   readonly path: 'row' | 'column';
   /** True if the column path was chosen but the row path answered (see FALL_BACK_CODES). */
   readonly fellBack: boolean;
+  /** Why it fell back (e.g. the learner was behind past the decision's waitMs). */
+  readonly fallBackReason?: string;
   /** Blocks read and skipped, summed over the scans (column path). */
   readonly counters: ColumnCounters;
   /** Per scan node of `input.root` (column path): blocks read and skipped by zone maps. */
@@ -49,6 +52,8 @@ export interface RoutedInput {
   readonly batchRowsMax?: number;
   /** `SET duet.parallel_min_blocks` (column path: when a helper thread shares a scan). */
   readonly parallelMinBlocks?: number;
+  /** `SET duet.learner_wait_ms` (wait.ts): the bound on an automatic column-path read's wait for the learner. */
+  readonly learnerWaitMs?: number;
   /** 'arrow': hand the result back as Arrow record batches (db.queryArrow) instead of rows. */
   readonly output?: 'rows' | 'arrow';
   /** Result column names for Arrow output (default: the plan's output names). */
@@ -60,14 +65,17 @@ export async function runRouted(input: RoutedInput): Promise<RoutedRun> {
   const counters: ColumnCounters = { blocksScanned: 0, blocksPruned: 0 };
   const scanBlocks: ScanBlocks = new Map();
   if (decision.path === 'column' && decision.replica) {
+    let fallBackReason: string;
     try {
-      const got = await runColumnFragment(decision.replica, input, counters, scanBlocks);
+      const got = await runColumnFragment(decision.replica, input, counters, scanBlocks, decision.waitMs);
       return { ...got, decision, path: 'column', fellBack: false, counters, scanBlocks };
     } catch (e) {
-      if (!(e instanceof DuetError) || !FALL_BACK_CODES.has(e.code)) throw e;
+      // a learner behind past the bound: the row path can always answer at the statement's snapshot
+      if (!(e instanceof DuetError) || (!FALL_BACK_CODES.has(e.code) && !(e instanceof LearnerBehindError))) throw e;
+      fallBackReason = e instanceof LearnerBehindError ? `learner ${e.behindEntries === undefined ? 'not answering' : `${e.behindEntries} entries behind`} after ${e.waitedMs} ms` : e.code;
       input.stats?.clear();
     }
-    return { ...(await runRowPath(input)), decision, path: 'row', fellBack: true, counters, scanBlocks };
+    return { ...(await runRowPath(input)), decision, path: 'row', fellBack: true, fallBackReason, counters, scanBlocks };
   }
   return { ...(await runRowPath(input)), decision, path: 'row', fellBack: false, counters, scanBlocks };
 }

@@ -18,6 +18,7 @@ import { runRouted } from '../route/run.ts';
 import type { ScanBlocks } from '../route/column.ts';
 import { batchRowsOf } from '../../olap/exec/runtime.ts';
 import { parallelOf } from '../../olap/parallel/settings.ts';
+import { learnerWaitOf } from '../route/wait.ts';
 
 export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
   const inner = stmt.inner;
@@ -29,7 +30,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
   let totalMs = 0;
   let blocks: ScanBlocks | undefined;
   // with a session the router's choice and both estimates come first (query/route/)
-  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...parallelOf(session.settings), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
+  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...parallelOf(session.settings), ...learnerWaitOf(session.settings), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
   let routeLine = routeInput ? describeRoute(await route(routeInput)) : 'path: row';
   if (stmt.analyze) {
     stats = new Map();
@@ -37,7 +38,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
     const t0 = performance.now();
     if (routeInput) {
       const run = await runRouted({ ...routeInput, params: values, stats, ...(signal ? { signal } : {}) });
-      routeLine = describeRoute(run.decision) + (run.fellBack ? ' [fell back to row]' : run.decision.path === 'column' ? ` blocks scanned=${run.counters.blocksScanned} pruned=${run.counters.blocksPruned}` : '');
+      routeLine = describeRoute(run.decision) + (run.fellBack ? ` [fell back to row${run.fallBackReason !== undefined ? `: ${run.fallBackReason}` : ''}]` : run.decision.path === 'column' ? ` blocks scanned=${run.counters.blocksScanned} pruned=${run.counters.blocksPruned}` : '');
       blocks = run.scanBlocks;
     } else {
       await runPlanned(txn, planned.lowered.root, values, stats, signal);
