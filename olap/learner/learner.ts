@@ -54,7 +54,7 @@ export class Learner {
    */
   applyEntries(entries: readonly Uint8Array[]): void {
     for (const bytes of entries) {
-      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const entry = decodeLogEntry(buf);
       if (entry.index <= this.appliedIndex) continue;
       assert(entry.index === this.appliedIndex + 1, `learner log gap: applied ${this.appliedIndex}, got ${entry.index}`);

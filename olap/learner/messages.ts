@@ -95,9 +95,11 @@ export function packEntries(entries: readonly Uint8Array[]): Extract<ToLearner, 
   return { kind: 'apply', bytes, offsets };
 }
 
-export function unpackEntries(m: Extract<ToLearner, { kind: 'apply' }>): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i + 1 < m.offsets.length; i++) out.push(m.bytes.subarray(m.offsets[i]!, m.offsets[i + 1]!));
+/** The entries of an apply message as Buffer views of its one buffer (no copy; what decodeLogEntry takes). */
+export function unpackEntries(m: Extract<ToLearner, { kind: 'apply' }>): Buffer[] {
+  const out: Buffer[] = [];
+  const base = m.bytes.byteOffset;
+  for (let i = 0; i + 1 < m.offsets.length; i++) out.push(Buffer.from(m.bytes.buffer, base + m.offsets[i]!, m.offsets[i + 1]! - m.offsets[i]!));
   return out;
 }
 
