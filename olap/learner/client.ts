@@ -104,6 +104,9 @@ export class LearnerBehindError extends DuetError {
   }
 }
 
+/** Longest wait for a status answer (SHOW REPLICAS, the router's statistics) before the learner counts as not answering. */
+const STATUS_WAIT_MS = 3000;
+
 /** While a bounded fragment waits, how often a feedless reader asks the learner member how far it applied. */
 const APPLIED_POLL_MS = 100;
 
@@ -152,6 +155,8 @@ export class LearnerReplica {
    * off.
    */
   private keepAlive: ((on: boolean) => void) | undefined;
+  /** A status request timed out and the learner has sent nothing since. */
+  private unanswered = false;
   rebuilds = 0;
   /** Column-path fragments the learner finished (served) or failed (refused: the caller may rerun on rows). */
   readonly fragments = { served: 0, refused: 0 };
@@ -159,9 +164,12 @@ export class LearnerReplica {
   /** Set when feeding failed for a reason other than compaction (the replica stops; status shows it). */
   failure: Error | undefined;
 
-  /** What SHOW REPLICAS reports: failed (feeding stopped), rebuilding (loading a snapshot), closed or running. */
-  get state(): 'running' | 'rebuilding' | 'failed' | 'closed' {
-    return this.failure ? 'failed' : this.snapshotting ? 'rebuilding' : this.closed ? 'closed' : 'running';
+  /**
+   * What SHOW REPLICAS reports: failed (feeding stopped), rebuilding (loading a snapshot), closed, not answering
+   * (a status went unanswered for STATUS_WAIT_MS and nothing came since: a stopped learner member) or running.
+   */
+  get state(): 'running' | 'rebuilding' | 'failed' | 'closed' | 'not answering' {
+    return this.failure ? 'failed' : this.snapshotting ? 'rebuilding' : this.closed ? 'closed' : this.unanswered ? 'not answering' : 'running';
   }
 
   /** Where the learner runs (SHOW REPLICAS): its `host:port` when remote, else 'embedded'. */
@@ -259,6 +267,7 @@ export class LearnerReplica {
   }
 
   private receive(m: FromLearner): void {
+    this.unanswered = false;
     switch (m.kind) {
       case 'ready': return this.readyResolve(m);
       case 'applied':
@@ -376,6 +385,24 @@ export class LearnerReplica {
       this.waiting.set(msg.id, { resolve: resolve as (m: FromLearner) => void, reject });
       this.post(msg);
     });
+  }
+
+  /**
+   * request() that fails after `waitMs` with 55000 (the request is forgotten; a late answer is dropped): what a
+   * caller that must not hang on a stopped learner member uses (status: SHOW REPLICAS, the router).
+   */
+  private requestWithin<K extends FromLearner['kind']>(msg: ToLearner & { id: number }, waitMs: number): Promise<Extract<FromLearner, { kind: K }>> {
+    const answer = this.request<K>(msg);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.waiting.delete(msg.id);
+        this.unanswered = true;
+        reject(new DuetError(SqlState.objectNotInPrerequisiteState, `the columnar learner${this.options.remote !== undefined ? ` at ${this.options.remote}` : ''} did not answer within ${waitMs} ms`));
+      }, waitMs);
+    });
+    answer.catch(() => undefined);
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
   /** Reads one table on the learner (see LearnerReadOptions), collecting every batch. */
@@ -586,7 +613,7 @@ export class LearnerReplica {
 
   /** Observability: applied index, lag in entries and ms, per-table delta rows, blocks, memory and disk bytes. */
   async status(): Promise<ReplicaStatus> {
-    const m = await this.request<'status'>({ kind: 'status', id: this.nextId++ });
+    const m = await this.requestWithin<'status'>({ kind: 'status', id: this.nextId++ }, STATUS_WAIT_MS);
     this.noteApplied(m.status.appliedIndex);
     const leaderIndex = this.store.stats.appliedIndex;
     return { ...m.status, leaderIndex, lagEntries: Math.max(0, leaderIndex - m.status.appliedIndex), lagMs: this.lagMs(), rebuilds: this.rebuilds, lastDamage: this.lastDamage };

@@ -50,6 +50,8 @@ interface LearnerStats {
   lagEntries: number;
   lagMs: number;
   atMs: number;
+  /** Whether the last refresh was answered (a status has its own time limit in the client). */
+  answered: boolean;
   /** A refresh under way and since when: one that stays unanswered means the learner is not answering. */
   pending?: Promise<void>;
   pendingSinceMs?: number;
@@ -57,35 +59,39 @@ interface LearnerStats {
 const statsCache = new WeakMap<LearnerReplica, LearnerStats>();
 
 /**
- * The learner's stats, refreshed when older than STATS_TTL_MS; `answered` false when a refresh stayed
- * unanswered for `waitMs` (a learner member that stopped, e.g. SIGSTOP or a hung machine: its socket is open,
- * nothing comes back). The wait is bounded so that a stuck learner never holds the router itself.
+ * The learner's stats, refreshed when older than STATS_TTL_MS; `answered` false when the last refresh failed or
+ * one stayed unanswered for `waitMs` (a learner member that stopped, e.g. SIGSTOP or a hung machine: its socket
+ * is open, nothing comes back). Only a learner that answered last time is waited for, and at most `waitMs`: a
+ * stuck learner never holds the router itself, and costs at most one statement that wait.
  */
 async function learnerStats(replica: LearnerReplica, waitMs: number): Promise<{ stats: LearnerStats; answered: boolean }> {
   let entry = statsCache.get(replica);
-  if (!entry) statsCache.set(replica, (entry = { rows: new Map(), lagEntries: 0, lagMs: 0, atMs: -Infinity }));
-  const now = performance.now();
-  if (now - entry.atMs <= STATS_TTL_MS) return { stats: entry, answered: true };
+  if (!entry) statsCache.set(replica, (entry = { rows: new Map(), lagEntries: 0, lagMs: 0, atMs: -Infinity, answered: true }));
   const e = entry;
+  const now = performance.now();
+  if (now - e.atMs <= STATS_TTL_MS) return { stats: e, answered: e.answered };
   if (e.pending === undefined) {
     e.pendingSinceMs = now;
     e.pending = replica.status().then((status) => {
       e.rows = new Map(status.tables.map((t) => [t.name, t.stableRows + t.deltaRows]));
       e.lagEntries = status.lagEntries;
       e.lagMs = status.lagMs;
+      e.answered = true;
+    }, () => {
+      e.answered = false;
+    }).finally(() => {
       e.atMs = performance.now();
-    }, () => undefined).finally(() => {
       e.pending = undefined;
       e.pendingSinceMs = undefined;
     });
   }
   const leftMs = e.pendingSinceMs! + waitMs - now;
-  if (leftMs > 0) {
+  if (e.answered && leftMs > 0) {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([e.pending, new Promise<void>((resolve) => (timer = setTimeout(resolve, leftMs)))]);
     clearTimeout(timer);
   }
-  return { stats: e, answered: e.pending === undefined };
+  return { stats: e, answered: e.pending === undefined && e.answered };
 }
 
 /** How long a statement that reads a whole table waits for a learner that is still starting. */

@@ -88,6 +88,9 @@ describe('a stopped learner member does not hold a voter query hostage', () => {
       await expect(client.query(QUERY)).rejects.toMatchObject({ code: '57014' });
       await client.query('SET statement_timeout = 0');
       await client.query('SET duet.engine = auto');
+      // SHOW REPLICAS answers too: the relay row says the member is not answering (its status timed out).
+      const replicas = (await client.query('SHOW REPLICAS')).rows as { replica: string; state: string; last_damage: string | null }[];
+      expect(replicas.find((r) => r.replica === relay)).toMatchObject({ state: 'not answering', last_damage: expect.stringMatching(/did not answer within/) });
 
       process.kill(c.pidOf(member)!, 'SIGCONT');
       await untilAutoColumn(client);
