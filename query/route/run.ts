@@ -70,9 +70,11 @@ export async function runRouted(input: RoutedInput): Promise<RoutedRun> {
       const got = await runColumnFragment(decision.replica, input, counters, scanBlocks, decision.waitMs);
       return { ...got, decision, path: 'column', fellBack: false, counters, scanBlocks };
     } catch (e) {
-      // a learner behind past the bound: the row path can always answer at the statement's snapshot
-      if (!(e instanceof DuetError) || (!FALL_BACK_CODES.has(e.code) && !(e instanceof LearnerBehindError))) throw e;
-      fallBackReason = e instanceof LearnerBehindError ? `learner ${e.behindEntries === undefined ? 'not answering' : `${e.behindEntries} entries behind`} after ${e.waitedMs} ms` : e.code;
+      // a learner behind past the bound, or lost mid-read (a learner member that crashed): the row path can
+      // always answer at the statement's snapshot
+      const lost = decision.replica.failure !== undefined; // a query error would come back on the row path too
+      if (!lost && (!(e instanceof DuetError) || (!FALL_BACK_CODES.has(e.code) && !(e instanceof LearnerBehindError)))) throw e;
+      fallBackReason = lost ? 'learner lost' : e instanceof LearnerBehindError ? `learner ${e.behindEntries === undefined ? 'not answering' : `${e.behindEntries} entries behind`} after ${e.waitedMs} ms` : (e as DuetError).code;
       input.stats?.clear();
     }
     return { ...(await runRowPath(input)), decision, path: 'row', fellBack: true, fallBackReason, counters, scanBlocks };
