@@ -314,6 +314,56 @@ export function gather(v: Vector, _type: SqlType, indexes: Int32Array | Uint32Ar
   }
 }
 
+/**
+ * A vector of `length` physical rows whose row rows[k] holds row indexes[rows[k]] of v (k < n); other
+ * rows are left unset. Lets a join keep the probe batch's columns and selection as they are and fetch
+ * only the build side's columns next to them.
+ */
+export function gatherAligned(v: Vector, indexes: Int32Array, rows: Uint32Array, n: number, length: number): Vector {
+  let valid: Uint8Array | undefined;
+  const srcValid = v.valid;
+  if (srcValid !== undefined) {
+    for (let k = 0; k < n; k++) {
+      const i = rows[k]!;
+      if (srcValid[indexes[i]!] === 0) { valid = new Uint8Array(length); break; }
+    }
+    if (valid !== undefined) for (let k = 0; k < n; k++) { const i = rows[k]!; valid[i] = srcValid[indexes[i]!]!; }
+  }
+  switch (v.kind) {
+    case 'number':
+    case 'decimal': {
+      const data = new Float64Array(length);
+      const src = v.data;
+      for (let k = 0; k < n; k++) { const i = rows[k]!; data[i] = src[indexes[i]!]!; }
+      return v.kind === 'number' ? { kind: 'number', data, valid } : { kind: 'decimal', scale: v.scale, data, valid };
+    }
+    case 'bool': {
+      const data = new Uint8Array(length);
+      const src = v.data;
+      for (let k = 0; k < n; k++) { const i = rows[k]!; data[i] = src[indexes[i]!]!; }
+      return { kind: 'bool', data, valid };
+    }
+    case 'dict': {
+      const codes = new Int32Array(length);
+      const src = v.codes;
+      for (let k = 0; k < n; k++) { const i = rows[k]!; codes[i] = src[indexes[i]!]!; }
+      return { kind: 'dict', dict: v.dict.length === 0 ? [''] : v.dict, codes, valid };
+    }
+    case 'string': {
+      const data: string[] = new Array<string>(length).fill('');
+      const src = v.data;
+      for (let k = 0; k < n; k++) { const i = rows[k]!; data[i] = src[indexes[i]!]!; }
+      return { kind: 'string', data, valid };
+    }
+    case 'bigdecimal': {
+      const data: bigint[] = new Array<bigint>(length).fill(0n);
+      const src = v.data;
+      for (let k = 0; k < n; k++) { const i = rows[k]!; data[i] = src[indexes[i]!]!; }
+      return { kind: 'bigdecimal', scale: v.scale, data, valid };
+    }
+  }
+}
+
 /** The same rows without a selection vector (copies only when there is a selection). */
 export function compact(batch: Batch): Batch {
   if (batch.selection === undefined) return batch;
@@ -334,46 +384,6 @@ export function constantVector(type: SqlType, value: Value, count: number): Vect
   const b = new VectorBuilder(type, count);
   for (let i = 0; i < count; i++) b.append(value);
   return b.build();
-}
-
-/** Accumulates rows of a fixed schema across batches (materialization for sort, join build, etc.). */
-export class RowBuffer {
-  readonly types: readonly SqlType[];
-  private builders: VectorBuilder[];
-  length = 0;
-
-  constructor(types: readonly SqlType[]) {
-    this.types = types;
-    this.builders = types.map((t) => new VectorBuilder(t));
-  }
-
-  appendBatch(batch: Batch): void {
-    const n = liveCount(batch);
-    for (let c = 0; c < this.builders.length; c++) this.builders[c]!.appendVector(batch.columns[c]!, batch.selection, n);
-    this.length += n;
-  }
-
-  /** Appends row i of v to one column; call endRow() once every column got its cell. */
-  appendCell(column: number, v: Vector, i: number): void {
-    this.builders[column]!.appendFrom(v, i);
-  }
-
-  endRow(): void {
-    this.length++;
-  }
-
-  appendRow(row: readonly Value[]): void {
-    for (let c = 0; c < this.builders.length; c++) this.builders[c]!.append(row[c]!);
-    this.length++;
-  }
-
-  /** The accumulated rows as one batch; the buffer starts empty again. */
-  take(): Batch {
-    const batch: Batch = { length: this.length, columns: this.builders.map((b) => b.build()), types: this.types, selection: undefined };
-    this.builders = this.types.map((t) => new VectorBuilder(t));
-    this.length = 0;
-    return batch;
-  }
 }
 
 /** Splits a (compacted or not) batch into batches of at most batchRowsMax live rows. */

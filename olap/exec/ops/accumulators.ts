@@ -20,6 +20,11 @@ export interface Accumulator {
   /** Makes room for groups [0, groupCount). */
   grow(groupCount: number): void;
   result(g: number): Value;
+  /**
+   * Results of groups [0, groupCount) as one vector when that is cheap and exact (sums that never left
+   * the double range, counts); undefined otherwise (the caller then appends result(g) one by one).
+   */
+  resultVector?(groupCount: number): Vector | undefined;
 }
 
 function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
@@ -43,6 +48,7 @@ class CountAcc implements Accumulator {
   }
   grow(n: number): void { this.counts = growF64(this.counts, n); }
   result(g: number): Value { return this.counts[g]!; }
+  resultVector(groupCount: number): Vector { return { kind: 'number', data: this.counts.slice(0, groupCount), valid: undefined }; }
 }
 
 /**
@@ -103,6 +109,26 @@ class ExactSumAcc implements Accumulator {
       this.hi[g] = (this.hi[g] ?? 0n) + BigInt(lo[g]!) + BigInt(x);
       lo[g] = 0;
     }
+  }
+
+  /**
+   * A plain sum whose result has the argument's scale (as the binder types SUM) is `lo` itself while no
+   * group spilled into bigints; precision below 16 digits would need a check, so it takes the slow path.
+   */
+  resultVector(groupCount: number): Vector | undefined {
+    const t = this.type;
+    if (this.avg || this.hi.length > 0 || (t.precision !== undefined && t.precision < 16)) return undefined;
+    const sameScale = t.id === 'decimal' ? scaleOf(t) === this.argScale : t.id === 'bigint' && this.argScale === 0;
+    if (!sameScale) return undefined;
+    const counts = this.counts;
+    let valid: Uint8Array | undefined;
+    for (let g = 0; g < groupCount; g++) {
+      if (counts[g] !== 0) continue;
+      valid ??= new Uint8Array(groupCount).fill(1);
+      valid[g] = 0;
+    }
+    const data = this.lo.slice(0, groupCount);
+    return t.id === 'decimal' ? { kind: 'decimal', scale: this.argScale, data, valid } : { kind: 'number', data, valid };
   }
 
   result(g: number): Value {

@@ -2,12 +2,13 @@
 // aggregate, DISTINCT aggregates through one set of (group, value) keys each, FILTER clauses.
 
 import type { SqlType } from '../../../oltp/types.ts';
-import { liveCount, RowBuffer, VectorBuilder, sliceBatch } from '../batch.ts';
+import { liveCount, VectorBuilder, sliceBatch } from '../batch.ts';
+import { RowBuffer } from '../row-buffer.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
 import { keyReader } from '../keys.ts';
 import { GroupTable } from './groups.ts';
 import type { Runtime } from '../runtime.ts';
-import type { AggregateNode, Batch } from '../spec.ts';
+import type { AggregateNode, Batch, Vector } from '../spec.ts';
 import { makeAccumulator, type Accumulator } from './accumulators.ts';
 
 interface AggState {
@@ -57,17 +58,21 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
 
   const types = [...keyTypes, ...node.aggregates.map((s) => s.type)];
   const keys = groupKeys.take();
-  const builders = node.aggregates.map((s) => new VectorBuilder(s.type, groupCount));
-  for (let g = 0; g < groupCount; g++) {
-    for (let a = 0; a < aggs.length; a++) builders[a]!.append(aggs[a]!.acc.result(g));
-  }
   const out: Batch = {
     length: groupCount,
-    columns: [...keys.columns, ...builders.map((b) => b.build())],
+    columns: [...keys.columns, ...aggs.map((a, c) => resultsOf(a.acc, node.aggregates[c]!.type, groupCount))],
     types,
     selection: undefined,
   };
   yield* sliceBatch(out, rt.batchRowsMax);
+}
+
+function resultsOf(acc: Accumulator, type: SqlType, groupCount: number): Vector {
+  const fast = acc.resultVector?.(groupCount);
+  if (fast !== undefined) return fast;
+  const b = new VectorBuilder(type, groupCount);
+  for (let g = 0; g < groupCount; g++) b.append(acc.result(g));
+  return b.build();
 }
 
 function accumulate(a: AggState, batch: Batch, gids: Int32Array): void {

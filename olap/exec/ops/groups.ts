@@ -3,14 +3,21 @@
 // into one number (or, when they no longer fit, a short string) that maps to the group id.
 
 import type { SqlType } from '../../../oltp/types.ts';
-import type { Key } from '../keys.ts';
+import { NumberMap } from '../number-map.ts';
 import { trimBlanks } from '../values.ts';
 import type { Batch, Vector } from '../spec.ts';
 
+/** Bounds of the directly indexed codes: up to this many slots per code assigned (plus a minimum). */
+const DIRECT_SLOTS_PER_CODE = 8;
+const DIRECT_SLOTS_MIN = 8192;
+
 /** Small integer codes for the values of one key column (NULL is a value of its own here). */
 class ColumnCodes {
-  // one column has one type, so keys never mix kinds and need no type prefix
-  private readonly codes = new Map<Key, number>();
+  // one column has one type, so keys never mix kinds and need no type prefix; numbers (the common case:
+  // integer ids, dates, scaled decimals) go into a typed-array hash map, strings into a Map
+  private readonly numbers = new NumberMap();
+  private direct = new Int32Array(0);
+  private readonly strings = new Map<string, number>();
   private nullCode = -1;
   private dict: readonly string[] | undefined;
   private dictCodes = new Int32Array(0);
@@ -34,7 +41,7 @@ class ColumnCodes {
           if (valid !== undefined && valid[i] === 0) { out[i] = this.nullOf(); continue; }
           let c = remap[codes[i]!]!;
           if (c < 0) {
-            c = this.codeOf(this.text(v.dict[codes[i]!]!));
+            c = this.stringCode(this.text(v.dict[codes[i]!]!));
             remap[codes[i]!] = c;
           }
           out[i] = c;
@@ -45,7 +52,7 @@ class ColumnCodes {
         const data = v.data;
         for (let k = 0; k < n; k++) {
           const i = rows === undefined ? k : rows[k]!;
-          out[i] = valid !== undefined && valid[i] === 0 ? this.nullOf() : this.codeOf(this.text(data[i]!));
+          out[i] = valid !== undefined && valid[i] === 0 ? this.nullOf() : this.stringCode(this.text(data[i]!));
         }
         return;
       }
@@ -53,7 +60,7 @@ class ColumnCodes {
         const data = v.data;
         for (let k = 0; k < n; k++) {
           const i = rows === undefined ? k : rows[k]!;
-          out[i] = valid !== undefined && valid[i] === 0 ? this.nullOf() : this.codeOf(data[i]! + 0);
+          out[i] = valid !== undefined && valid[i] === 0 ? this.nullOf() : this.numberCode(data[i]!);
         }
         return;
       }
@@ -64,7 +71,7 @@ class ColumnCodes {
           if (valid !== undefined && valid[i] === 0) { out[i] = this.nullOf(); continue; }
           const x = data[i]!;
           // equal to what a 'decimal' vector of the same column gives for values that fit
-          out[i] = this.codeOf(x <= 9007199254740991n && x >= -9007199254740991n ? Number(x) : x.toString());
+          out[i] = x <= 9007199254740991n && x >= -9007199254740991n ? this.numberCode(Number(x)) : this.stringCode(x.toString());
         }
         return;
       }
@@ -82,11 +89,43 @@ class ColumnCodes {
 
   private next = 0;
 
-  private codeOf(key: Key): number {
-    let c = this.codes.get(key);
+  /**
+   * Small non-negative integers (ids, often scanned in key order) are looked up in a directly indexed
+   * array, grown while it stays within DIRECT_SLOTS_PER_CODE slots per code so far; other numbers in the
+   * hash map. A value that went to the map before the array covered it is found there and then cached
+   * in its slot, so every value keeps one code.
+   */
+  private numberCode(x: number): number {
+    if ((x | 0) === x && x >= 0) {
+      if (x >= this.direct.length && x < (this.next + DIRECT_SLOTS_MIN) * DIRECT_SLOTS_PER_CODE) this.growDirect(x);
+      const direct = this.direct;
+      if (x < direct.length) {
+        let c = direct[x]!;
+        if (c >= 0) return c;
+        c = this.numbers.size > 0 ? this.numbers.get(x) : -1;
+        if (c < 0) c = this.next++;
+        direct[x] = c;
+        return c;
+      }
+    }
+    const c = this.numbers.intern(x, this.next);
+    if (c === this.next) this.next++;
+    return c;
+  }
+
+  private growDirect(x: number): void {
+    const grown = new Int32Array(Math.max(x + 1, this.direct.length * 2, 1024)).fill(-1);
+    grown.set(this.direct);
+    this.direct = grown;
+  }
+
+  // a bigdecimal column's out-of-range values are strings here too, but only strings of digits, and a
+  // string column never holds numbers: the two maps never see one value twice
+  private stringCode(key: string): number {
+    let c = this.strings.get(key);
     if (c === undefined) {
       c = this.next++;
-      this.codes.set(key, c);
+      this.strings.set(key, c);
     }
     return c;
   }
@@ -94,7 +133,8 @@ class ColumnCodes {
 
 export class GroupTable {
   private readonly columns: ColumnCodes[];
-  private readonly combined = new Map<number | string, number>();
+  private readonly combined = new NumberMap();
+  private readonly combinedStrings = new Map<string, number>();
   private single = new Int32Array(64).fill(-1);
   private codes: Int32Array[] = [];
   /** Number of groups so far; ids are 0..count-1 in first-seen order. */
@@ -134,16 +174,25 @@ export class GroupTable {
     }
     const bits = Math.floor(52 / vectors.length);
     const radix = 2 ** bits;
+    const width = vectors.length;
     for (let k = 0; k < n; k++) {
       const i = rows === undefined ? k : rows[k]!;
-      let key: number | string = 0;
-      for (let c = 0; c < vectors.length; c++) {
+      let key = 0;
+      let fits = true;
+      for (let c = 0; c < width; c++) {
         const code = this.codes[c]![i]!;
-        if (code >= radix) { key = this.stringKey(i); break; }
-        key = (key as number) * radix + code;
+        if (code >= radix) { fits = false; break; }
+        key = key * radix + code;
       }
-      let g = this.combined.get(key);
-      if (g === undefined) { g = this.count++; this.combined.set(key, g); onNew(i); }
+      let g: number;
+      if (fits) {
+        g = this.combined.intern(key, this.count);
+      } else {
+        const text = this.stringKey(i);
+        g = this.combinedStrings.get(text) ?? this.count;
+        if (g === this.count) this.combinedStrings.set(text, g);
+      }
+      if (g === this.count) { this.count++; onNew(i); }
       gids[i] = g;
     }
   }

@@ -3,34 +3,19 @@
 // pairs, a residual predicate narrows them with a selection vector, and outer rows are padded with NULLs.
 
 import type { SqlType } from '../../../oltp/types.ts';
-import { gather, liveCount, nullVector, RowBuffer } from '../batch.ts';
+import { gather, liveCount, nullVector } from '../batch.ts';
+import { RowBuffer } from '../row-buffer.ts';
 import { cancelPointOf, type CancelPoint } from '../cancel.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
-import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
 import type { Runtime } from '../runtime.ts';
-import { chooseInnerBuild, replay } from './join-inner.ts';
+import { buildLeftJoin, chooseBuildSide, replay, uniqueMatchBatch } from './join-inner.ts';
+import { BuildTable, HashPairs } from './join-table.ts';
+import { semiJoinBuildLeft } from './join-semi.ts';
+import { columnsOf } from './columns.ts';
 import type { Batch, Expr, HashJoinNode, JoinType, NestedLoopJoinNode, PlanNode, Vector } from '../spec.ts';
 
 /** A vector standing in for a column nobody reads. */
 const UNREAD: Vector = { kind: 'number', data: new Float64Array(0), valid: undefined };
-
-/** The input columns an expression reads. */
-export function columnsOf(e: Expr, into = new Set<number>()): Set<number> {
-  switch (e.kind) {
-    case 'col': into.add(e.index); break;
-    case 'const': case 'param': break;
-    case 'call': case 'and': case 'or': e.args.forEach((a) => columnsOf(a, into)); break;
-    case 'cast': case 'not': case 'isNull': columnsOf(e.arg, into); break;
-    case 'case':
-      if (e.operand !== undefined) columnsOf(e.operand, into);
-      for (const w of e.whens) { columnsOf(w.when, into); columnsOf(w.then, into); }
-      if (e.else !== undefined) columnsOf(e.else, into);
-      break;
-    case 'in': columnsOf(e.arg, into); e.list.forEach((a) => columnsOf(a, into)); break;
-    case 'like': columnsOf(e.arg, into); columnsOf(e.pattern, into); break;
-  }
-  return into;
-}
 
 /** Fills candidate pairs (physical left row, build row) for one left batch; returns 0 when exhausted. */
 interface PairSource {
@@ -68,10 +53,6 @@ function semiBuildColumns(node: HashJoinNode, leftWidth: number): Set<number> {
     for (const c of columnsOf(node.residual)) if (c >= leftWidth) needed.add(c - leftWidth);
   }
   return needed;
-}
-
-function sameKeyType(a: SqlType, b: SqlType): boolean {
-  return a.id === b.id && (a.scale ?? 0) === (b.scale ?? 0) && (a.fixed === true) === (b.fixed === true);
 }
 
 class Joiner {
@@ -195,144 +176,6 @@ class Joiner {
   }
 }
 
-/** The first build row whose key equals left row i's key, or -1. */
-type ChainHead = (i: number) => number;
-
-export class HashPairs implements PairSource {
-  private k = 0;
-  private chain = -1;
-  constructor(
-    private readonly sel: Uint32Array | undefined,
-    private readonly n: number,
-    private readonly headOf: ChainHead,
-    private readonly next: Int32Array,
-    private readonly firstOnly = false,
-  ) {}
-
-  fill(lOut: Int32Array, rOut: Int32Array, max: number): number {
-    let m = 0;
-    const sel = this.sel;
-    const next = this.next;
-    while (m < max) {
-      if (this.chain >= 0) {
-        lOut[m] = sel === undefined ? this.k : sel[this.k]!;
-        rOut[m++] = this.chain;
-        this.chain = this.firstOnly ? -1 : next[this.chain]!;
-        if (this.chain < 0) this.k++;
-        continue;
-      }
-      if (this.k >= this.n) break;
-      const h = this.headOf(sel === undefined ? this.k : sel[this.k]!);
-      if (h < 0) { this.k++; continue; }
-      this.chain = h;
-    }
-    return m;
-  }
-}
-
-/**
- * The build side's hash table. Integer keys over a dense range (TPC-H's keys, serial ids) go into a
- * directly indexed array; everything else into a Map from key to the first row of its chain.
- */
-export class BuildTable {
-  readonly next: Int32Array;
-  hasNullKey = false;
-  private map: Map<Key, number> | undefined;
-  private direct: Int32Array | undefined;
-  private min = 0;
-
-  constructor(readers: readonly KeyReader[], vectors: readonly Vector[], rows: number) {
-    this.next = new Int32Array(rows);
-    const v = vectors.length === 1 ? vectors[0]! : undefined;
-    if (v !== undefined && v.kind === 'number' && rows > 0 && this.tryDirect(v, rows)) return;
-    const map = new Map<Key, number>();
-    for (let r = rows - 1; r >= 0; r--) {
-      const key = rowKey(readers, r, false);
-      if (key === null) { this.hasNullKey = true; this.next[r] = -1; continue; }
-      this.next[r] = map.get(key) ?? -1;
-      map.set(key, r);
-    }
-    this.map = map;
-  }
-
-  private tryDirect(v: Extract<Vector, { kind: 'number' }>, rows: number): boolean {
-    const data = v.data;
-    const valid = v.valid;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let r = 0; r < rows; r++) {
-      if (valid !== undefined && valid[r] === 0) continue;
-      const x = data[r]!;
-      if (!Number.isInteger(x)) return false;
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
-    if (min === Infinity) return this.empty(rows, valid);
-    const range = max - min + 1;
-    if (!(range <= DIRECT_RANGE_MAX && range <= 4 * rows + 1024)) return false;
-    const head = new Int32Array(range).fill(-1);
-    for (let r = rows - 1; r >= 0; r--) {
-      if (valid !== undefined && valid[r] === 0) { this.hasNullKey = true; this.next[r] = -1; continue; }
-      const slot = data[r]! - min;
-      this.next[r] = head[slot]!;
-      head[slot] = r;
-    }
-    this.direct = head;
-    this.min = min;
-    return true;
-  }
-
-  /** Every build key is NULL. */
-  private empty(rows: number, valid: Uint8Array | undefined): boolean {
-    this.direct = new Int32Array(0);
-    this.next.fill(-1);
-    this.hasNullKey = rows > 0 && valid !== undefined;
-    return true;
-  }
-
-  /** Lookup for one probe batch. */
-  headOf(readers: readonly KeyReader[], vectors: readonly Vector[]): ChainHead {
-    const direct = this.direct;
-    const v = vectors.length === 1 ? vectors[0]! : undefined;
-    if (direct !== undefined && v !== undefined && v.kind === 'number') {
-      const data = v.data;
-      const valid = v.valid;
-      const min = this.min;
-      const size = direct.length;
-      return (i) => {
-        if (valid !== undefined && valid[i] === 0) return -1;
-        const slot = data[i]! - min;
-        return slot >= 0 && slot < size && Number.isInteger(slot) ? direct[slot]! : -1;
-      };
-    }
-    if (direct !== undefined) {
-      // probe keys of another kind (canonical keys are numbers for integral values)
-      const min = this.min;
-      return (i) => {
-        const key = rowKey(readers, i, false);
-        if (typeof key !== 'number') return -1;
-        const slot = key - min;
-        return slot >= 0 && slot < direct.length && Number.isInteger(slot) ? direct[slot]! : -1;
-      };
-    }
-    const map = this.map!;
-    if (v !== undefined && v.kind === 'number' && readers.length === 1) {
-      const read = readers[0]!;
-      return (i) => {
-        const key = read(i);
-        return key === null ? -1 : map.get(key) ?? -1;
-      };
-    }
-    return (i) => {
-      const key = rowKey(readers, i, false);
-      return key === null ? -1 : map.get(key) ?? -1;
-    };
-  }
-}
-
-/** Largest key range (slots) a directly indexed build table may use (4 bytes each). */
-const DIRECT_RANGE_MAX = 1 << 24;
-
 class CrossPairs implements PairSource {
   private k = 0;
   private r = 0;
@@ -355,40 +198,61 @@ export async function* hashJoinOp(node: HashJoinNode, rt: Runtime, leftTypes: re
   let leftSource: AsyncIterable<Batch> = rt.open(node.left);
   let rightSource: AsyncIterable<Batch> = rt.open(node.right);
   if (node.joinType === 'inner') {
-    const chosen = await chooseInnerBuild(node, rt, leftTypes);
-    if (chosen.swapped !== undefined) { yield* chosen.swapped; return; }
+    const chosen = await chooseBuildSide(node, rt);
+    if (chosen.buildLeft) { yield* buildLeftJoin(node, rt, leftTypes, chosen.left, chosen.right); return; }
+    if (chosen.right.rows === 0) {
+      // an empty build side: nothing can match, so the left input need not be read to its end
+      if (!chosen.left.done) await chosen.left.rest.return?.();
+      return;
+    }
+    leftSource = replay(chosen.left);
+    rightSource = replay(chosen.right);
+  } else if (semiOrAnti && node.nullAware !== true) {
+    // NOT IN needs to know whether the right side holds a NULL before any left row is decided: not here
+    const chosen = await chooseBuildSide(node, rt);
+    if (chosen.buildLeft) { yield* semiJoinBuildLeft(node, rt, leftTypes, rightTypes, chosen.left, chosen.right); return; }
     leftSource = replay(chosen.left);
     rightSource = replay(chosen.right);
   }
   const build = await materialize(rightSource, rightTypes, semiOrAnti ? semiBuildColumns(node, leftTypes.length) : undefined);
-  const canonical = node.leftKeys.map((e, c) => !sameKeyType(e.type, node.rightKeys[c]!.type));
   const rightKeyVectors = node.rightKeys.map((e) => rt.evaluator(e).vector(build));
-  const rightReaders = rightKeyVectors.map((v, c) => keyReader(v, node.rightKeys[c]!.type, canonical[c]!));
-  const table = new BuildTable(rightReaders, rightKeyVectors, build.length);
-  const buildHasNullKey = table.hasNullKey;
+  const table = new BuildTable(rightKeyVectors, node.rightKeys.map((e) => e.type), node.leftKeys.map((e) => e.type), build.length);
   const residual = node.residual === undefined ? undefined : rt.evaluator(node.residual);
   const joiner = new Joiner(node.joinType, build, leftTypes, residual, rt.batchRowsMax, cancelPointOf(rt.ctx));
   const leftKeyEvals = node.leftKeys.map((e) => rt.evaluator(e));
   const nullAware = node.joinType === 'anti' && node.nullAware === true;
-  if (nullAware && buildHasNullKey) return; // x NOT IN (..., NULL, ...) is never TRUE
+  if (nullAware && table.hasNullKey) return; // x NOT IN (..., NULL, ...) is never TRUE
+  let heads = new Int32Array(0);
   for await (const left of leftSource) {
     const n = liveCount(left);
     if (n === 0) continue;
     const leftVectors = leftKeyEvals.map((e) => e.vector(left));
-    const readers = leftVectors.map((v, c) => keyReader(v, node.leftKeys[c]!.type, canonical[c]!));
-    const leftMatched = new Uint8Array(left.length);
-    if (nullAware && build.length > 0) {
-      // a NULL probe key is "unknown" against a non-empty list: never returned by NOT IN
-      for (let k = 0; k < n; k++) {
-        const i = left.selection === undefined ? k : left.selection[k]!;
-        if (rowKey(readers, i, false) === null) leftMatched[i] = 1;
-      }
+    if (heads.length < n) heads = new Int32Array(Math.max(n, 1024));
+    table.probe(leftVectors, left.selection, n, heads);
+    if (node.joinType === 'inner' && table.unique) {
+      const out = uniqueMatchBatch(left, heads, n, build, false, residual);
+      if (out !== undefined) yield out;
+      continue;
     }
+    const leftMatched = new Uint8Array(left.length);
+    if (nullAware && build.length > 0) markNullKeys(leftVectors, left.selection, n, leftMatched);
     // without a residual, one build row with the key decides a semi/anti join: skip the rest of the chain
     const firstOnly = semiOrAnti && residual === undefined;
-    yield* joiner.probe(left, new HashPairs(left.selection, n, table.headOf(readers, leftVectors), table.next, firstOnly), leftMatched);
+    yield* joiner.probe(left, new HashPairs(left.selection, n, heads, table.next, firstOnly), leftMatched);
   }
   yield* joiner.finishRight();
+}
+
+/** A NULL probe key is "unknown" against a non-empty NOT IN list: such rows count as matched (never returned). */
+function markNullKeys(vectors: readonly Vector[], sel: Uint32Array | undefined, n: number, matched: Uint8Array): void {
+  for (const v of vectors) {
+    const valid = v.valid;
+    if (valid === undefined) continue;
+    for (let k = 0; k < n; k++) {
+      const i = sel === undefined ? k : sel[k]!;
+      if (valid[i] === 0) matched[i] = 1;
+    }
+  }
 }
 
 export async function* nestedLoopJoinOp(node: NestedLoopJoinNode, rt: Runtime, leftTypes: readonly SqlType[], rightTypes: readonly SqlType[]): AsyncGenerator<Batch> {

@@ -3,7 +3,8 @@
 
 import { DuetError, SqlState } from '../../../oltp/errors.ts';
 import type { Value } from '../../../oltp/types.ts';
-import { liveCount, nullVector, RowBuffer, sliceBatch } from '../batch.ts';
+import { liveCount, nullVector, sliceBatch } from '../batch.ts';
+import { RowBuffer } from '../row-buffer.ts';
 import { castValue } from '../cast.ts';
 import { evalConstant } from '../expr/evaluator.ts';
 import type { Runtime } from '../runtime.ts';

@@ -3,7 +3,8 @@
 
 import { DuetError } from '../../../oltp/errors.ts';
 import type { SqlType } from '../../../oltp/types.ts';
-import { gather, liveCount, RowBuffer } from '../batch.ts';
+import { gather, liveCount } from '../batch.ts';
+import { RowBuffer } from '../row-buffer.ts';
 import { evalConstant } from '../expr/evaluator.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Batch, Expr, LimitNode, SortKey, SortNode, TopNNode, Vector } from '../spec.ts';
