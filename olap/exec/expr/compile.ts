@@ -69,6 +69,7 @@ const H = {
   cast: castValue,
   compare: compareValues,
   like: likeMatch,
+  overDict: (memo: DictMemo, dict: readonly string[]): Uint8Array => overDict(memo, dict),
 };
 
 interface Emitted { readonly v: string; readonly n: string }
@@ -316,10 +317,70 @@ function emit(g: Gen, out: string[], e: Expr): Emitted {
       return r;
     }
     case 'case': return emitCase(g, out, e);
-    case 'in': return emitIn(g, out, e);
+    case 'in': return dictDepth === 0 && dictColumnOf(e) !== undefined ? emitOverDict(g, out, e, dictColumnOf(e)!) : emitIn(g, out, e);
     case 'like': return emitLike(g, out, e);
-    case 'call': return emitCall(g, out, e);
+    case 'call': return dictDepth === 0 && dictColumnOf(e) !== undefined ? emitOverDict(g, out, e, dictColumnOf(e)!) : emitCall(g, out, e);
   }
+}
+
+/**
+ * The text column a comparison with text constants reads (`col = 'x'`, `'x' < col`, `col IN ('a', 'b')`),
+ * when that is all it reads: such a predicate can be evaluated once per dictionary entry. Only these shapes
+ * (no casts, no functions) qualify, because they never raise an error, so evaluating them on dictionary
+ * entries no live row holds is harmless.
+ */
+function dictColumnOf(e: Expr): Extract<Expr, { kind: 'col' }> | undefined {
+  const isText = (x: Expr) => reprOf(x.type) === 'str';
+  const textConst = (x: Expr) => x.kind === 'const' && isText(x) && typeof x.value === 'string';
+  if (e.kind === 'in') return e.arg.kind === 'col' && isText(e.arg) && e.list.length > 0 && e.list.every(textConst) ? e.arg : undefined;
+  if (e.kind !== 'call' || e.args.length !== 2 || !(e.fn in CMP_OPS)) return undefined;
+  const [a, b] = e.args as [Expr, Expr];
+  if (a.kind === 'col' && isText(a) && textConst(b)) return a;
+  if (b.kind === 'col' && isText(b) && textConst(a)) return b;
+  return undefined;
+}
+
+/**
+ * A predicate over one dictionary-encoded column: its value per dictionary entry is computed once per
+ * dictionary (by the same compiled kernel over the entries), then each row only indexes it by its code.
+ * Batches whose column is not dictionary-encoded take the ordinary code.
+ */
+function emitOverDict(g: Gen, out: string[], e: Expr, column: Extract<Expr, { kind: 'col' }>): Emitted {
+  g.column(column.index, column.type);
+  const c = `c${column.index}`;
+  // the per-entry kernel is the same expression compiled the ordinary way
+  dictDepth++;
+  let kernel: VectorKernel;
+  try { kernel = compileVector(e); } finally { dictDepth--; }
+  const memo = g.konst({ dict: null, values: null, kernel, index: column.index });
+  const m = `dv${g.K.length}`;
+  g.prologue.push(`const ${m} = ${c}dict !== null ? H.overDict(${memo}, ${c}dict) : null;`);
+  const r = g.local();
+  // a NULL column value gives NULL: comparisons and IN are strict in their argument
+  out.push(`if (${m} !== null) { const t = ${m}[${c}codes[i]]; ${r.n} = t === 2 || (${c}v !== undefined && ${c}v[i] === 0); ${r.v} = t === 1; } else {`);
+  const plain = e.kind === 'in' ? emitIn(g, out, e) : emitCall(g, out, e as Extract<Expr, { kind: 'call' }>);
+  out.push(`${r.n} = ${plain.n}; ${r.v} = ${plain.v}; }`);
+  return r;
+}
+
+/** Above 0 while compiling a per-dictionary-entry kernel (which must not recurse into itself). */
+let dictDepth = 0;
+
+interface DictMemo { dict: readonly string[] | null; values: Uint8Array | null; readonly kernel: VectorKernel; readonly index: number }
+
+/** Per dictionary entry: 1 true, 0 false, 2 NULL (memoized while batches share one dictionary). */
+function overDict(memo: DictMemo, dict: readonly string[]): Uint8Array {
+  if (memo.dict === dict && memo.values !== null && memo.values.length === dict.length) return memo.values;
+  const cols: Vector[] = [];
+  cols[memo.index] = { kind: 'string', data: dict, valid: undefined };
+  const v = memo.kernel(cols, undefined, dict.length, []);
+  const values = new Uint8Array(dict.length);
+  if (v.kind === 'bool') {
+    for (let j = 0; j < dict.length; j++) values[j] = v.valid !== undefined && v.valid[j] === 0 ? 2 : v.data[j]!;
+  }
+  memo.dict = dict;
+  memo.values = values;
+  return values;
 }
 
 function emitBool(g: Gen, out: string[], e: Extract<Expr, { kind: 'and' | 'or' }>): Emitted {
