@@ -12,6 +12,7 @@ import { E, exprCols, hasSubquery, type Expr } from '../plan/expr.ts';
 import { lower } from '../lower.ts';
 import { castValue } from '../../olap/exec/cast.ts';
 import { evalConstant } from '../../olap/exec/expr/evaluator.ts';
+import { CancelPoint } from '../../olap/exec/cancel.ts';
 import type { ValuesNode } from '../../olap/exec/spec.ts';
 import type { Col, Plan } from '../plan/logical.ts';
 import type { Ast } from '../parse/parse.ts';
@@ -28,12 +29,49 @@ export interface RowsResult {
 
 export interface DmlInput { txn: Txn; ctx: BindCtx; ast: Ast; params: readonly Value[]; signal?: AbortSignal; memo?: DmlMemo }
 
+/** Writes `rows` one by one (each through `write`), giving the event loop turns on a long run. */
+async function eachRow<T>(pacer: Pacer, rows: readonly T[], write: (row: T) => Promise<unknown>): Promise<void> {
+  for (const row of rows) {
+    await write(row);
+    if (pacer.due()) await pacer.turn();
+  }
+}
+
 /**
  * Kept by the caller per parsed statement while the tables it was bound against keep their definitions
  * (query/execute.ts): an UPDATE/DELETE whose target query is a primary-key point read is bound and
  * planned once, then runs without the executor (run/point.ts), re-evaluation included.
  */
 export interface DmlMemo { target?: { planned: PlannedQuery; width: number } }
+
+/**
+ * A large INSERT/UPDATE/DELETE works in memory (binding, row values, the write set) and would otherwise
+ * hold the event loop for its whole run: a Raft leader sends no heartbeats meanwhile and loses its
+ * leadership (oltp/replication/README.md, known limits), and a cancel cannot land. Row loops ask the
+ * executor's cancel point (olap/exec/cancel.ts: a setImmediate turn after 20 ms of work, 57014 once
+ * cancelled). The statement keeps its transaction and row locks across a turn: semantics are unchanged.
+ * Tests set `everyRows` to also take a turn every n rows, independent of the machine's speed.
+ */
+export const dmlTurns = { everyRows: 0 };
+
+/** One statement's turns: the cancel point's clock plus the test knob's row count. */
+class Pacer {
+  private rows = 0;
+  private readonly point: CancelPoint;
+
+  constructor(input: DmlInput) {
+    this.point = new CancelPoint(input.signal ?? new AbortController().signal);
+  }
+
+  due(): boolean {
+    if (this.point.due()) return true;
+    return dmlTurns.everyRows > 0 && ++this.rows % dmlTurns.everyRows === 0;
+  }
+
+  turn(): Promise<void> {
+    return this.point.pause();
+  }
+}
 
 function env(ctx: BindCtx, scope: Scope): ExprEnv {
   return { ctx, scope, agg: null, bindQuery: (a, s) => bindQuery(ctx, a, s) };
@@ -83,9 +121,11 @@ export async function runInsert(input: DmlInput): Promise<RowsResult> {
     })
     : table.columns.map((_c, i) => i);
   const source = ast.values;
+  const pacer = new Pacer(input);
   let rows: Row[];
   if (source?.type === 'values') {
-    const exprRows = (source.values as Ast[]).map((r) => {
+    const exprRows: Expr[][] = [];
+    for (const r of source.values as Ast[]) {
       const cells: Ast[] = r.value ?? [];
       if (cells.length > targets.length) throw new DuetError(SqlState.syntaxError, 'INSERT has more expressions than target columns');
       if (cells.length < targets.length) throw new DuetError(SqlState.syntaxError, 'INSERT has more target columns than expressions');
@@ -96,9 +136,10 @@ export async function runInsert(input: DmlInput): Promise<RowsResult> {
           ? defaultExpr(table, targets[k]!)
           : assign(ctx, bindExpr(env(ctx, new Scope(null)), cell), col.type, col.name);
       });
-      return full;
-    });
-    rows = await valuesRows(input, exprRows, table);
+      exprRows.push(full);
+      if (pacer.due()) await pacer.turn();
+    }
+    rows = await valuesRows(input, exprRows, table, pacer);
   } else {
     const q = bindQuery(ctx, source?.ast ?? source, new Scope(null));
     if (q.cols.length > targets.length) throw new DuetError(SqlState.syntaxError, 'INSERT has more expressions than target columns');
@@ -111,22 +152,27 @@ export async function runInsert(input: DmlInput): Promise<RowsResult> {
     const cols = table.columns.map((c) => ctx.ids.col(c.name, c.type));
     rows = await execPlan(input, { kind: 'project', input: q.plan, exprs, cols });
   }
-  for (const row of rows) await txn.insert(table, row);
+  await eachRow(pacer, rows, (row) => txn.insert(table, row));
   const returning = await returningRows(input, table, rows);
   return { command: `INSERT 0 ${rows.length}`, rowCount: rows.length, ...returning };
 }
 
 /** Rows of VALUES: constants and parameters are converted here directly; other cells run through the executor. */
-async function valuesRows(input: DmlInput, exprRows: Expr[][], table: TableDef): Promise<Row[]> {
+async function valuesRows(input: DmlInput, exprRows: Expr[][], table: TableDef, pacer: Pacer): Promise<Row[]> {
   const simple = exprRows.every((r) => r.every((e) => e.kind === 'const' || e.kind === 'param'));
   if (simple) {
-    return exprRows.map((r) => r.map((e, i) => {
-      if (e.kind === 'const') return e.value;
-      const p = e as Extract<Expr, { kind: 'param' }>;
-      const v = input.params[p.index - 1];
-      if (v === undefined) throw new DuetError(SqlState.syntaxError, `there is no parameter $${p.index}`);
-      return convertParams([v], [table.columns[i]!.type])[0]!;
-    }));
+    const out: Row[] = [];
+    for (const r of exprRows) {
+      out.push(r.map((e, i) => {
+        if (e.kind === 'const') return e.value;
+        const p = e as Extract<Expr, { kind: 'param' }>;
+        const v = input.params[p.index - 1];
+        if (v === undefined) throw new DuetError(SqlState.syntaxError, `there is no parameter $${p.index}`);
+        return convertParams([v], [table.columns[i]!.type])[0]!;
+      }));
+      if (pacer.due()) await pacer.turn();
+    }
+    return out;
   }
   const cols = table.columns.map((c) => input.ctx.ids.col(c.name, c.type));
   const plan: Plan = { kind: 'values', rows: exprRows, cols };
@@ -134,12 +180,17 @@ async function valuesRows(input: DmlInput, exprRows: Expr[][], table: TableDef):
   // operator computes them (olap/exec/ops/simple.ts valuesOp), without planning and running a pipeline
   // (one cell at a time, so a parameter used in columns of different types is converted for each)
   if (exprRows.every((r) => r.every((e) => !hasSubquery(e) && exprCols(e).size === 0))) {
-    return exprRows.map((r) => r.map((e, c) => {
-      if (e.kind === 'const') return e.value;
-      const lowered = lower({ kind: 'values', rows: [[e]], cols: [cols[c]!] });
-      const cell = (lowered.root as ValuesNode).rows[0]![0]!;
-      return castValue(evalConstant(cell, convertParams(input.params, lowered.paramTypes)), cell.type, cols[c]!.type);
-    }));
+    const out: Row[] = [];
+    for (const r of exprRows) {
+      out.push(r.map((e, c) => {
+        if (e.kind === 'const') return e.value;
+        const lowered = lower({ kind: 'values', rows: [[e]], cols: [cols[c]!] });
+        const cell = (lowered.root as ValuesNode).rows[0]![0]!;
+        return castValue(evalConstant(cell, convertParams(input.params, lowered.paramTypes)), cell.type, cols[c]!.type);
+      }));
+      if (pacer.due()) await pacer.turn();
+    }
+    return out;
   }
   return execPlan(input, plan);
 }
@@ -197,10 +248,11 @@ async function targetRows(input: DmlInput, table: TableDef, extra: (scope: Scope
  * Locks each target row; under READ COMMITTED a row changed since the snapshot is re-evaluated on its
  * newest version (WHERE and SET again), like PostgreSQL's EvalPlanQual. A row deleted meanwhile is skipped.
  */
-async function lockTargets(input: DmlInput, table: TableDef, rows: Row[], again: (src: Row[]) => Promise<Row[]>): Promise<Row[]> {
+async function lockTargets(input: DmlInput, table: TableDef, rows: Row[], again: (src: Row[]) => Promise<Row[]>, pacer: Pacer): Promise<Row[]> {
   const out: Row[] = [];
   const n = table.columns.length;
   for (const r of rows) {
+    if (pacer.due()) await pacer.turn();
     const pk = pkOf(table, r);
     const cur = await input.txn.lockForUpdate(table, pk);
     if (!cur) continue;
@@ -236,13 +288,14 @@ export async function runUpdate(input: DmlInput): Promise<RowsResult> {
     });
   const found = await targetRows(input, table, newValues);
   const width = found.width;
-  const rows = await lockTargets(input, table, found.rows, async (src) => (await targetRows(input, table, newValues, src)).rows);
+  const pacer = new Pacer(input);
+  const rows = await lockTargets(input, table, found.rows, async (src) => (await targetRows(input, table, newValues, src)).rows, pacer);
   const written: Row[] = [];
-  for (const r of rows) {
+  await eachRow(pacer, rows, (r) => {
     const next = r.slice(width);
-    await txn.update(table, pkOf(table, r), next);
     written.push(next);
-  }
+    return txn.update(table, pkOf(table, r), next);
+  });
   const returning = await returningRows(input, table, written);
   return { command: `UPDATE ${rows.length}`, rowCount: rows.length, ...returning };
 }
@@ -258,7 +311,7 @@ export async function lockSelected(input: DmlInput): Promise<void> {
   }
   const table = tableOf(input, from[0]);
   const found = await targetRows({ ...input, ast: { table: [from[0]], where: input.ast.where } }, table, () => []);
-  for (const r of found.rows) await input.txn.lockForUpdate(table, pkOf(table, r));
+  await eachRow(new Pacer(input), found.rows, (r) => input.txn.lockForUpdate(table, pkOf(table, r)));
 }
 
 /** CREATE TABLE name AS SELECT ...: the query's columns become the table's (no primary key). */
@@ -277,7 +330,7 @@ export async function runCreateTableAs(input: DmlInput): Promise<RowsResult> {
   }
   const table = await txn.createTable({ name, columns: q.cols.map((c) => ({ name: c.name, type: c.type, notNull: false })), primaryKey: [] });
   const rows = await execPlan(input, q.plan);
-  for (const row of rows) await txn.insert(table, row);
+  await eachRow(new Pacer(input), rows, (row) => txn.insert(table, row));
   return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: [], rows: [] };
 }
 
@@ -287,8 +340,9 @@ export async function runDelete(input: DmlInput): Promise<RowsResult> {
   const table = tableOf(input, tableAst);
   const target = { ...input, ast: { ...ast, table: [tableAst] } };
   const found = await targetRows(target, table, () => []);
-  const rows = await lockTargets(input, table, found.rows, async (src) => (await targetRows(target, table, () => [], src)).rows);
-  for (const r of rows) await txn.delete(table, pkOf(table, r));
+  const pacer = new Pacer(input);
+  const rows = await lockTargets(input, table, found.rows, async (src) => (await targetRows(target, table, () => [], src)).rows, pacer);
+  await eachRow(pacer, rows, (r) => txn.delete(table, pkOf(table, r)));
   const returning = await returningRows(input, table, rows.map((r) => r.slice(0, table.columns.length)));
   return { command: `DELETE ${rows.length}`, rowCount: rows.length, ...returning };
 }
