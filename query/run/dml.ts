@@ -54,22 +54,31 @@ export interface DmlMemo { target?: { planned: PlannedQuery; width: number } }
  */
 export const dmlTurns = { everyRows: 0 };
 
-/** One statement's turns: the cancel point's clock plus the test knob's row count. */
+/**
+ * One statement's turns: the cancel point's clock plus the test knob's row count. The cancel point (and so
+ * the session's AbortSignal) is made only once a statement reaches `QUIET_ROWS` rows: the usual one-row
+ * write creates neither.
+ */
 class Pacer {
+  private static readonly QUIET_ROWS = 32;
   private rows = 0;
-  private readonly point: CancelPoint;
+  private point: CancelPoint | undefined;
 
-  constructor(input: DmlInput) {
-    this.point = new CancelPoint(input.signal ?? new AbortController().signal);
-  }
+  constructor(private readonly input: DmlInput) {}
 
   due(): boolean {
-    if (this.point.due()) return true;
-    return dmlTurns.everyRows > 0 && ++this.rows % dmlTurns.everyRows === 0;
+    const n = ++this.rows;
+    if (n >= Pacer.QUIET_ROWS && this.cancelPoint().due()) return true;
+    return dmlTurns.everyRows > 0 && n % dmlTurns.everyRows === 0;
   }
 
   turn(): Promise<void> {
-    return this.point.pause();
+    return this.cancelPoint().pause();
+  }
+
+  private cancelPoint(): CancelPoint {
+    this.point ??= new CancelPoint(this.input.signal ?? new AbortController().signal);
+    return this.point;
   }
 }
 
