@@ -1,6 +1,6 @@
 // The session knob of the two-thread column path: `SET duet.parallel_min_blocks = n` (0 forces the helper
 // thread for every eligible scan, which is how tests exercise it on small tables).
-import { DuetError, SqlState } from '../../oltp/errors.ts';
+import { parseIntSetting } from '../exec/int-setting.ts';
 
 export const PARALLEL_MIN_BLOCKS_SETTING = 'duet.parallel_min_blocks';
 
@@ -12,12 +12,7 @@ export const PARALLEL_MIN_BLOCKS_DEFAULT = 64;
 
 /** The setting's value (a non-negative integer; 'default' or empty = unset); a bad value is 22023. */
 export function parseParallelMinBlocks(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '' || value.trim().toLowerCase() === 'default') return undefined;
-  const v = value.trim();
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new DuetError(SqlState.invalidParameterValue, `invalid value for ${PARALLEL_MIN_BLOCKS_SETTING}: "${value}"`, { hint: "expected a non-negative integer (0 always uses the helper thread), or 'default'" });
-  }
-  return Number(v);
+  return parseIntSetting(PARALLEL_MIN_BLOCKS_SETTING, value, { min: 0, hint: "expected a non-negative integer (0 always uses the helper thread), or 'default'" });
 }
 
 /** `{ parallelMinBlocks }` from session settings, `{}` when not set: spread into a routed run. */

@@ -1,6 +1,6 @@
 // `SET duet.learner_wait_ms = n`: how long an automatically routed column-path read waits for a columnar learner
 // that is behind (or not answering) before the statement answers on the row path at the same timestamp.
-import { DuetError, SqlState } from '../../oltp/errors.ts';
+import { parseIntSetting } from '../../olap/exec/int-setting.ts';
 
 export const LEARNER_WAIT_SETTING = 'duet.learner_wait_ms';
 
@@ -13,12 +13,7 @@ export const LEARNER_WAIT_MS_DEFAULT = 3000;
 
 /** The setting's value in ms (a non-negative integer; 'default' or empty = the default); a bad value is 22023. */
 export function parseLearnerWaitMs(value: string | undefined): number {
-  if (value === undefined || value.trim() === '' || value.trim().toLowerCase() === 'default') return LEARNER_WAIT_MS_DEFAULT;
-  const v = value.trim();
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new DuetError(SqlState.invalidParameterValue, `invalid value for ${LEARNER_WAIT_SETTING}: "${value}"`, { hint: 'expected milliseconds as a non-negative integer, or \'default\'' });
-  }
-  return Number(v);
+  return parseIntSetting(LEARNER_WAIT_SETTING, value, { min: 0, hint: "expected milliseconds as a non-negative integer, or 'default'" }) ?? LEARNER_WAIT_MS_DEFAULT;
 }
 
 /** `{ learnerWaitMs }` from session settings: spread into a routed run (unset: the router's default). */
