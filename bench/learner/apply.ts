@@ -8,7 +8,7 @@ import { encodeLogEntry, type LogWrite } from '../../oltp/commitlog.ts';
 import { encodeKey } from '../../oltp/keycodec.ts';
 import { Types, type Row } from '../../oltp/types.ts';
 import { Learner } from '../../olap/learner/learner.ts';
-import { arg } from './args.ts';
+import { arg } from '../args.ts';
 
 const entries = Number(arg('entries', '40000'));
 const rounds = Number(arg('rounds', '7'));

@@ -13,7 +13,7 @@ import { Learner } from '../../olap/learner/learner.ts';
 import { packEntries, unpackEntries } from '../../olap/learner/messages.ts';
 import { RecentEntries } from '../../olap/learner/recent-entries.ts';
 import { saveLearner, type PersistCache } from '../../olap/learner/persist.ts';
-import { arg } from './args.ts';
+import { arg } from '../args.ts';
 
 const commits = Number(arg('commits', '40000'));
 const compactRows = Number(arg('compact-rows', '8192'));

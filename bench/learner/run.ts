@@ -15,7 +15,7 @@ import { Types, type Row } from '../../oltp/types.ts';
 import type { NewTable, TableDef } from '../../oltp/api.ts';
 import { LearnerReplica } from '../../olap/learner/client.ts';
 import { groupedBarsSvg } from './svg.ts';
-import { arg, hasArg } from './args.ts';
+import { arg, hasArg } from '../args.ts';
 
 const seconds = Number(arg('seconds', '6'));
 const lineitemPath = arg('lineitem', '/work/shared/data/tpch/sf0.01/lineitem.tbl');

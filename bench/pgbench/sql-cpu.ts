@@ -8,15 +8,11 @@ import { Session as Inspector } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, type Session } from '../../query/database.ts';
+import { arg, hasArg } from '../args.ts';
 
-const argv = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
 const txnsTotal = Number(arg('txns', '3000'));
 const sessionsCount = Number(arg('sessions', '8'));
-const prof = argv.includes('--prof') ? arg('prof', '') : undefined;
+const prof = hasArg('prof') ? arg('prof', '') : undefined;
 const accounts = 100_000;
 
 /** Deterministic pseudo-random numbers (the workload is the same in every run). */

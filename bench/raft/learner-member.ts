@@ -7,7 +7,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { sleep, TestCluster } from '../../test/cluster/helpers.ts';
-import { arg, hasArg } from '../learner/args.ts';
+import { arg, hasArg } from '../args.ts';
 
 const commits = Number(arg('commits', '3000'));
 const sessions = Number(arg('sessions', '16'));

@@ -11,15 +11,12 @@ import { join } from 'node:path';
 import { RowStore } from '../../oltp/rowstore.ts';
 import { Types } from '../../oltp/types.ts';
 import { cpuNow, cpuPerOp } from './cputime.ts';
+import { arg } from '../args.ts';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const sessions = arg('sessions', 64);
-const seconds = arg('seconds', 5);
-const runs = arg('runs', 3);
+const sessions = Number(arg('sessions', '64'));
+const seconds = Number(arg('seconds', '5'));
+const runs = Number(arg('runs', '3'));
 const payload = 'x'.repeat(100);
 const dirAt = args.indexOf('--dir');
 const scratch = mkdtempSync(join(dirAt >= 0 ? args[dirAt + 1]! : tmpdir(), 'duet-bench-commit-profile-'));

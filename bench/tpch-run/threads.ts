@@ -10,12 +10,9 @@ import { learnerOf } from '../../olap/learner/index.ts';
 import { PARALLEL_MIN_BLOCKS_DEFAULT } from '../../olap/parallel/settings.ts';
 import { ensureTpchData, loadDuet, log, TPCH_SHARED } from './data.ts';
 import { geomean, median } from './time.ts';
+import { arg } from '../args.ts';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
 const sf = Number(arg('sf', '0.1'));
 const rounds = Number(arg('rounds', '7'));
 const queries = arg('queries', Array.from({ length: 22 }, (_, i) => i + 1).join(',')).split(',').map(Number);

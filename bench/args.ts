@@ -1,4 +1,4 @@
-// Command-line flags of the learner benchmarks: `--name value` pairs and bare `--name` switches.
+// Command-line flags of the benchmarks: `--name value` pairs and bare `--name` switches.
 
 const args = process.argv.slice(2);
 
