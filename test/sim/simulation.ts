@@ -7,7 +7,8 @@ import { SeededRandom } from '../../oltp/raft/rand.ts';
 import { bootstrapSnapshot, MemoryStorage } from '../../oltp/raft/storage.ts';
 import type { ConfChange, Message, NodeId } from '../../oltp/raft/types.ts';
 import { Checker } from './checker.ts';
-import { HashChainMachine } from './state-machine.ts';
+import type { SimClient } from './log-client.ts';
+import { HashChainMachine, type SimMachine } from './state-machine.ts';
 
 export interface SimOptions {
   readonly seed: number;
@@ -17,6 +18,21 @@ export interface SimOptions {
   readonly healUnitsMax?: number;
   /** Print every event and delivered message from this unit on (for replaying a failure). */
   readonly verboseFromUnit?: number;
+  /**
+   * Builds a node's state machine at every (re)start; its state then comes from restore() with the stored
+   * snapshot, as after a crash. Default: the hash chain. The random source is drawn from the seed.
+   */
+  readonly machine?: (id: NodeId, random: SeededRandom) => SimMachine;
+  /**
+   * Replaces the random proposals: asked every unit what to propose to the current leader, told every
+   * applied entry. The run then also drains: after healing it goes on until the client is finished and every
+   * member applied the leader's commit index.
+   */
+  readonly client?: SimClient;
+  /** Bound for the drain after healing (with a client). Default: healUnitsMax. */
+  readonly drainUnitsMax?: number;
+  /** The command that replays a failing seed (printed with the failure). */
+  readonly replay?: string;
 }
 
 export interface SimResult {
@@ -31,6 +47,8 @@ export interface SimResult {
   readonly reads: number;
   readonly transfers: number;
   readonly healUnits: number;
+  /** Units after healing until the client finished and every member caught up (0 without a client). */
+  readonly drainUnits: number;
 }
 
 const TICK_UNITS = 10;
@@ -42,7 +60,7 @@ interface SimNode {
   readonly storage: MemoryStorage;
   up: boolean;
   node: RaftNode | undefined;
-  machine: HashChainMachine;
+  machine: SimMachine;
   restartAt: number;
   tickPhase: number;
   role: string;
@@ -116,10 +134,11 @@ export class Simulation {
     try {
       for (; this.now < chaosUnits; this.now++) this.stepUnit();
       const healUnits = this.heal(healUnitsMax);
-      return { seed: this.options.seed, voters: this.voterCount, unitsRun: this.now, healUnits, ...this.stats };
+      const drainUnits = this.drain(this.options.drainUnitsMax ?? healUnitsMax);
+      return { seed: this.options.seed, voters: this.voterCount, unitsRun: this.now, healUnits, drainUnits, ...this.stats };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const replay = `DUET_SIM_SEED=${this.options.seed} npx vitest run test/sim`;
+      const replay = this.options.replay ?? `DUET_SIM_SEED=${this.options.seed} npx vitest run test/sim`;
       throw new Error(`simulation seed ${this.options.seed} failed at unit ${this.now}: ${message}\nreplay: ${replay}\nlast events:\n  ${this.trace.join('\n  ')}`, { cause: error });
     }
   }
@@ -169,9 +188,15 @@ export class Simulation {
     }
   }
 
+  /** The state machine of every node, by id (a crashed node's is replaced at its restart). */
+  machines(): Map<NodeId, SimMachine> {
+    return new Map([...this.nodes].map(([id, n]) => [id, n.machine]));
+  }
+
   private clientActions(): void {
     const w = this.weather;
-    if (this.rng.nextFloat() < w.proposeRate) {
+    if (this.options.client !== undefined) this.driveClient(this.options.client);
+    else if (this.rng.nextFloat() < w.proposeRate) {
       const n = this.pickUpNode();
       if (n === undefined) return;
       const result = n.node!.propose(new TextEncoder().encode(`p${++this.proposals}`));
@@ -206,6 +231,17 @@ export class Simulation {
     }
   }
 
+  private driveClient(client: SimClient): void {
+    const leader = [...this.nodes.values()].find((n) => n.up && n.role === 'leader');
+    if (leader === undefined) return;
+    const term = leader.node!.status().term;
+    const data = client.next(this.now, `${leader.id}/${term}`);
+    if (data === undefined) return;
+    const result = leader.node!.propose(data);
+    if (result.ok) this.note(`node ${leader.id} accepted ${client.describe(data)} at ${result.index}`);
+    this.process(leader);
+  }
+
   /** A random running node (a node can crash in the middle of any client action). */
   private pickUpNode(): SimNode | undefined {
     const up = [...this.nodes.values()].filter((n) => n.up);
@@ -215,7 +251,7 @@ export class Simulation {
   // ---- nodes ---------------------------------------------------------------------------------------
 
   private addNode(id: NodeId, storage: MemoryStorage): void {
-    const n: SimNode = { id, storage, up: true, node: undefined, machine: new HashChainMachine(), restartAt: 0, tickPhase: this.rng.nextInt(TICK_UNITS), role: 'follower' };
+    const n: SimNode = { id, storage, up: true, node: undefined, machine: this.newMachine(id), restartAt: 0, tickPhase: this.rng.nextInt(TICK_UNITS), role: 'follower' };
     this.nodes.set(id, n);
     this.start(n);
   }
@@ -223,7 +259,7 @@ export class Simulation {
   /** (Re)starts a node from what it persisted; the state machine restarts from the stored snapshot. */
   private start(n: SimNode): void {
     const snapshot = n.storage.snapshot();
-    n.machine = new HashChainMachine();
+    n.machine = this.newMachine(n.id);
     n.machine.restore(snapshot.data, snapshot.meta.index);
     n.node = new RaftNode({
       id: n.id,
@@ -237,6 +273,11 @@ export class Simulation {
     });
     n.up = true;
     n.role = 'follower';
+  }
+
+  private newMachine(id: NodeId): SimMachine {
+    const factory = this.options.machine;
+    return factory === undefined ? new HashChainMachine() : factory(id, new SeededRandom(this.rng.nextUint32()));
   }
 
   private crash(n: SimNode, downUnits: number): void {
@@ -291,6 +332,7 @@ export class Simulation {
     }
     for (const entry of rd.committedEntries) {
       n.machine.apply(entry);
+      this.options.client?.onApplied(entry);
       this.checker.checkApplied(n.id, entry, n.machine.hash);
       this.stats.commits += 1;
     }
@@ -383,7 +425,9 @@ export class Simulation {
       if (leader === undefined) continue;
       const status = leader.node!.status();
       if (target === undefined || target.term !== status.term || target.id !== leader.id) {
-        const result = leader.node!.propose(new TextEncoder().encode(`heal${this.now}`));
+        // With a client the payload format is the client's: propose a no-op (empty) entry instead.
+        const payload = this.options.client !== undefined ? new Uint8Array(0) : new TextEncoder().encode(`heal${this.now}`);
+        const result = leader.node!.propose(payload);
         if (result.ok) target = { id: leader.id, index: result.index, term: result.term };
         this.process(leader);
         continue;
@@ -394,6 +438,23 @@ export class Simulation {
       if (appliedBy > voters.length / 2) return this.now - start;
     }
     throw new Error(`liveness: no leader with a new commit within ${healUnitsMax} units after healing`);
+  }
+
+  /** With a client: no faults, until it proposed everything and every member applied the leader's commit. */
+  private drain(drainUnitsMax: number): number {
+    const client = this.options.client;
+    if (client === undefined) return 0;
+    const start = this.now;
+    for (; this.now < start + drainUnitsMax; this.now++) {
+      this.stepUnit();
+      if (!client.finished()) continue;
+      const leader = [...this.nodes.values()].find((n) => n.up && n.node!.status().role === 'leader');
+      if (leader === undefined) continue;
+      const status = leader.node!.status();
+      const members = [...status.config.voters, ...status.config.learners];
+      if (members.every((id) => (this.nodes.get(id)?.machine.index ?? 0) >= status.commit)) return this.now - start;
+    }
+    throw new Error(`liveness: the client did not finish (or members did not catch up) within ${drainUnitsMax} units after healing`);
   }
 
   private note(event: string): void {

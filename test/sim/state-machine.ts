@@ -3,7 +3,22 @@
 
 import type { Entry } from '../../oltp/raft/types.ts';
 
-export class HashChainMachine {
+/**
+ * What the simulator needs of a replicated state machine: apply committed entries in order, snapshot and
+ * restore, and a chain hash over what it applied (the checker compares it across nodes per index).
+ */
+export interface SimMachine {
+  /** Last Raft index applied. */
+  readonly index: number;
+  readonly hash: number;
+  apply(entry: Entry): void;
+  /** An image of the state at `index`, for log compaction and InstallSnapshot. */
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot image taken at `index` (empty data: the bootstrap snapshot). */
+  restore(data: Uint8Array, index: number): void;
+}
+
+export class HashChainMachine implements SimMachine {
   index = 0;
   hash = 0x811c9dc5;
   appliedCount = 0;
