@@ -14,12 +14,16 @@ import { stateAt, type ReferenceLog } from './sim-reference.ts';
 import { canon } from './workload.ts';
 
 export interface LearnerMachineOptions {
+  /** Names the node in failure messages. */
+  readonly name: string;
   /** The node's own directory: what it saved survives its crashes. */
   readonly dir: string;
   readonly ref: ReferenceLog;
   readonly random: SeededRandom;
   /** Chance of a compaction and save after applying a commit-log entry. */
   readonly saveRate: number;
+  /** Chance of a check against the row store after applying a commit-log entry. */
+  readonly checkRate: number;
   readonly deltaRowsMax: number;
   /** Random timestamps compared after every restore (besides the applied one). */
   readonly samplesPerCheck: number;
@@ -74,6 +78,7 @@ export class LearnerMachine implements SimMachine {
     if (entry.type !== 'normal' || entry.data.length === 0) return;
     this.learner.applyEntries([entry.data]);
     if (this.o.random.nextFloat() < this.o.saveRate) this.save();
+    if (this.o.random.nextFloat() < this.o.checkRate) this.check('while applying');
   }
 
   snapshot(): Uint8Array {
@@ -117,8 +122,9 @@ export class LearnerMachine implements SimMachine {
   }
 
   /** Compares every table at the applied timestamp and at random timestamps the learner can still serve. */
-  check(label: string): void {
+  check(when: string): void {
     const l = this.learner;
+    const label = `${this.o.name} ${when}`;
     this.o.stats.tablesCompared += compareLearner(l, this.o.ref, l.appliedTs, true, label);
     const stamps = this.o.ref.stamps.filter((ts) => ts >= l.horizonTs && ts <= l.appliedTs);
     for (let k = 0; k < this.o.samplesPerCheck && stamps.length > 0; k++) {

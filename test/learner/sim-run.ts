@@ -54,14 +54,14 @@ export function runLearnerSim(seed: number, ref: ReferenceLog, chaosUnits = 3000
       drainUnitsMax: 3000 + 100 * ref.entries.length,
       client,
       replay,
-      machine: (id, random) => new LearnerMachine({ dir: join(dir, `node-${id}`), ref, random, saveRate: 0.05, deltaRowsMax: 120, samplesPerCheck: 3, stats }),
+      machine: (id, random) => new LearnerMachine({ name: `node ${id}`, dir: join(dir, `node-${id}`), ref, random, saveRate: 0.05, checkRate: 0.02, deltaRowsMax: 120, samplesPerCheck: 3, stats }),
     });
     const result = sim.run();
     let caughtUp = 0;
-    for (const [id, machine] of sim.machines()) {
+    for (const machine of sim.machines().values()) {
       const m = machine as LearnerMachine;
       try {
-        m.check(`node ${id} at the end`);
+        m.check('at the end');
       } catch (error) {
         throw new Error(`simulation seed ${seed}: ${(error as Error).message}\nreplay: ${replay}`, { cause: error });
       }

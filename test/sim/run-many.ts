@@ -1,14 +1,7 @@
 // Runs the simulator over many seeds with a progress line (rate, ETA) and lists failing seeds.
 // Usage: npx tsx test/sim/run-many.ts --seeds 100000 [--from 1] [--chaos-units 3000]
+import { argValue } from './args.ts';
 import { Simulation } from './simulation.ts';
-
-function argValue(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const raw = at >= 0 ? process.argv[at + 1] : undefined;
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} needs a non-negative integer`);
-  return value;
-}
 
 const seeds = argValue('seeds', 1000);
 const from = argValue('from', 1);
