@@ -2,7 +2,7 @@
 // maximum sustained rate, OLTP commit throughput with the learner attached vs detached, and the footprint
 // (memory, Parquet bytes) of TPC-H lineitem vs DuckDB's own Parquet export of the same rows (ZSTD both).
 // Run: npx tsx bench/learner/run.ts [--seconds 6] [--compact-rows 8192] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl] [--only freshness|interference]
-//   [--modes detached,attached,memoryOnly,attachedNice0] (interference configurations, interleaved per round) [--rounds 3]
+//   [--modes detached,attached,memoryOnly,attachedNice0,attachedMessages] (interference configurations, interleaved per round) [--rounds 3]
 //   [--learner-nice N] (freshness runs with the learner thread at this niceness)
 // Writes bench/results/learner.md and bench/results/learner.svg.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ const MODE_LABELS = {
   attached: 'attached (Parquet persistence on)',
   memoryOnly: 'attached, memory only (no Parquet)',
   attachedNice0: 'attached, learner thread at normal priority (nice 0)',
+  attachedMessages: 'attached, fed by apply messages (no shared feed ring)',
 } as const;
 type Mode = keyof typeof MODE_LABELS;
 const modes = arg('modes', 'detached,attached,memoryOnly').split(',') as Mode[];
@@ -151,7 +152,7 @@ async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<num
       const { store, t } = await openEvents(`oltp-${round}-${mode}`);
       const persisted = { dir: join(scratch, `oltp-learner-${round}-${mode}`), compactDeltaRows: compactRows, ...applyInterval };
       const replica = mode === 'detached' ? undefined
-        : await LearnerReplica.start(store, mode === 'memoryOnly' ? { compactDeltaRows: compactRows, ...applyInterval } : mode === 'attachedNice0' ? { ...persisted, threadNice: 0 } : persisted);
+        : await LearnerReplica.start(store, mode === 'memoryOnly' ? { compactDeltaRows: compactRows, ...applyInterval } : mode === 'attachedNice0' ? { ...persisted, threadNice: 0 } : mode === 'attachedMessages' ? { ...persisted, feedRingBytes: 0 } : persisted);
       progress(`OLTP throughput, learner ${mode} (round ${round + 1}/${ROUNDS}) ...`);
       await commitRun(store, t, Infinity, undefined, 0, INTERFERENCE_WARMUP_S);
       if (replica) {

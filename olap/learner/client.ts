@@ -13,6 +13,7 @@ import { packEntries, type FromLearner, type LearnerStatus, type ToLearner } fro
 import { LearnerHost, type LearnerHostOptions } from './host.ts';
 import { snapshotMessages } from './snapshot.ts';
 import { RecentEntries } from './recent-entries.ts';
+import { FEED_RING_BYTES, FeedRing } from './feed-ring.ts';
 import { connectLearner } from './socket.ts';
 import type { ZonePredicate } from './zonemap.ts';
 
@@ -28,6 +29,11 @@ export interface LearnerReplicaOptions extends LearnerHostOptions {
    * wake-up per interval, not per commit group). A consistent read never waits for it. Default 5; 0 = off.
    */
   readonly applyIntervalMs?: number;
+  /**
+   * Bytes of the shared feed ring (feed-ring.ts) a local learner (worker thread or in-process) takes committed
+   * entries from: no message per batch. Default FEED_RING_BYTES; 0 = feed by messages only (as a remote learner).
+   */
+  readonly feedRingBytes?: number;
   /** Aborting it while the learner boots stops the start (the thread is terminated, start rejects). */
   readonly signal?: AbortSignal;
   /**
@@ -124,8 +130,17 @@ const APPLY_INTERVAL_MS = 5;
 const COMMIT_TIMES_MAX = 8192;
 
 export class LearnerReplica {
+  /** The last index handed to the learner (copied into the ring, or posted in an apply message). */
   private sentIndex = 0;
-  private learnerIndex = 0;
+  /** The learner's applied index as last reported by a message. */
+  private reportedIndex = 0;
+  /** Local learners: the shared ring committed entries are copied into (undefined: messages only). */
+  private ring: FeedRing | undefined;
+  /**
+   * Entries go into the ring (the steady state). Off after a group did not fit (a learner far behind, a large
+   * entry), came without its bytes, or a rebuild: the message path catches up, then the ring takes over again.
+   */
+  private ringOn = false;
   private inflight = false;
   private pumpScheduled = false;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -158,6 +173,8 @@ export class LearnerReplica {
   /** A status request timed out and the learner has sent nothing since. */
   private unanswered = false;
   rebuilds = 0;
+  /** Entries handed to the learner through the shared ring and in apply messages (the ring's fallback). */
+  readonly fed = { ring: 0, messages: 0 };
   /** Column-path fragments the learner finished (served) or failed (refused: the caller may rerun on rows). */
   readonly fragments = { served: 0, refused: 0 };
   lastDamage: { file: string; reason: string } | undefined;
@@ -179,10 +196,14 @@ export class LearnerReplica {
 
   private constructor(private readonly store: RowStore, private readonly options: LearnerReplicaOptions, private readonly post: (m: ToLearner) => void, private readonly stop: () => Promise<void>) {
     this.unsubscribe = store.onCommit((index, encoded) => {
-      if (encoded) this.recent.add(index, encoded);
       const i = this.commitAt++ % COMMIT_TIMES_MAX;
       this.commitIdx[i] = index;
       this.commitMs[i] = performance.now();
+      if (encoded) {
+        const inRing = this.ring !== undefined ? this.toRing(index, encoded) : 0;
+        if (inRing === encoded.length) return;
+        this.recent.add(index, inRing === 0 ? encoded : encoded.slice(inRing));
+      }
       // Off the commit path: the listener only schedules; reading and posting happen on the next turn.
       if (!this.pumpScheduled) {
         this.pumpScheduled = true;
@@ -192,6 +213,46 @@ export class LearnerReplica {
         });
       }
     });
+  }
+
+  /** The learner's applied index: the ring's (written by the learner as it takes entries) or the last message's. */
+  private get learnerIndex(): number {
+    const fromRing = this.ring?.appliedIndex ?? 0;
+    return fromRing > this.reportedIndex ? fromRing : this.reportedIndex;
+  }
+
+  /**
+   * Copies a commit group's entries into the ring; returns how many went in (the rest go by the message path).
+   * The ring (re)starts only when no apply message is in flight and every entry before the group can go in
+   * first (from the recent window): the learner takes ring entries whenever it likes, so they must never
+   * overtake entries still travelling in a message.
+   */
+  private toRing(index: number, encoded: readonly Uint8Array[]): number {
+    const ring = this.ring!;
+    const first = index - encoded.length + 1;
+    if (this.snapshotting || this.closed || this.failure || (this.ringOn && first !== this.sentIndex + 1)) this.ringOn = false;
+    let wrote = false;
+    if (!this.ringOn) {
+      if (this.inflight || this.snapshotting || this.closed || this.failure || this.sentIndex >= first) return 0;
+      for (let i = this.sentIndex + 1; i < first; i++) {
+        const b = this.recent.get(i);
+        if (b === undefined || !ring.tryWrite(b)) break;
+        this.sentIndex = i;
+        this.fed.ring++;
+        wrote = true;
+      }
+      this.recent.dropThrough(this.sentIndex);
+      this.ringOn = this.sentIndex === first - 1;
+    }
+    let k = 0;
+    if (this.ringOn) {
+      while (k < encoded.length && ring.tryWrite(encoded[k]!)) k++;
+      this.sentIndex += k;
+      this.fed.ring += k;
+      if (k < encoded.length) this.ringOn = false;
+    }
+    if ((wrote || k > 0) && ring.publish()) ring.wake();
+    return k;
   }
 
   /** Starts the learner of `store`: loads its files (or rebuilds), then follows the log. */
@@ -223,7 +284,10 @@ export class LearnerReplica {
       // once stopped, messages still queued are dropped (a killed in-process learner must not keep writing)
       let stopped = false;
       post = (m) => setImmediate(() => stopped || host.handle(structuredClone(m)));
-      stop = async () => void (stopped = true);
+      stop = async () => {
+        stopped = true;
+        host.stopRing();
+      };
     }
     replica = new LearnerReplica(store, options, (m) => {
       if ('minIndex' in m) replica!.hurry(m.minIndex);
@@ -251,9 +315,14 @@ export class LearnerReplica {
     }
     // from now on the thread keeps the process alive only while the learner owes an answer (see hold)
     replica.keepAlive = keepAlive;
-    replica.learnerIndex = replica.sentIndex = ready.appliedIndex;
+    replica.reportedIndex = replica.sentIndex = ready.appliedIndex;
     if (ready.damage) replica.lastDamage = ready.damage;
     if (options.feed === false) return replica;
+    const ringBytes = options.feedRingBytes ?? FEED_RING_BYTES;
+    if (options.remote === undefined && ringBytes > 0) {
+      replica.ring = FeedRing.create(ringBytes);
+      replica.post({ kind: 'feedRing', buffer: replica.ring.buffer, intervalMs: options.applyIntervalMs ?? APPLY_INTERVAL_MS });
+    }
     const first = await firstLogIndex(store);
     if (ready.damage || (ready.appliedIndex + 1 < first && store.stats.appliedIndex >= first)) await replica.rebuild();
     else replica.pump();
@@ -271,8 +340,8 @@ export class LearnerReplica {
     switch (m.kind) {
       case 'ready': return this.readyResolve(m);
       case 'applied':
-        this.learnerIndex = m.appliedIndex;
-        this.inflight = false;
+        if (m.appliedIndex > this.reportedIndex) this.reportedIndex = m.appliedIndex;
+        if (!m.ring) this.inflight = false; // (a ring report answers no apply message)
         this.wakeAppliedWaiters();
         this.pump();
         return;
@@ -325,6 +394,7 @@ export class LearnerReplica {
     if (entries.length === count) {
       this.sentIndex = from + count - 1;
       this.recent.dropThrough(this.sentIndex);
+      this.fed.messages += count;
       this.post(packEntries(entries));
       return;
     }
@@ -332,6 +402,7 @@ export class LearnerReplica {
       (entries) => {
         if (this.closed) return;
         this.sentIndex = from + entries.length - 1;
+        this.fed.messages += entries.length;
         this.post(packEntries(entries));
       },
       (e: unknown) => {
@@ -367,6 +438,7 @@ export class LearnerReplica {
   private rebuild(): Promise<void> {
     if (this.snapshotting) return this.snapshotting;
     this.rebuilds++;
+    this.ringOn = false;
     this.snapshotting = (async () => {
       while (this.inflight) await new Promise((r) => setTimeout(r, 1));
       const index = await snapshotMessages(this.store, (m) => this.post(m));
@@ -553,6 +625,11 @@ export class LearnerReplica {
   /** Resolves once the learner has applied log index `index` (what a read needs to see that commit). */
   whenApplied(index: number): Promise<void> {
     if (this.learnerIndex >= index) return Promise.resolve();
+    if (this.ring) {
+      // ring entries are applied without a reply unless asked for; asked, look again (it may have just happened)
+      this.ring.want(index);
+      if (this.learnerIndex >= index) return Promise.resolve();
+    }
     return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
   }
 
@@ -602,7 +679,7 @@ export class LearnerReplica {
   /** A feedless reader gets no 'applied' messages: a status answer tells it how far the learner applied. */
   private noteApplied(appliedIndex: number): void {
     if (this.options.feed !== false || appliedIndex <= this.learnerIndex) return;
-    this.learnerIndex = appliedIndex;
+    this.reportedIndex = appliedIndex;
     this.wakeAppliedWaiters();
   }
 

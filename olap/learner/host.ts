@@ -12,6 +12,10 @@ import type { Batch, ScanNode } from '../exec/spec.ts';
 import { applySaveResult, clearLearnerDir, loadLearner, planSave, SegmentDamage, type PersistCache } from './persist.ts';
 import { inlineWriter, threadWriter, type SegmentWriter } from './segment-writer.ts';
 import { Fragment } from './fragment.ts';
+import { FeedRing } from './feed-ring.ts';
+
+/** Most entries one take from the feed ring applies (the message path's batch bound is the feeder's 1024). */
+const RING_TAKE_ENTRIES = 4096;
 
 export interface LearnerHostOptions extends LearnerOptions {
   /** Directory for Parquet segments and the manifest; undefined = memory only. */
@@ -52,6 +56,13 @@ export class LearnerHost {
   /** Fragments waiting for their minIndex, and running ones (each counts against OPEN_SCANS_MAX). */
   private readonly pendingFragments: FragmentMsg[] = [];
   private readonly fragments = new Map<number, Fragment>();
+  /** Committed entries the leader side copies in (worker / in-process placement); taken every ringIntervalMs. */
+  private ring: FeedRing | undefined;
+  private ringIntervalMs = 5;
+  private ringTimer: ReturnType<typeof setTimeout> | undefined;
+  private ringStopped = false;
+  /** The applied index the last 'applied' message carried. */
+  private reportedApplied = 0;
 
   constructor(private readonly options: LearnerHostOptions, private readonly send: (msg: FromLearner, transfer?: ArrayBuffer[]) => void) {
     this.learner = new Learner(options);
@@ -75,12 +86,20 @@ export class LearnerHost {
   private dispatch(msg: ToLearner): void {
     switch (msg.kind) {
       case 'init': return this.init();
+      case 'feedRing':
+        this.ring = new FeedRing(msg.buffer);
+        this.ringIntervalMs = msg.intervalMs;
+        return this.ringTick();
       case 'apply':
+        // entries the ring holds come before the message's (the feeder fell back to messages after them)
+        this.drainRing();
         this.learner.applyEntries(unpackEntries(msg));
         this.maybePersist();
         return this.afterApply();
       case 'snapshotBegin': {
         const defs = msg.defs.map((d) => parseCatalogValue(d)).filter((v) => v.kind === 'table').map((v) => v.def as StoredTableDef);
+        // the ring holds only entries at or below the snapshot's index (the feeder stops it while rebuilding)
+        this.ring?.skipAll();
         this.learner = new Learner(this.options);
         this.learner.beginSnapshot(msg.index, msg.ts, defs);
         return;
@@ -92,6 +111,7 @@ export class LearnerHost {
         this.persist();
         return this.afterApply();
       case 'scan':
+        this.drainRing(); // a read waits for its index: do not leave it to the next tick
         this.pending.push({ msg });
         return this.answerScans();
       case 'scanMore':
@@ -100,6 +120,7 @@ export class LearnerHost {
         this.openScans.delete(msg.id);
         return;
       case 'fragment':
+        this.drainRing();
         this.pendingFragments.push(msg);
         return this.startFragments();
       case 'fragmentMore':
@@ -112,6 +133,7 @@ export class LearnerHost {
         return;
       }
       case 'compact':
+        this.drainRing();
         this.persist();
         this.whenSaved(() => this.send({ kind: 'compacted', id: msg.id }));
         return;
@@ -119,6 +141,8 @@ export class LearnerHost {
         this.send({ kind: 'status', id: msg.id, status: this.status() });
         return;
       case 'close':
+        this.drainRing();
+        this.stopRing();
         this.closing = true;
         if (this.learner.appliedIndex > this.lastPersistIndex) this.persist();
         this.whenSaved(() => void (this.writerInstance?.close() ?? Promise.resolve()).then(() => this.send({ kind: 'closed' })));
@@ -148,10 +172,62 @@ export class LearnerHost {
     }
   }
 
-  private afterApply(): void {
-    this.send({ kind: 'applied', appliedIndex: this.learner.appliedIndex, appliedTs: this.learner.appliedTs });
+  /**
+   * After applying: an apply message is answered; entries taken from the ring only when the leader side waits
+   * for an index now reached (its whenApplied), so a steady stream of commits costs it no message.
+   */
+  private afterApply(fromRing = false): void {
+    const applied = this.learner.appliedIndex;
+    // a waiter above what was last reported: report the progress (it may need several takes to get there)
+    if (!fromRing || (this.ring !== undefined && this.ring.wantIndex > this.reportedApplied)) {
+      this.reportedApplied = applied;
+      this.send({ kind: 'applied', appliedIndex: applied, appliedTs: this.learner.appliedTs, ...(fromRing ? { ring: true } : {}) });
+    }
     this.answerScans();
     this.startFragments();
+  }
+
+  /** Applies what the feed ring holds (up to RING_TAKE_ENTRIES); 'full' when it may hold more. */
+  private drainRing(): 'empty' | 'some' | 'full' {
+    const ring = this.ring;
+    if (!ring) return 'empty';
+    const entries = ring.take(RING_TAKE_ENTRIES);
+    if (entries.length === 0) return 'empty';
+    this.learner.applyEntries(entries);
+    ring.appliedIndex = this.learner.appliedIndex;
+    this.maybePersist();
+    this.afterApply(true);
+    return entries.length === RING_TAKE_ENTRIES ? 'full' : 'some';
+  }
+
+  /**
+   * The ring's consumer loop: take what is there, then look again after ringIntervalMs (coalescing: one wake-up
+   * per interval while commits stream in; a backlog of a full take goes on at once); an empty ring sleeps until
+   * the producer wakes it (the first commit after a quiet spell is applied at once).
+   */
+  private ringTick(): void {
+    this.ringTimer = undefined;
+    const ring = this.ring;
+    if (!ring || this.ringStopped) return;
+    let took: ReturnType<LearnerHost['drainRing']>;
+    try {
+      took = this.drainRing();
+    } catch (e) {
+      this.stopRing();
+      this.send({ kind: 'error', ...(e instanceof DuetError ? { code: e.code } : {}), message: (e as Error).message });
+      return;
+    }
+    if (took === 'empty') {
+      void ring.waitForData().then(() => this.ringTick());
+      return;
+    }
+    this.ringTimer = setTimeout(() => this.ringTick(), took === 'full' ? 0 : this.ringIntervalMs);
+  }
+
+  /** Ends the ring's consumer loop (close; an in-process learner that was killed). */
+  stopRing(): void {
+    this.ringStopped = true;
+    if (this.ringTimer) clearTimeout(this.ringTimer);
   }
 
   /** Starts the fragments whose minIndex is applied; each runs at its ts with that ts pinned. */

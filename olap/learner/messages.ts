@@ -12,6 +12,11 @@ export type ToLearner =
    * bytes[offsets[i] .. offsets[i + 1])) so a worker receives them by transfer, not by copying each.
    */
   | { readonly kind: 'apply'; readonly bytes: Uint8Array; readonly offsets: Uint32Array }
+  /**
+   * A shared ring (feed-ring.ts) the leader side copies committed entries into: the learner takes them every
+   * `intervalMs` while they stream in (no message per batch). Only where memory is shared (a worker thread, in-process).
+   */
+  | { readonly kind: 'feedRing'; readonly buffer: SharedArrayBuffer; readonly intervalMs: number }
   /** Rebuild from a row-store snapshot: defs are catalog JSON (serializeCatalogValue). */
   | { readonly kind: 'snapshotBegin'; readonly index: number; readonly ts: number; readonly defs: readonly string[] }
   | { readonly kind: 'snapshotRows'; readonly tableId: number; readonly keys: readonly Uint8Array[]; readonly rows: readonly (readonly unknown[])[] }
@@ -63,7 +68,8 @@ export interface LearnerStatus {
 
 export type FromLearner =
   | { readonly kind: 'ready'; readonly appliedIndex: number; readonly damage?: { readonly file: string; readonly reason: string } }
-  | { readonly kind: 'applied'; readonly appliedIndex: number; readonly appliedTs: number }
+  /** After an apply message; `ring`: after taking entries from the feed ring (sent only when a waiter asked). */
+  | { readonly kind: 'applied'; readonly appliedIndex: number; readonly appliedTs: number; readonly ring?: boolean }
   /** One chunk (at most SCAN_CHUNK_BATCHES batches) of a scan; `done` on the last; counters so far. */
   | { readonly kind: 'scanned'; readonly id: number; readonly ts: number; readonly appliedIndex: number; readonly batches: readonly Batch[]; readonly done: boolean; readonly blocksPruned: number; readonly blocksScanned: number }
   | { readonly kind: 'status'; readonly id: number; readonly status: LearnerStatus }
