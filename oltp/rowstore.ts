@@ -38,15 +38,12 @@ export interface RowStoreOpenOptions extends RowStoreOptions {
    * the group's sequencing and fails its commits with that error. Absent: the single-node path, unchanged.
    */
   replicate?: (entries: readonly LogEntry[]) => Promise<void>;
+  /** LevelDB tuning passed to classic-level (bench/rowstore/profile.ts measures them); defaults: LevelDB's own. */
+  leveldb?: { writeBufferSize?: number; compression?: boolean; blockSize?: number; maxFileSize?: number };
 }
 
-interface PendingCommit {
-  readonly txn: Transaction;
-  readonly writes: LogWrite[];
-  readonly sources: readonly (RowWrite | undefined)[] | undefined;
-  readonly resolve: (commitTs: number) => void;
-  readonly reject: (e: unknown) => void;
-}
+/** A queued commit: the transaction carries its writes (commitWrites, commitSources) and settles its own promise. */
+type PendingCommit = Transaction;
 
 /** A commit group under construction, then in flight: validated, sequenced commits whose writes are in `batch`. */
 interface OpenGroup {
@@ -140,7 +137,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     // check them first, so damage is reported instead of acknowledged commits silently disappearing.
     const damagedWal = findDamagedFile(dir, { walsOnly: true });
     if (damagedWal) throw corruptionError(dir, damagedWal.reason, damagedWal.file);
-    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { ...options.leveldb, keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();
     } catch (e) {
@@ -350,12 +347,10 @@ export class RowStore implements RowStoreApi, TxnHost {
 
   // ---- commit path ----
 
-  submitCommit(txn: Transaction, writes: LogWrite[], sources?: readonly (RowWrite | undefined)[]): Promise<number> {
+  submitCommit(txn: Transaction): void {
     this.assertUsable();
-    return new Promise<number>((resolve, reject) => {
-      this.queue.push({ txn, writes, sources, resolve, reject });
-      this.schedule();
-    });
+    this.queue.push(txn);
+    this.schedule();
   }
 
   /** Runs step() after the commits submitted in this turn of the event loop (or after groupCommitWaitMs). */
@@ -433,7 +428,7 @@ export class RowStore implements RowStoreApi, TxnHost {
       // Building failed (damaged data under a latest key, a bug): the in-memory sequencing state may be ahead of
       // the disk, so stop accepting commits instead of guessing. The commit being added is settled below.
       this.failure = e;
-      this.queue[taken - 1]?.reject(e instanceof DuetError ? e : storageError(this.dir, e));
+      this.queue[taken - 1]?.commitFailed(e instanceof DuetError ? e : storageError(this.dir, e));
     } finally {
       this.queue.splice(0, taken);
     }
@@ -460,15 +455,15 @@ export class RowStore implements RowStoreApi, TxnHost {
 
   /** Validates one commit and, when it passes, sequences it and adds its log entry and row versions to the group. */
   private addToGroup(group: OpenGroup, p: PendingCommit): void {
-    const conflict = this.validate(p.txn);
+    const conflict = this.validate(p);
     if (conflict) {
-      p.reject(conflict);
+      p.commitFailed(conflict);
       return;
     }
-    const entry: LogEntry = { index: ++this.seqIndex, commitTs: ++this.seqTs, txnId: p.txn.id, writes: p.writes };
+    const entry: LogEntry = { index: ++this.seqIndex, commitTs: ++this.seqTs, txnId: p.id, writes: p.commitWrites };
     const encoded = encodeLogEntryWithRows(entry);
     group.batch.put(logKey(entry.index), encoded.bytes);
-    this.applyEntry(entry, group.batch, group.overlay, encoded.rows, p.sources, this.writing?.overlay);
+    this.applyEntry(entry, group.batch, group.overlay, encoded.rows, p.commitSources, this.writing?.overlay);
     group.accepted.push({ p, entry, bytes: encoded.bytes });
   }
 
@@ -520,7 +515,7 @@ export class RowStore implements RowStoreApi, TxnHost {
     this.tableLastWriteTs.clear();
     for (const [k, v] of undo.tableTs) this.tableLastWriteTs.set(k, v);
     await group.batch.close();
-    for (const a of group.accepted) a.p.reject(e);
+    for (const a of group.accepted) a.p.commitFailed(e);
     this.writing = undefined;
     this.step();
   }
@@ -528,7 +523,7 @@ export class RowStore implements RowStoreApi, TxnHost {
   private writeFailed(group: OpenGroup, e: unknown): void {
     // The sequencing state ran ahead of the disk: stop accepting work rather than guess.
     this.failure = e;
-    for (const a of group.accepted) a.p.reject(storageError(this.dir, e));
+    for (const a of group.accepted) a.p.commitFailed(storageError(this.dir, e));
     this.writing = undefined;
     this.step();
   }
@@ -543,10 +538,10 @@ export class RowStore implements RowStoreApi, TxnHost {
     this.groupsWritten++;
     if (group.overlapped) this.groupsOverlapped++;
     const accepted = group.accepted;
-    for (const a of accepted) if (a.p.txn.catalogWrites.size > 0) for (const [name, value] of a.p.txn.catalogWrites) this.catalog.add(name, a.entry.commitTs, value);
+    for (const a of accepted) if (a.p.catalogWrites.size > 0) for (const [name, value] of a.p.catalogWrites) this.catalog.add(name, a.entry.commitTs, value);
     const last = accepted[accepted.length - 1]!.entry;
     this.publishApplied(last.index, last.commitTs, accepted.map((a) => a.entry), accepted.map((a) => a.bytes), () => {
-      for (const a of accepted) a.p.resolve(a.entry.commitTs);
+      for (const a of accepted) a.p.committed(a.entry.commitTs);
     });
     // The group built meanwhile goes now when pipelining pays; otherwise one turn later, so that the commits just
     // acknowledged come back and join it (one write and one fsync instead of two).
@@ -557,11 +552,11 @@ export class RowStore implements RowStoreApi, TxnHost {
   /** After a failure: every commit not yet written fails (the open group's batch is never written). */
   private failOpenAndQueued(): void {
     const err = storageError(this.dir, this.failure);
-    for (const p of this.queue.splice(0)) p.reject(err);
+    for (const p of this.queue.splice(0)) p.commitFailed(err);
     const open = this.open;
     this.open = undefined;
     if (open !== undefined) {
-      for (const a of open.accepted) a.p.reject(err); // a no-op for promises already settled
+      for (const a of open.accepted) a.p.commitFailed(err); // a no-op for commits already settled
       void open.batch.close();
     }
   }

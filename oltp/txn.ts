@@ -29,11 +29,11 @@ export interface TxnHost extends VersionSource {
   allocateObjectId(): number;
   allocateRowId(tableId: number): Promise<number>;
   /**
-   * Validates, appends and applies the transaction's writes; resolves with the commit timestamp once durable.
-   * `sources[i]` is the buffered write behind `writes[i]` when it is a row write (its latest key and the version
-   * read under the lock, so the commit need not build or read them again).
+   * Queues the commit of `txn.commitWrites` (validate, append, apply) and settles it with `txn.committed(commitTs)`
+   * once durable or `txn.commitFailed(error)`; throws only when the store cannot take commits at all. One promise
+   * per commit (made by commit()) instead of a chain of them: every commit allocates it, and the scavenger pays.
    */
-  submitCommit(txn: Transaction, writes: LogWrite[], sources?: readonly (RowWrite | undefined)[]): Promise<number>;
+  submitCommit(txn: Transaction): void;
   /**
    * Changes whenever latest keys may have been written by something other than a commit of a transaction that
    * holds their locks (a GC pass, the replica apply path): a version read under a row lock stays the newest one
@@ -93,6 +93,13 @@ export class Transaction implements Txn {
   private committing = false;
   /** The version lockExisting last read under a lock, for the recordWrite that follows it. */
   private lockedLatest: LockedLatest | undefined;
+  /**
+   * Set by commit() for the commit queue: the log writes, and for each row write the buffered write behind it
+   * (its latest key and the version read under the lock, so the commit need not build or read them again).
+   */
+  commitWrites: LogWrite[] = NO_WRITES;
+  commitSources: (RowWrite | undefined)[] | undefined;
+  private settleCommit: { resolve: (r: { commitTs: number }) => void; reject: (e: unknown) => void } | undefined;
 
   constructor(
     readonly host: TxnHost,
@@ -540,24 +547,55 @@ export class Transaction implements Txn {
 
   // ---- end ----
 
-  async commit(): Promise<{ commitTs: number }> {
-    this.assertActive();
+  commit(): Promise<{ commitTs: number }> {
+    try {
+      this.assertActive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.committing = true;
     if (!this.wrote) {
       // Read-only transactions (serializable included) commit without validation: they read one consistent snapshot.
       this.finish('committed');
-      return { commitTs: this.readTs };
+      return Promise.resolve({ commitTs: this.readTs });
     }
-    try {
-      const sources: (RowWrite | undefined)[] = [];
-      const writes = this.buildLogWrites(sources);
-      const commitTs = await this.host.submitCommit(this, writes, sources);
-      this.finish('committed');
-      return { commitTs };
-    } catch (e) {
-      this.finish('aborted');
-      throw e;
-    }
+    return new Promise<{ commitTs: number }>((resolve, reject) => {
+      try {
+        const sources: (RowWrite | undefined)[] = [];
+        this.commitWrites = this.buildLogWrites(sources);
+        this.commitSources = sources;
+        this.settleCommit = { resolve, reject };
+        this.host.submitCommit(this);
+      } catch (e) {
+        this.settleCommit = undefined;
+        this.finish('aborted');
+        reject(e);
+      }
+    });
+  }
+
+  /** @internal rowstore.ts: the commit is durable (and applied) at `commitTs`. */
+  committed(commitTs: number): void {
+    const settle = this.settleCommit;
+    if (settle === undefined) return;
+    this.endCommit('committed');
+    settle.resolve({ commitTs });
+  }
+
+  /** @internal rowstore.ts: the commit failed (conflict, storage error); a no-op once the commit is settled. */
+  commitFailed(e: unknown): void {
+    const settle = this.settleCommit;
+    if (settle === undefined) return;
+    this.endCommit('aborted');
+    settle.reject(e);
+  }
+
+  private endCommit(state: 'committed' | 'aborted'): void {
+    this.settleCommit = undefined;
+    // A session may keep the transaction object: let the write set go.
+    this.commitWrites = NO_WRITES;
+    this.commitSources = undefined;
+    this.finish(state);
   }
 
   rollback(): void {
@@ -574,23 +612,28 @@ export class Transaction implements Txn {
    */
   buildLogWrites(sources?: (RowWrite | undefined)[]): LogWrite[] {
     const out: LogWrite[] = [];
-    for (const [name, value] of this.catalogWrites) out.push({ kind: 'catalog', name, value: value === null ? null : ddl.serialize(value) });
-    // Made when the first index entry is added (most commits write none).
+    // Iterators, entry pairs and the index-entry set are made only when there is something to go over: this runs
+    // once per commit, and most commits write one row of a table without secondary indexes.
+    if (this.catalogWritesMap !== undefined) {
+      for (const [name, value] of this.catalogWritesMap) out.push({ kind: 'catalog', name, value: value === null ? null : ddl.serialize(value) });
+    }
     let seenIndex: Set<string> | undefined;
-    for (const [indexId, entries] of this.pendingIndex) {
-      for (const [s, key] of entries) {
-        (seenIndex ??= new Set()).add(`${indexId}:${s}`);
-        out.push({ kind: 'index', indexId, key });
+    if (this.pendingIndexMap !== undefined) {
+      for (const [indexId, entries] of this.pendingIndexMap) {
+        for (const [s, key] of entries) {
+          (seenIndex ??= new Set()).add(`${indexId}:${s}`);
+          out.push({ kind: 'index', indexId, key });
+        }
       }
     }
-    for (const [tableId, rows] of this.writes) {
+    this.writes.forEach((rows, tableId) => {
       const def = this.getTableById(tableId);
-      if (!def) continue; // dropped in this transaction: its rows die with it
-      for (const w of rows.values()) {
+      if (!def) return; // dropped in this transaction: its rows die with it
+      rows.forEach((w) => {
         const op = w.row === null ? 'delete' : w.existed ? 'update' : 'insert';
         if (sources) sources[out.length] = w;
         out.push({ kind: 'row', op, tableId, key: w.pk, row: w.row });
-        if (w.row === null) continue;
+        if (w.row === null || def.indexes.length === 0) return;
         const row = complete(def, w.row);
         for (const idx of def.indexes) {
           const entry = indexEntryBytes(def, idx, row, w.pk);
@@ -599,8 +642,8 @@ export class Transaction implements Txn {
           (seenIndex ??= new Set()).add(s);
           out.push({ kind: 'index', indexId: idx.id, key: entry });
         }
-      }
-    }
+      });
+    });
     return out;
   }
 
@@ -647,6 +690,9 @@ export class Transaction implements Txn {
     this.host.txnEnded(this);
   }
 }
+
+/** commitWrites before commit() and after the commit settled. */
+const NO_WRITES: LogWrite[] = [];
 
 export function serializationFailure(message: string): DuetError {
   return new DuetError(SqlState.serializationFailure, message, { hint: 'The transaction might succeed if retried.' });
