@@ -3,7 +3,7 @@
 // (memory, Parquet bytes) of TPC-H lineitem vs DuckDB's own Parquet export of the same rows (ZSTD both).
 // Run: npx tsx bench/learner/run.ts [--seconds 6] [--compact-rows 8192] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl] [--only freshness|interference]
 //   [--modes detached,attached,memoryOnly,attachedNice0,attachedMessages] (interference configurations, interleaved per round) [--rounds 3]
-//   [--learner-nice N] (freshness runs with the learner thread at this niceness)
+//   [--learner-nice N] (freshness runs with the learner thread at this niceness) [--feed-ring-bytes N] (0: fed by messages)
 // Writes bench/results/learner.md and bench/results/learner.svg.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -26,6 +26,8 @@ const compactRows = Number(arg('compact-rows', '8192'));
 const applyInterval = hasArg('apply-interval-ms') ? { applyIntervalMs: Number(arg('apply-interval-ms', '5')) } : {};
 /** `--learner-nice N`: the learner thread's OS niceness in the freshness runs (default: the learner's own). */
 const freshNice = hasArg('learner-nice') ? { threadNice: Number(arg('learner-nice', '0')) } : {};
+/** `--feed-ring-bytes N`: the freshness runs' shared feed ring size (0 = fed by apply messages, for A/B). */
+const freshRing = hasArg('feed-ring-bytes') ? { feedRingBytes: Number(arg('feed-ring-bytes', '0')) } : {};
 /** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
 const ROUNDS = Number(arg('rounds', '3'));
 const MODE_LABELS = {
@@ -122,7 +124,7 @@ async function freshness(): Promise<{ label: string; r: RunResult }[]> {
   const out: { label: string; r: RunResult }[] = [];
   for (const [label, rate] of [['500/s', 500], ['2,000/s', 2000], ['max', Infinity]] as const) {
     const { store, t } = await openEvents(`fresh-${out.length}`);
-    const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`), compactDeltaRows: compactRows, ...applyInterval, ...freshNice });
+    const replica = await LearnerReplica.start(store, { dir: join(scratch, `fresh-learner-${out.length}`), compactDeltaRows: compactRows, ...applyInterval, ...freshNice, ...freshRing });
     // Warm-up (discarded): JIT, and the learner's writer thread compiling its TypeScript on this 2-core machine.
     progress(`freshness at ${label}: ${WARMUP_S}s warm-up, then ${seconds}s measured ...`);
     await commitRun(store, t, rate, replica, 0, WARMUP_S);

@@ -330,9 +330,9 @@ export class LearnerReplica {
     return replica;
   }
 
-  /** Busy (requests unanswered, a batch being applied, a rebuild, closing): keep the process alive. */
+  /** Busy (requests unanswered, a batch being applied, someone waiting for an index, a rebuild, closing): keep the process alive. */
   private hold(): void {
-    this.keepAlive?.(this.waiting.size > 0 || this.inflight || this.snapshotting !== undefined || this.closed);
+    this.keepAlive?.(this.waiting.size > 0 || this.inflight || this.appliedWaiters.length > 0 || this.snapshotting !== undefined || this.closed);
   }
 
   private receive(m: FromLearner): void {
@@ -630,7 +630,10 @@ export class LearnerReplica {
       this.ring.want(index);
       if (this.learnerIndex >= index) return Promise.resolve();
     }
-    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
+    return new Promise((resolve) => {
+      this.appliedWaiters.push({ index, resolve });
+      this.hold(); // the answer comes from the learner's thread: an unref'd thread would let the process exit first
+    });
   }
 
   private wakeAppliedWaiters(): void {

@@ -2,7 +2,8 @@
 // counters past 2^32; and the replica fed through a tiny ring that keeps spilling to apply messages and
 // restarting: every entry arrives exactly once, and lag is reported while the learner takes entries slowly.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RowStore } from '../../oltp/rowstore.ts';
@@ -181,4 +182,34 @@ describe('replica fed through the ring', () => {
     await replica.close();
     await store.close();
   });
+
+  it('a script awaiting whenApplied is kept alive until the learner answers, then exits without closing', () => {
+    const dir = tempDir();
+    const script = join(dir, 'wait-applied.mts');
+    const rowstore = join(import.meta.dirname, '../../oltp/rowstore.ts');
+    const client = join(import.meta.dirname, '../../olap/learner/client.ts');
+    const types = join(import.meta.dirname, '../../oltp/types.ts');
+    writeFileSync(script, [
+      `import { RowStore } from ${JSON.stringify(rowstore)};`,
+      `import { Types } from ${JSON.stringify(types)};`,
+      `import { LearnerReplica } from ${JSON.stringify(client)};`,
+      `const store = await RowStore.open(${JSON.stringify(join(dir, 'db'))});`,
+      'const replica = await LearnerReplica.start(store, { applyIntervalMs: 50 });',
+      'const setup = store.begin();',
+      "const t = await setup.createTable({ name: 'kv', columns: [{ name: 'k', type: Types.integer, notNull: true }], primaryKey: [0] });",
+      'await setup.commit();',
+      'for (let k = 0; k < 20; k++) {',
+      '  const txn = store.begin();',
+      '  await txn.insert(t, [k]);',
+      '  await txn.commit();',
+      '  await replica.whenApplied(store.stats.appliedIndex);',
+      '}',
+      "console.log(`applied ${replica.appliedIndex === store.stats.appliedIndex} ring ${replica.fed.ring}`);",
+    ].join('\n'));
+    // unref'd while it waits, the learner thread's answer would come too late: the child would exit (code 13) early
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 90_000 });
+    expect(child.stderr).not.toMatch(/Error|unsettled/);
+    expect(child.stdout.trim()).toMatch(/^applied true ring [1-9]/);
+    expect(child.status).toBe(0);
+  }, 120_000);
 });
