@@ -23,9 +23,7 @@ import { LruMap, StatementCache } from './cache.ts';
 import { noteStatementText, statementHint } from './route/hint.ts';
 import { runRouted } from './route/run.ts';
 import { arrowOutputOf, arrowRowCount, noteRun } from './route/arrow.ts';
-import { BATCH_ROWS_SETTING, batchRowsOf, parseBatchRows } from '../olap/exec/runtime.ts';
-import { PARALLEL_MIN_BLOCKS_SETTING, parallelOf, parseParallelMinBlocks } from '../olap/parallel/settings.ts';
-import { LEARNER_WAIT_SETTING, learnerWaitOf, parseLearnerWaitMs } from './route/wait.ts';
+import { checkRouteSetting, ENGINE_SETTING, routeSettingsOf } from './route/settings.ts';
 
 const statementCache = new StatementCache(512);
 /** Normalized statement text → its parsed statement with literal parameter types, or 'raw' (do not normalize). */
@@ -203,9 +201,7 @@ async function runStatement(session: Session, stmt: Statement, params: readonly 
         const v = stmt.value.toLowerCase();
         session.defaultIsolation = v === 'serializable' ? 'serializable' : v === 'repeatable read' ? 'snapshot' : 'read committed';
       }
-      if (stmt.name === BATCH_ROWS_SETTING) parseBatchRows(stmt.value); // rejects a bad value now, as PostgreSQL does
-      if (stmt.name === PARALLEL_MIN_BLOCKS_SETTING) parseParallelMinBlocks(stmt.value);
-      if (stmt.name === LEARNER_WAIT_SETTING) parseLearnerWaitMs(stmt.value);
+      checkRouteSetting(stmt.name, stmt.value); // rejects a bad value now, as PostgreSQL does
       session.settings.set(stmt.name, stmt.value);
       return done('SET');
     case 'show': return stmt.name === 'replicas' ? showReplicas(session.db.store) : show(session, stmt.name);
@@ -226,7 +222,7 @@ function pointSelect(session: Session, stmt: Extract<Statement, { kind: 'ast' }>
   if (cached === undefined || session.arrowOutput) return undefined;
   const { planned } = cached;
   const root = planned.lowered.root;
-  if (!isPointPlan(root) || !rowPathAllowed(statementHint(session), session.settings.get('duet.engine'))) return undefined;
+  if (!isPointPlan(root) || !rowPathAllowed(statementHint(session), session.settings.get(ENGINE_SETTING))) return undefined;
   const open = session.txn;
   open?.beginStatement();
   // autocommit: one synchronous read-only statement, for which every isolation level reads the same snapshot
@@ -364,11 +360,11 @@ export async function runSelect(txn: Txn, stmt: Extract<Statement, { kind: 'ast'
   const values = convertParams(params, planned.lowered.paramTypes);
   const root = planned.lowered.root;
   // a primary-key point read skips the executor (run/point.ts); anything else is routed and executed
-  const fast = isPointPlan(root) && (!session || (!session.arrowOutput && rowPathAllowed(statementHint(session), session.settings.get('duet.engine')))) ? pointRead(txn, root, values) : undefined;
+  const fast = isPointPlan(root) && (!session || (!session.arrowOutput && rowPathAllowed(statementHint(session), session.settings.get(ENGINE_SETTING)))) ? pointRead(txn, root, values) : undefined;
   if (fast === undefined) signal ??= session?.cancelSignal;
   // with a session the router picks the row or the column path (query/route/); db.queryArrow asks for Arrow
   const run = fast === undefined && session
-    ? await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...parallelOf(session.settings), ...learnerWaitOf(session.settings), ...(signal ? { signal } : {}), ...arrowOutputOf(session, planned.cols) })
+    ? await runRouted({ store: session.db.store, txn, root: planned.lowered.root, params: values, ...routeSettingsOf(session), ...(signal ? { signal } : {}), ...arrowOutputOf(session, planned.cols) })
     : undefined;
   if (session) noteRun(session, run);
   const rows = fast ?? run?.rows ?? await runPlanned(txn, planned.lowered.root, values, undefined, signal);

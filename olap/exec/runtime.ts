@@ -6,6 +6,7 @@ import { DuetError, SqlState } from '../../oltp/errors.ts';
 import type { Value } from '../../oltp/types.ts';
 import { BATCH_ROWS_MAX, type Batch, type ExecContext, type Expr, type PlanNode } from './spec.ts';
 import { Evaluator } from './expr/evaluator.ts';
+import { parseIntSetting } from './int-setting.ts';
 
 /** The session setting that sets ExecContext.batchRowsMax (`SET duet.batch_rows = 3`). */
 export const BATCH_ROWS_SETTING = 'duet.batch_rows';
@@ -27,10 +28,7 @@ export function getBatchRowsDefault(): number {
 
 /** A batch-size setting's value (a positive integer up to BATCH_ROWS_MAX); undefined when not set. */
 export function parseBatchRows(value: string | undefined, where: string = BATCH_ROWS_SETTING): number | undefined {
-  if (value === undefined || value.trim() === '' || value.trim().toLowerCase() === 'default') return undefined;
-  const v = value.trim();
-  if (!/^\d+$/.test(v)) throw badRows(value, where);
-  return checkedRows(Number(v), where);
+  return parseIntSetting(where, value, { min: 1, max: BATCH_ROWS_MAX, hint: `expected an integer from 1 to ${BATCH_ROWS_MAX}, or 'default'` });
 }
 
 /** `{ batchRowsMax }` from session settings (`SET duet.batch_rows = n`), `{}` when not set: spread into a context. */

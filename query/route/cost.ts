@@ -59,6 +59,14 @@ export function estimateCosts(root: PlanNode, rowsOf: (table: string) => number 
   return { row, column, scans };
 }
 
+/**
+ * The least the column path can cost for a plan with `scans` scans, whatever the learner's row counts and lag:
+ * a row cost below it decides the row path without asking the learner anything (router.ts, quick.ts).
+ */
+export function columnCostFloor(scans: number): number {
+  return scans === 0 ? Infinity : COLUMN_QUERY_COST + scans * COLUMN_SCAN_COST;
+}
+
 /** What a learner `lagEntries` behind adds to the column path's cost. */
 export function lagCost(lagEntries: number): number {
   return Math.max(0, lagEntries) * COLUMN_LAG_ENTRY_COST;

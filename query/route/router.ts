@@ -1,5 +1,6 @@
 // The router: per SELECT, the row path or the column path. Rules first (own writes, SERIALIZABLE,
-// no learner, a forced engine), then the cheaper of the two estimates (cost.ts).
+// no learner, a forced engine), then the cheaper of the two estimates (cost.ts). A run that the plan and the
+// row store alone send to rows (quick.ts) asks the learner nothing; EXPLAIN always works out both estimates.
 import type { Txn } from '../../oltp/api.ts';
 import type { RowStore } from '../../oltp/rowstore.ts';
 import { learnerOf, learnerStarting, type LearnerReplica } from '../../olap/learner/index.ts';
@@ -10,11 +11,15 @@ import { rowScanSource } from '../run/scan.ts';
 import { estimateCosts, lagCost, PROBE_CAP_ROWS, scansOf, type RowAccessShape } from './cost.ts';
 import { parseChoice, type EngineChoice } from './hint.ts';
 import { LEARNER_WAIT_MS_DEFAULT } from './wait.ts';
+import { knownStats, learnerStats } from './stats.ts';
+import { rowCostBelowColumn } from './quick.ts';
+import { memoKey, RouteMemo } from './memo.ts';
 
 export type Path = 'row' | 'column';
 
 export interface RouteDecision {
   readonly path: Path;
+  /** Both estimates; NaN when the decision did not need them (never for EXPLAIN, which prints them). */
   readonly rowCost: number;
   readonly columnCost: number;
   /**
@@ -38,61 +43,10 @@ export interface RouteInput {
   readonly params: readonly Value[];
   /** `SET duet.learner_wait_ms` (wait.ts); unset: LEARNER_WAIT_MS_DEFAULT. */
   readonly learnerWaitMs?: number;
+  /** EXPLAIN: work out both estimates even when a rule or the plan alone decides (its first line prints them). */
+  readonly explain?: boolean;
 }
 
-
-
-/** What the router knows from the learner's status, refreshed at most every STATS_TTL_MS. */
-const STATS_TTL_MS = 500;
-interface LearnerStats {
-  rows: Map<string, number>;
-  /** How far behind the learner was when it answered (entries, and age of its oldest unapplied commit). */
-  lagEntries: number;
-  lagMs: number;
-  atMs: number;
-  /** Whether the last refresh was answered (a status has its own time limit in the client). */
-  answered: boolean;
-  /** A refresh under way and since when: one that stays unanswered means the learner is not answering. */
-  pending?: Promise<void>;
-  pendingSinceMs?: number;
-}
-const statsCache = new WeakMap<LearnerReplica, LearnerStats>();
-
-/**
- * The learner's stats, refreshed when older than STATS_TTL_MS; `answered` false when the last refresh failed or
- * one stayed unanswered for `waitMs` (a learner member that stopped, e.g. SIGSTOP or a hung machine: its socket
- * is open, nothing comes back). Only a learner that answered last time is waited for, and at most `waitMs`: a
- * stuck learner never holds the router itself, and costs at most one statement that wait.
- */
-async function learnerStats(replica: LearnerReplica, waitMs: number): Promise<{ stats: LearnerStats; answered: boolean }> {
-  let entry = statsCache.get(replica);
-  if (!entry) statsCache.set(replica, (entry = { rows: new Map(), lagEntries: 0, lagMs: 0, atMs: -Infinity, answered: true }));
-  const e = entry;
-  const now = performance.now();
-  if (now - e.atMs <= STATS_TTL_MS) return { stats: e, answered: e.answered };
-  if (e.pending === undefined) {
-    e.pendingSinceMs = now;
-    e.pending = replica.status().then((status) => {
-      e.rows = new Map(status.tables.map((t) => [t.name, t.stableRows + t.deltaRows]));
-      e.lagEntries = status.lagEntries;
-      e.lagMs = status.lagMs;
-      e.answered = true;
-    }, () => {
-      e.answered = false;
-    }).finally(() => {
-      e.atMs = performance.now();
-      e.pending = undefined;
-      e.pendingSinceMs = undefined;
-    });
-  }
-  const leftMs = e.pendingSinceMs! + waitMs - now;
-  if (e.answered && leftMs > 0) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([e.pending, new Promise<void>((resolve) => (timer = setTimeout(resolve, leftMs)))]);
-    clearTimeout(timer);
-  }
-  return { stats: e, answered: e.pending === undefined && e.answered };
-}
 
 /** How long a statement that reads a whole table waits for a learner that is still starting. */
 const LEARNER_START_WAIT_MS = 5000;
@@ -125,6 +79,45 @@ async function currentReplica(input: RouteInput, choice: EngineChoice): Promise<
 
 export async function route(input: RouteInput): Promise<RouteDecision> {
   const choice = input.hint ?? (input.setting !== undefined ? parseChoice(input.setting, 'duet.engine') : 'auto');
+  return (input.explain ? undefined : await routeWithoutLearner(input, choice)) ?? routeWithEstimates(input, choice);
+}
+
+/** Quick decisions kept per plan and parameters (memo.ts); only those that counted rows are worth keeping. */
+const memo = new RouteMemo<RouteDecision>();
+
+/**
+ * The row path when the statement's transaction, a forced `row` or the plan alone decide it, without asking the
+ * learner anything (no status, no wait for it to start): a point read, short key range or tiny table costs less
+ * on rows than the column path's fixed costs whatever the learner would say. undefined: the estimates decide.
+ */
+async function routeWithoutLearner(input: RouteInput, choice: EngineChoice): Promise<RouteDecision | undefined> {
+  const row = (reason: string, rowCost = NaN): RouteDecision => ({ path: 'row', rowCost, columnCost: NaN, reason, replica: undefined });
+  if (input.txn.hasWrites) return row('own writes');
+  if (input.txn.isolation === 'serializable') return row('serializable');
+  if (choice === 'row') return row('forced');
+  if (choice !== 'auto') return undefined;
+  const ready = learnerOf(input.store);
+  if (ready === undefined ? learnerStarting(input.store) === undefined : ready.failure !== undefined) return row('no learner');
+  const scans = scansOf(input.root);
+  if (scans.length === 0) return row('no scans');
+  const known = ready === undefined ? undefined : knownStats(ready);
+  const pointsOnly = scans.every((s) => (s.access as RowAccessShape | undefined)?.point === true);
+  // a plan of point reads costs nothing to decide; others counted rows or used the learner's counts: keep them
+  const key = pointsOnly ? '' : memoKey(choice, input.learnerWaitMs ?? LEARNER_WAIT_MS_DEFAULT, input.params);
+  const gen = known?.gen ?? -1;
+  const kept = pointsOnly ? undefined : memo.get(input.root, key, gen, input.store);
+  if (kept) return kept;
+  const quick = await rowCostBelowColumn(scans, input.txn, input.params, (t) => known?.rows.get(t));
+  if (quick === undefined) return undefined;
+  // the counts of a whole table came from the learner's last status: refresh them in the background when stale
+  if (ready && !pointsOnly && quick.usedCounts) void learnerStats(ready, 0);
+  const decision = row('cost', quick.rowCost);
+  if (!pointsOnly) memo.set(input.root, key, gen, input.store, decision);
+  return decision;
+}
+
+/** The rules and both estimates, asking the learner its row counts and lag (waiting for them at most `waitMs`). */
+async function routeWithEstimates(input: RouteInput, choice: EngineChoice): Promise<RouteDecision> {
   const replica = await currentReplica(input, choice);
   const usable = replica !== undefined && replica.failure === undefined;
   const waitMs = input.learnerWaitMs ?? LEARNER_WAIT_MS_DEFAULT;

@@ -12,13 +12,10 @@ import { Scope } from '../bind/scope.ts';
 import type { Statement } from '../parse/parse.ts';
 import { convertParams, newBindCtx, planQuery, runPlanned } from './context.ts';
 import type { Session } from '../database.ts';
-import { statementHint } from '../route/hint.ts';
 import { describeRoute, route } from '../route/router.ts';
 import { runRouted } from '../route/run.ts';
 import type { ScanBlocks } from '../route/column.ts';
-import { batchRowsOf } from '../../olap/exec/runtime.ts';
-import { parallelOf } from '../../olap/parallel/settings.ts';
-import { learnerWaitOf } from '../route/wait.ts';
+import { routeSettingsOf } from '../route/settings.ts';
 
 export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explain' }>, params: readonly Value[], signal?: AbortSignal, session?: Session): Promise<QueryResult> {
   const inner = stmt.inner;
@@ -30,7 +27,7 @@ export async function explain(txn: Txn, stmt: Extract<Statement, { kind: 'explai
   let totalMs = 0;
   let blocks: ScanBlocks | undefined;
   // with a session the router's choice and both estimates come first (query/route/)
-  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, hint: statementHint(session), setting: session.settings.get('duet.engine'), ...batchRowsOf(session.settings), ...parallelOf(session.settings), ...learnerWaitOf(session.settings), params: convertParams(params, planned.lowered.paramTypes) } : undefined;
+  const routeInput = session ? { store: session.db.store, txn, root: planned.lowered.root, ...routeSettingsOf(session), explain: true, params: convertParams(params, planned.lowered.paramTypes) } : undefined;
   let routeLine = routeInput ? describeRoute(await route(routeInput)) : 'path: row';
   if (stmt.analyze) {
     stats = new Map();
