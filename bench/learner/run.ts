@@ -169,7 +169,7 @@ async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<num
       const us = (cpu.user + cpu.system) / r.commits;
       const perCommit: ThreadCpu = { main: 0, learner: 0, writer: 0, other: 0 };
       for (const k of ['main', 'learner', 'writer', 'other'] as const) perCommit[k] = (threads1[k] - threads0[k]) / r.commits;
-      progress(`  ${r.rate.toFixed(0)} commits/s, ${us.toFixed(0)} µs CPU per commit: main ${perCommit.main.toFixed(1)}, learner ${perCommit.learner.toFixed(1)}, writer ${perCommit.writer.toFixed(1)}, other ${perCommit.other.toFixed(1)} (load ${loadavg()[0]!.toFixed(1)})`);
+      progress(`  ${r.rate.toFixed(0)} commits/s, ${us.toFixed(0)} µs CPU per commit: main ${perCommit.main.toFixed(1)}, learner ${perCommit.learner.toFixed(1)}, writer ${perCommit.writer.toFixed(1)}, other ${perCommit.other.toFixed(1)} (load ${loadavg()[0]!.toFixed(1)})${replica ? `; entries fed through the ring ${replica.fed.ring}, by message ${replica.fed.messages}` : ''}`);
       (rate[mode] ??= []).push(r.rate);
       (cpuUs[mode] ??= []).push(us);
       (threadUs[mode] ??= []).push(perCommit);
