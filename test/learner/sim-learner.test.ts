@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceFor, runLearnerSim } from './sim-run.ts';
 
 const single = process.env.DUET_SIM_SEED;
-const seedCount = Number(process.env.DUET_LEARNER_SIM_SEEDS ?? 6);
+const seedCount = Number(process.env.DUET_LEARNER_SIM_SEEDS ?? 5);
 const TIMEOUT_MS = 120_000;
 
 describe('columnar learner under the Raft simulator', () => {
@@ -22,17 +22,20 @@ describe('columnar learner under the Raft simulator', () => {
   }
 
   it('is deterministic: one seed gives one history', async () => {
+    // short chaos (the drain still commits the whole log): the point is equality, and CI time
     const ref = await referenceFor(4);
-    expect(runLearnerSim(4, ref)).toEqual(runLearnerSim(4, ref));
+    expect(runLearnerSim(4, ref, 1000, 1000)).toEqual(runLearnerSim(4, ref, 1000, 1000));
   }, TIMEOUT_MS);
 
   it(`seeds 1..${seedCount}: scans equal the row store after every restore and at the end`, async () => {
-    const totals = { restoresFromDir: 0, restoresFromImage: 0, snapshots: 0, crashes: 0, leaderTerms: 0, retries: 0, tablesCompared: 0 };
+    const totals = { restoresFromDir: 0, restoresFromImage: 0, debrisLeft: 0, snapshots: 0, crashes: 0, leaderTerms: 0, retries: 0, committedUnderFaults: 0, tablesCompared: 0 };
     for (let seed = 1; seed <= seedCount; seed++) {
       const r = runLearnerSim(seed, await referenceFor(seed));
       totals.restoresFromDir += r.learner.restoresFromDir;
       totals.restoresFromImage += r.learner.restoresFromImage;
+      totals.debrisLeft += r.learner.debrisLeft;
       totals.snapshots += r.learner.snapshots;
+      totals.committedUnderFaults += r.committedUnderFaults;
       totals.crashes += r.crashes;
       totals.leaderTerms += r.leaderTerms;
       totals.retries += r.retries;

@@ -37,12 +37,14 @@ export interface LearnerSimStats {
   restoresFromDir: number;
   restoresFromImage: number;
   restoresEmpty: number;
+  /** Restarts that found what a crash in the middle of a save leaves. */
+  debrisLeft: number;
   /** Table scans compared with the row store. */
   tablesCompared: number;
 }
 
 export function newLearnerSimStats(): LearnerSimStats {
-  return { saves: 0, snapshots: 0, restoresFromDir: 0, restoresFromImage: 0, restoresEmpty: 0, tablesCompared: 0 };
+  return { saves: 0, snapshots: 0, restoresFromDir: 0, restoresFromImage: 0, restoresEmpty: 0, debrisLeft: 0, tablesCompared: 0 };
 }
 
 /** The snapshot image: the hash chain, the learner's commit-log index, and its saved files. */
@@ -58,6 +60,7 @@ export class LearnerMachine implements SimMachine {
   private cache: PersistCache = new Map();
   /** A read timestamp held across compactions, so stable blocks and saves keep some history to check. */
   private pinnedTs: number | undefined;
+  private started = false;
 
   constructor(private readonly o: LearnerMachineOptions) {
     this.learner = new Learner({ deltaRowsMax: o.deltaRowsMax });
@@ -95,22 +98,22 @@ export class LearnerMachine implements SimMachine {
    * the save holds already is skipped). The image, when used, becomes the node's saved state.
    */
   restore(data: Uint8Array, index: number): void {
-    const cache: PersistCache = new Map();
-    let state = existsSync(this.o.dir) ? loadLearner(this.o.dir, cache) : undefined;
-    let source: 'dir' | 'image' | 'empty' = state === undefined ? 'empty' : 'dir';
-    if (data.length === 0) {
-      this.chain.restore(data, index);
-    } else {
-      const image = JSON.parse(new TextDecoder().decode(data)) as Image;
-      this.chain.restore(new TextEncoder().encode(image.chain), index);
-      if (state === undefined || state.appliedIndex < image.learnerIndex) {
-        clearLearnerDir(this.o.dir);
-        mkdirSync(this.o.dir, { recursive: true });
-        for (const [file, base64] of image.files) writeFileSync(join(this.o.dir, file), Buffer.from(base64, 'base64'));
-        state = loadLearner(this.o.dir, cache);
-        source = 'image';
-      }
+    if (!this.started) {
+      this.started = true;
+      if (this.o.random.nextInt(4) === 0) this.leaveSaveDebris();
     }
+    const cache: PersistCache = new Map();
+    const image = data.length === 0 ? undefined : (JSON.parse(new TextDecoder().decode(data)) as Image);
+    this.chain.restore(image === undefined ? data : new TextEncoder().encode(image.chain), index);
+    // Segments are decoded once, from the source chosen by the manifests' applied indexes.
+    const useImage = image !== undefined && savedIndex(this.o.dir) < image.learnerIndex;
+    if (useImage) {
+      clearLearnerDir(this.o.dir);
+      mkdirSync(this.o.dir, { recursive: true });
+      for (const [file, base64] of image.files) writeFileSync(join(this.o.dir, file), Buffer.from(base64, 'base64'));
+    }
+    const state = existsSync(this.o.dir) ? loadLearner(this.o.dir, cache) : undefined;
+    const source = useImage ? 'image' : state === undefined ? 'empty' : 'dir';
     this.learner = new Learner({ deltaRowsMax: this.o.deltaRowsMax });
     if (state !== undefined) this.learner.restore(state);
     this.cache = cache;
@@ -133,6 +136,23 @@ export class LearnerMachine implements SimMachine {
     }
   }
 
+  /**
+   * What a crash in the middle of a save leaves (segments are written before the manifest is replaced): a
+   * half-written segment no manifest names and a truncated manifest.json.tmp. The restart must ignore both.
+   */
+  private leaveSaveDebris(): void {
+    const manifest = join(this.o.dir, 'manifest.json');
+    if (!existsSync(manifest)) return;
+    const text = readFileSync(manifest);
+    writeFileSync(join(this.o.dir, 'manifest.json.tmp'), text.subarray(0, text.length >> 1));
+    const segment = readdirSync(this.o.dir).find((f) => f.endsWith('.parquet'));
+    if (segment !== undefined) {
+      const bytes = readFileSync(join(this.o.dir, segment));
+      writeFileSync(join(this.o.dir, `t1-s0-${1_000_000 + this.o.random.nextInt(1000)}.parquet`), bytes.subarray(0, bytes.length >> 1));
+    }
+    this.o.stats.debrisLeft += 1;
+  }
+
   private save(): void {
     this.learner.compact();
     // Now and then let the held timestamp move up, so the horizon advances but not always to the present.
@@ -146,6 +166,13 @@ export class LearnerMachine implements SimMachine {
     this.pinnedTs = ts;
     this.learner.pin(ts);
   }
+}
+
+/** The applied index in a learner directory's manifest; -1 without one. */
+function savedIndex(dir: string): number {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) return -1;
+  return (JSON.parse((JSON.parse(readFileSync(path, 'utf8')) as { body: string }).body) as { appliedIndex: number }).appliedIndex;
 }
 
 /**

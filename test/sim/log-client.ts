@@ -24,6 +24,9 @@ export class SequentialClient implements SimClient {
   /** Highest position known committed. */
   committed = 0;
   proposals = 0;
+  /** Time (units) by which each position was known committed (index 0: position 1). */
+  readonly committedAtUnits: number[] = [];
+  private nowUnits = 0;
   retries = 0;
   private pending: { position: number; atUnits: number; leaderKey: string } | undefined;
 
@@ -35,6 +38,7 @@ export class SequentialClient implements SimClient {
   ) {}
 
   next(nowUnits: number, leaderKey: string): Uint8Array | undefined {
+    this.nowUnits = nowUnits;
     if (this.finished()) return undefined;
     const position = this.committed + 1;
     const p = this.pending;
@@ -51,6 +55,7 @@ export class SequentialClient implements SimClient {
     if (position === undefined) return;
     // Anything else would mean a payload committed before its predecessor: the order this client promises.
     if (position > this.committed + 1) throw new Error(`client: payload ${position} committed before ${this.committed + 1}`);
+    if (position === this.committed + 1) this.committedAtUnits.push(this.nowUnits);
     this.committed = Math.max(this.committed, position);
   }
 

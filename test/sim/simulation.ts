@@ -29,6 +29,8 @@ export interface SimOptions {
    * member applied the leader's commit index.
    */
   readonly client?: SimClient;
+  /** With a client, faults go on past chaosUnits until it finished, up to this many units. */
+  readonly chaosUnitsMax?: number;
   /** Bound for the drain after healing (with a client). Default: healUnitsMax. */
   readonly drainUnitsMax?: number;
   /** The command that replays a failing seed (printed with the failure). */
@@ -39,6 +41,8 @@ export interface SimResult {
   readonly seed: number;
   readonly voters: number;
   readonly unitsRun: number;
+  /** Units of faults (chaosUnits, or more while a client had not finished). */
+  readonly faultUnits: number;
   readonly commits: number;
   readonly leaderTerms: number;
   readonly crashes: number;
@@ -132,10 +136,14 @@ export class Simulation {
     const chaosUnits = this.options.chaosUnits ?? 3000;
     const healUnitsMax = this.options.healUnitsMax ?? 300 * TICK_UNITS;
     try {
-      for (; this.now < chaosUnits; this.now++) this.stepUnit();
+      const client = this.options.client;
+      const chaosUnitsMax = Math.max(chaosUnits, this.options.chaosUnitsMax ?? 0);
+      const chaosGoesOn = (): boolean => this.now < chaosUnits || (client !== undefined && !client.finished() && this.now < chaosUnitsMax);
+      for (; chaosGoesOn(); this.now++) this.stepUnit();
+      const faultUnits = this.now;
       const healUnits = this.heal(healUnitsMax);
       const drainUnits = this.drain(this.options.drainUnitsMax ?? healUnitsMax);
-      return { seed: this.options.seed, voters: this.voterCount, unitsRun: this.now, healUnits, drainUnits, ...this.stats };
+      return { seed: this.options.seed, voters: this.voterCount, unitsRun: this.now, faultUnits, healUnits, drainUnits, ...this.stats };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const replay = this.options.replay ?? `DUET_SIM_SEED=${this.options.seed} npx vitest run test/sim`;
@@ -448,11 +456,15 @@ export class Simulation {
     for (; this.now < start + drainUnitsMax; this.now++) {
       this.stepUnit();
       if (!client.finished()) continue;
-      const leader = [...this.nodes.values()].find((n) => n.up && n.node!.status().role === 'leader');
-      if (leader === undefined) continue;
-      const status = leader.node!.status();
+      // The leader of the highest term: a deposed one may not have heard yet.
+      const leaders = [...this.nodes.values()].filter((n) => n.up && n.node!.status().role === 'leader');
+      const status = leaders.map((n) => n.node!.status()).sort((a, b) => b.term - a.term)[0];
+      if (status === undefined) continue;
       const members = [...status.config.voters, ...status.config.learners];
-      if (members.every((id) => (this.nodes.get(id)?.machine.index ?? 0) >= status.commit)) return this.now - start;
+      // A new leader learns the commit index only with its first commit: some node may have applied more.
+      let target = status.commit;
+      for (const n of this.nodes.values()) target = Math.max(target, n.machine.index);
+      if (members.every((id) => (this.nodes.get(id)?.machine.index ?? 0) >= target)) return this.now - start;
     }
     throw new Error(`liveness: the client did not finish (or members did not catch up) within ${drainUnitsMax} units after healing`);
   }
