@@ -122,15 +122,20 @@ function writeDecimal(w: KeyWriter, v: bigint, scale: number): void {
   w.byte(negative ? 0xff : 0x00);
 }
 
+/** A byte of an encoded decimal, un-inverted for negative values (their bytes are stored inverted). */
+function decByte(buf: Uint8Array, i: number, negative: boolean): number {
+  return negative ? ~buf[i]! & 0xff : buf[i]!;
+}
+
 function readDecimal(buf: Uint8Array, pos: number, tag: number, scale: number): { value: bigint; next: number } {
   if (tag === TAG_DEC_ZERO) return { value: 0n, next: pos };
   const negative = tag === TAG_DEC_NEG;
-  const at = (i: number): number => (negative ? ~buf[i]! & 0xff : buf[i]!);
-  const exponent = ((at(pos) << 24) | (at(pos + 1) << 16) | (at(pos + 2) << 8) | at(pos + 3)) - 0x80000000 | 0;
+  // A helper at module level, not a closure: tsx (esbuild keepNames) renames every named closure when it is made.
+  const exponent = ((decByte(buf, pos, negative) << 24) | (decByte(buf, pos + 1, negative) << 16) | (decByte(buf, pos + 2, negative) << 8) | decByte(buf, pos + 3, negative)) - 0x80000000 | 0;
   let p = pos + 4;
   let digits = '';
-  while (at(p) !== 0x00) {
-    digits += String.fromCharCode(at(p));
+  while (decByte(buf, p, negative) !== 0x00) {
+    digits += String.fromCharCode(decByte(buf, p, negative));
     p++;
   }
   // value = 0.digits x 10^exponent; scaled = value x 10^scale
