@@ -3,6 +3,7 @@
 // (memory, Parquet bytes) of TPC-H lineitem vs DuckDB's own Parquet export of the same rows (ZSTD both).
 // Run: npx tsx bench/learner/run.ts [--seconds 6] [--compact-rows 8192] [--lineitem /work/shared/data/tpch/sf0.01/lineitem.tbl] [--only freshness|interference]
 //   [--modes detached,attached,memoryOnly,attachedNice0,attachedMessages] (interference configurations, interleaved per round) [--rounds 3]
+//   [--rate N] (interference runs paced at N commits/s: CPU per commit comparable across modes under load)
 //   [--learner-nice N] (freshness runs with the learner thread at this niceness) [--feed-ring-bytes N] (0: fed by messages)
 // Writes bench/results/learner.md and bench/results/learner.svg.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,12 @@ const freshNice = hasArg('learner-nice') ? { threadNice: Number(arg('learner-nic
 const freshRing = hasArg('feed-ring-bytes') ? { feedRingBytes: Number(arg('feed-ring-bytes', '0')) } : {};
 /** Interleaved rounds of the interference comparison (medians reported: this machine is shared and noisy). */
 const ROUNDS = Number(arg('rounds', '3'));
+/**
+ * `--rate N`: pace the interference runs at N commits/s instead of as fast as they go. At a fixed rate commit
+ * groups are alike in every mode, so CPU per commit compares across modes on a loaded machine, where the
+ * unpaced throughput (and with it the group size and the CPU per commit) swings between rounds.
+ */
+const interferenceRate = Number(arg('rate', 'Infinity'));
 const MODE_LABELS = {
   detached: 'detached',
   attached: 'attached (Parquet persistence on)',
@@ -163,7 +170,7 @@ async function interference(): Promise<{ rate: Modes<number[]>; cpuUs: Modes<num
       }
       const cpu0 = process.cpuUsage();
       const threads0 = threadCpuUs();
-      const r = await commitRun(store, t, Infinity, undefined, MEASURED_ID_BASE);
+      const r = await commitRun(store, t, interferenceRate, undefined, MEASURED_ID_BASE);
       const cpu = process.cpuUsage(cpu0);
       const threads1 = threadCpuUs();
       const us = (cpu.user + cpu.system) / r.commits;
