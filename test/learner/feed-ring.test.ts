@@ -2,9 +2,8 @@
 // counters past 2^32; and the replica fed through a tiny ring that keeps spilling to apply messages and
 // restarting: every entry arrives exactly once, and lag is reported while the learner takes entries slowly.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RowStore } from '../../oltp/rowstore.ts';
 import { Types } from '../../oltp/types.ts';
@@ -12,27 +11,10 @@ import { batchToRows } from '../../olap/exec/batch.ts';
 import { LearnerReplica } from '../../olap/learner/client.ts';
 import { FeedRing } from '../../olap/learner/feed-ring.ts';
 import type { TableDef } from '../../oltp/api.ts';
+import { removeTempDirs, tempDir } from '../oltp/helpers.ts';
+import { rng } from './workload.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'duet-feed-ring-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A deterministic pseudo-random sequence (the test must be repeatable). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+afterAll(removeTempDirs);
 
 /** Entry `n`: its length and bytes follow from n, so the consumer can check what it got. */
 function entry(n: number, len: number): Uint8Array {
