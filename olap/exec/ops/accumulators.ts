@@ -69,6 +69,12 @@ class ExactSumAcc implements Accumulator {
     this.avg = avg;
   }
 
+  /** Whether a sum or avg of an argument of argType, typed `type`, can read this state (same scale). */
+  accepts(argType: SqlType, type: SqlType): boolean {
+    if (argType.id === 'double' || type.id === 'double') return false;
+    return (argType.id === 'decimal' ? scaleOf(argType) : 0) === this.argScale;
+  }
+
   grow(n: number): void {
     this.lo = growF64(this.lo, n);
     this.counts = growF64(this.counts, n);
@@ -115,9 +121,12 @@ class ExactSumAcc implements Accumulator {
    * A plain sum whose result has the argument's scale (as the binder types SUM) is `lo` itself while no
    * group spilled into bigints; precision below 16 digits would need a check, so it takes the slow path.
    */
-  resultVector(groupCount: number): Vector | undefined {
-    const t = this.type;
-    if (this.avg || this.hi.length > 0 || (t.precision !== undefined && t.precision < 16)) return undefined;
+  resultVector(groupCount: number): Vector | undefined { return this.resultVectorAs(groupCount, this.avg, this.type); }
+
+  result(g: number): Value { return this.resultAs(g, this.avg, this.type); }
+
+  resultVectorAs(groupCount: number, avg: boolean, t: SqlType): Vector | undefined {
+    if (avg || this.hi.length > 0 || (t.precision !== undefined && t.precision < 16)) return undefined;
     const sameScale = t.id === 'decimal' ? scaleOf(t) === this.argScale : t.id === 'bigint' && this.argScale === 0;
     if (!sameScale) return undefined;
     const counts = this.counts;
@@ -131,13 +140,51 @@ class ExactSumAcc implements Accumulator {
     return t.id === 'decimal' ? { kind: 'decimal', scale: this.argScale, data, valid } : { kind: 'number', data, valid };
   }
 
-  result(g: number): Value {
+  resultAs(g: number, avg: boolean, type: SqlType): Value {
     const count = this.counts[g]!;
     if (count === 0) return null;
     const total = (this.hi[g] ?? 0n) + BigInt(this.lo[g]!);
     const unit = pow10(this.argScale);
-    return rationalToType(total, this.avg ? unit * BigInt(count) : unit, this.type);
+    return rationalToType(total, avg ? unit * BigInt(count) : unit, type);
   }
+
+  /** Counts of non-NULL inputs per group, as count(arg) returns them. */
+  countVector(groupCount: number): Vector { return { kind: 'number', data: this.counts.slice(0, groupCount), valid: undefined }; }
+  countOf(g: number): number { return this.counts[g]!; }
+}
+
+/**
+ * Another aggregate over the same argument as an exact sum (sum and avg of one column, as TPC-H Q1 asks,
+ * or count of it): it reads the sum's state, so the argument is evaluated and added up once.
+ */
+class SharedSumView implements Accumulator {
+  private readonly source: ExactSumAcc;
+  private readonly fn: 'sum' | 'avg' | 'count';
+  private readonly type: SqlType;
+  constructor(source: ExactSumAcc, fn: 'sum' | 'avg' | 'count', type: SqlType) {
+    this.source = source;
+    this.fn = fn;
+    this.type = type;
+  }
+  add(): void {}
+  update(): void {}
+  grow(): void {}
+  result(g: number): Value { return this.fn === 'count' ? this.source.countOf(g) : this.source.resultAs(g, this.fn === 'avg', this.type); }
+  resultVector(groupCount: number): Vector | undefined {
+    return this.fn === 'count' ? this.source.countVector(groupCount) : this.source.resultVectorAs(groupCount, this.fn === 'avg', this.type);
+  }
+}
+
+/**
+ * An accumulator for `spec` that reads the state of `existing` (an aggregate over the same argument, with
+ * neither FILTER nor DISTINCT on either), or undefined when they cannot share; a shared one needs no
+ * updates of its own.
+ */
+export function sharedAccumulator(spec: AggregateSpec, existing: Accumulator): Accumulator | undefined {
+  if (!(existing instanceof ExactSumAcc) || spec.distinct || spec.filter !== undefined || spec.arg === undefined) return undefined;
+  if (spec.fn === 'count') return new SharedSumView(existing, 'count', spec.type);
+  if ((spec.fn === 'sum' || spec.fn === 'avg') && existing.accepts(spec.arg.type, spec.type)) return new SharedSumView(existing, spec.fn, spec.type);
+  return undefined;
 }
 
 /** The per-row fallback loop for accumulators without a specialised one. */

@@ -8,8 +8,8 @@ import type { Evaluator } from '../expr/evaluator.ts';
 import { keyReader } from '../keys.ts';
 import { GroupTable } from './groups.ts';
 import type { Runtime } from '../runtime.ts';
-import type { AggregateNode, Batch, Vector } from '../spec.ts';
-import { makeAccumulator, type Accumulator } from './accumulators.ts';
+import type { AggregateNode, Batch, Expr, Vector } from '../spec.ts';
+import { makeAccumulator, sharedAccumulator, type Accumulator } from './accumulators.ts';
 
 interface AggState {
   readonly acc: Accumulator;
@@ -17,18 +17,39 @@ interface AggState {
   readonly filter: Evaluator | undefined;
   readonly distinct: Set<string> | undefined;
   readonly argType: SqlType | undefined;
+  /** Reads another aggregate's state (see sharedAccumulator): nothing to accumulate. */
+  readonly shared: boolean;
+}
+
+/** One state per aggregate; sum, avg and count of one argument share the first one's accumulator. */
+function aggStates(node: AggregateNode, rt: Runtime): AggState[] {
+  const byArg = new Map<string, Accumulator>();
+  return node.aggregates.map((spec): AggState => {
+    const argKey = spec.arg === undefined || spec.filter !== undefined || spec.distinct ? undefined : exprKey(spec.arg);
+    const existing = argKey === undefined ? undefined : byArg.get(argKey);
+    const shared = existing === undefined ? undefined : sharedAccumulator(spec, existing);
+    const acc = shared ?? makeAccumulator(spec);
+    if (argKey !== undefined && existing === undefined) byArg.set(argKey, acc);
+    return {
+      acc,
+      arg: spec.arg === undefined || shared !== undefined ? undefined : rt.evaluator(spec.arg),
+      filter: spec.filter === undefined ? undefined : rt.evaluator(spec.filter),
+      distinct: spec.distinct ? new Set<string>() : undefined,
+      argType: spec.arg?.type,
+      shared: shared !== undefined,
+    };
+  });
+}
+
+/** A structural key of an expression (plan expressions are plain data; bigint constants as text). */
+function exprKey(e: Expr): string {
+  return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
 export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGenerator<Batch> {
   const keyTypes = node.groupBy.map((e) => e.type);
   const keyEvals = node.groupBy.map((e) => rt.evaluator(e));
-  const aggs: AggState[] = node.aggregates.map((spec) => ({
-    acc: makeAccumulator(spec),
-    arg: spec.arg === undefined ? undefined : rt.evaluator(spec.arg),
-    filter: spec.filter === undefined ? undefined : rt.evaluator(spec.filter),
-    distinct: spec.distinct ? new Set<string>() : undefined,
-    argType: spec.arg?.type,
-  }));
+  const aggs = aggStates(node, rt);
   const groups = new GroupTable(keyTypes);
   const groupKeys = new RowBuffer(keyTypes);
   let groupCount = 0;
@@ -44,16 +65,15 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
     if (gids.length < batch.length) gids = new Int32Array(Math.max(batch.length, 1024));
     if (node.groupBy.length > 0) {
       const keyVectors = keyEvals.map((e) => e.vector(batch));
-      const before = groups.count;
-      groups.assign(batch, keyVectors, gids, (i) => {
-        for (let c = 0; c < keyVectors.length; c++) groupKeys.appendCell(c, keyVectors[c]!, i);
-        groupKeys.endRow();
-      });
-      groupCount = groups.count;
-      if (groupCount > before) for (const a of aggs) a.acc.grow(groupCount);
+      const fresh = groups.assign(batch, keyVectors, gids);
+      if (fresh.length > 0) {
+        groupKeys.appendBatch({ length: batch.length, columns: keyVectors, types: keyTypes, selection: fresh });
+        groupCount = groups.count;
+        for (const a of aggs) a.acc.grow(groupCount);
+      }
     }
     // without GROUP BY every row is in group 0: gids is only ever zero-filled (new Int32Array)
-    for (const a of aggs) accumulate(a, batch, gids);
+    for (const a of aggs) if (!a.shared) accumulate(a, batch, gids);
   }
 
   const types = [...keyTypes, ...node.aggregates.map((s) => s.type)];

@@ -3,6 +3,7 @@
 // into one number (or, when they no longer fit, a short string) that maps to the group id.
 
 import type { SqlType } from '../../../oltp/types.ts';
+import { assert } from '../../../oltp/errors.ts';
 import { NumberMap } from '../number-map.ts';
 import { trimBlanks } from '../values.ts';
 import type { Batch, Vector } from '../spec.ts';
@@ -58,9 +59,16 @@ class ColumnCodes {
       }
       case 'number': case 'decimal': case 'bool': {
         const data = v.data;
+        // a run of equal keys (input clustered by the key, as lineitem is by l_orderkey) reuses the last
+        // code; NaN never equals itself, so it always takes the lookup
+        let last = NaN;
+        let lastCode = -1;
         for (let k = 0; k < n; k++) {
           const i = rows === undefined ? k : rows[k]!;
-          out[i] = valid !== undefined && valid[i] === 0 ? this.nullOf() : this.numberCode(data[i]!);
+          if (valid !== undefined && valid[i] === 0) { out[i] = this.nullOf(); continue; }
+          const x = data[i]!;
+          if (x !== last) { last = x; lastCode = this.numberCode(x); }
+          out[i] = lastCode;
         }
         return;
       }
@@ -88,6 +96,8 @@ class ColumnCodes {
   }
 
   private next = 0;
+  /** Number of distinct values (codes 0..size-1) seen so far. */
+  get size(): number { return this.next; }
 
   /**
    * Small non-negative integers (ids, often scanned in key order) are looked up in a directly indexed
@@ -135,8 +145,8 @@ export class GroupTable {
   private readonly columns: ColumnCodes[];
   private readonly combined = new NumberMap();
   private readonly combinedStrings = new Map<string, number>();
-  private single = new Int32Array(64).fill(-1);
   private codes: Int32Array[] = [];
+  private fresh = new Uint32Array(0);
   /** Number of groups so far; ids are 0..count-1 in first-seen order. */
   count = 0;
 
@@ -145,32 +155,32 @@ export class GroupTable {
   }
 
   /**
-   * Fills gids[i] for the live rows; calls onNew(i) for the first row of each new group (in order), so
-   * the caller can record the group's key values.
+   * Fills gids[i] for the live rows and returns the rows that started a new group, in order (a copy the
+   * caller may keep), so the caller can record the groups' key values with one gather per batch.
    */
-  assign(batch: Batch, vectors: readonly Vector[], gids: Int32Array, onNew: (i: number) => void): void {
+  assign(batch: Batch, vectors: readonly Vector[], gids: Int32Array): Uint32Array {
     const rows = batch.selection;
     const n = rows === undefined ? batch.length : rows.length;
+    if (this.fresh.length < n) this.fresh = new Uint32Array(Math.max(n, 1024));
+    const fresh = this.fresh;
+    let m = 0;
+    if (vectors.length === 1) {
+      // one column's codes are handed out in first-seen order, as group ids are: the code is the group id,
+      // and a row whose code equals the count so far starts the next group
+      this.columns[0]!.encode(vectors[0]!, rows, n, gids);
+      let count = this.count;
+      for (let k = 0; k < n; k++) {
+        const i = rows === undefined ? k : rows[k]!;
+        if (gids[i] === count) { count++; fresh[m++] = i; }
+      }
+      assert(count === this.columns[0]!.size, 'group ids out of step with the key codes');
+      this.count = count;
+      return fresh.slice(0, m);
+    }
     while (this.codes.length < vectors.length) this.codes.push(new Int32Array(0));
     for (let c = 0; c < vectors.length; c++) {
       if (this.codes[c]!.length < batch.length) this.codes[c] = new Int32Array(Math.max(batch.length, 1024));
       this.columns[c]!.encode(vectors[c]!, rows, n, this.codes[c]!);
-    }
-    if (vectors.length === 1) {
-      const codes = this.codes[0]!;
-      for (let k = 0; k < n; k++) {
-        const i = rows === undefined ? k : rows[k]!;
-        const code = codes[i]!;
-        if (code >= this.single.length) {
-          const grown = new Int32Array(Math.max(code + 1, this.single.length * 2)).fill(-1);
-          grown.set(this.single);
-          this.single = grown;
-        }
-        let g = this.single[code]!;
-        if (g < 0) { g = this.count++; this.single[code] = g; onNew(i); }
-        gids[i] = g;
-      }
-      return;
     }
     const bits = Math.floor(52 / vectors.length);
     const radix = 2 ** bits;
@@ -192,9 +202,10 @@ export class GroupTable {
         g = this.combinedStrings.get(text) ?? this.count;
         if (g === this.count) this.combinedStrings.set(text, g);
       }
-      if (g === this.count) { this.count++; onNew(i); }
+      if (g === this.count) { this.count++; fresh[m++] = i; }
       gids[i] = g;
     }
+    return fresh.slice(0, m);
   }
 
   private stringKey(i: number): string {
