@@ -1,8 +1,8 @@
 // The router against the measured faster path: every labelled query (test/router/labelled.ts) plus the 22
 // TPC-H queries, timed forced row, forced column and on auto (the router's choice), on a TPC-H database.
 // Run: NODE_OPTIONS=--max-old-space-size=8192 npx tsx bench/router/run.ts [--sf 0.1] [--runs 5] [--fast-ms 2000]
-//      [--timeout-s 120] [--no-tpch] [--cache /tmp/duet-tpch-cache]
-// Writes bench/results/router.md and bench/results/router.svg.
+//      [--timeout-s 120] [--no-tpch] [--cache /tmp/duet-tpch-cache] [--out router]
+// Writes bench/results/<out>.md and bench/results/<out>.svg (default router.md, router.svg).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ const slowMs = Number(arg('slow-ms', '15000'));
 const withTpch = !args.includes('--no-tpch');
 const cacheDir = arg('cache', join(tmpdir(), 'duet-tpch-cache'));
 const resultsDir = join(import.meta.dirname, '..', 'results');
+const outName = arg('out', 'router');
 const command = `npx tsx bench/router/run.ts ${args.join(' ')}`.trim();
 
 type Path = 'row' | 'column';
@@ -147,8 +148,8 @@ async function main(): Promise<void> {
   await db.close();
   rmSync(dbDir, { recursive: true, force: true });
   const md = report(out, samplesLine(sampler.stop()), (performance.now() - t0) / 1000);
-  writeFileSync(join(resultsDir, 'router.md'), md);
-  writeFileSync(join(resultsDir, 'router.svg'), logBarsSvg(`Router, TPC-H SF ${sf}: forced row, forced column, auto (log scale)`, out.map((m) => ({
+  writeFileSync(join(resultsDir, `${outName}.md`), md);
+  writeFileSync(join(resultsDir, `${outName}.svg`), logBarsSvg(`Router, TPC-H SF ${sf}: forced row, forced column, auto (log scale)`, out.map((m) => ({
     label: `${m.name} ${m.sql.replace(/\s+/g, ' ').slice(0, 34)}`,
     bars: [
       { name: 'row (forced)', ms: m.row!.ms, over: m.row!.timedOut },

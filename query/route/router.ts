@@ -79,11 +79,26 @@ async function currentReplica(input: RouteInput, choice: EngineChoice): Promise<
 
 export async function route(input: RouteInput): Promise<RouteDecision> {
   const choice = input.hint ?? (input.setting !== undefined ? parseChoice(input.setting, 'duet.engine') : 'auto');
-  return (input.explain ? undefined : await routeWithoutLearner(input, choice)) ?? routeWithEstimates(input, choice);
+  if (input.explain) return routeWithEstimates(input, choice);
+  const quick = await routeWithoutLearner(input, choice);
+  if (quick !== undefined) return quick;
+  const decision = await routeWithEstimates(input, choice);
+  // only the estimates' own choice is kept: a lagging or silent learner is looked at again next time
+  if (choice === 'auto' && decision.reason === 'cost') keep(input, choice, decision);
+  return decision;
 }
 
-/** Quick decisions kept per plan and parameters (memo.ts); only those that counted rows are worth keeping. */
+/**
+ * Decisions on `auto` kept per plan and parameters (memo.ts): quick ones that counted rows or used the learner's
+ * counts, and the estimates' choice (which waited for a status or counted a range up to PROBE_CAP_ROWS).
+ */
 const memo = new RouteMemo<RouteDecision>();
+
+function keep(input: RouteInput, choice: EngineChoice, decision: RouteDecision): void {
+  const ready = learnerOf(input.store);
+  const gen = (ready === undefined ? undefined : knownStats(ready))?.gen ?? -1;
+  memo.set(input.root, memoKey(choice, input.learnerWaitMs ?? LEARNER_WAIT_MS_DEFAULT, input.params), gen, input.store, decision);
+}
 
 /**
  * The row path when the statement's transaction, a forced `row` or the plan alone decide it, without asking the
@@ -106,13 +121,18 @@ async function routeWithoutLearner(input: RouteInput, choice: EngineChoice): Pro
   const key = pointsOnly ? '' : memoKey(choice, input.learnerWaitMs ?? LEARNER_WAIT_MS_DEFAULT, input.params);
   const gen = known?.gen ?? -1;
   const kept = pointsOnly ? undefined : memo.get(input.root, key, gen, input.store);
-  if (kept) return kept;
+  // a column decision holds only for the learner it was made for, still running
+  if (kept?.path === 'row') return kept;
+  if (kept && kept.replica === ready && ready !== undefined && ready.failure === undefined) {
+    void learnerStats(ready, 0); // the column path talks to the learner anyway: keep its stats (and generation) fresh
+    return kept;
+  }
   const quick = await rowCostBelowColumn(scans, input.txn, input.params, (t) => known?.rows.get(t));
   if (quick === undefined) return undefined;
   // the counts of a whole table came from the learner's last status: refresh them in the background when stale
   if (ready && !pointsOnly && quick.usedCounts) void learnerStats(ready, 0);
   const decision = row('cost', quick.rowCost);
-  if (!pointsOnly) memo.set(input.root, key, gen, input.store, decision);
+  if (!pointsOnly) keep(input, choice, decision);
   return decision;
 }
 
