@@ -1,5 +1,5 @@
 // Runs the learner under the Raft simulator over many seeds with a progress line and lists failing seeds.
-// Usage: npx tsx test/learner/sim-run-many.ts --seeds 1000 [--from 1] [--chaos-units 3000]
+// Usage: npx tsx test/learner/sim-run-many.ts --seeds 1000 [--from 1] [--chaos-units 3000] [--workloads 4]
 import { argValue } from '../sim/args.ts';
 import { referenceFor, runLearnerSim } from './sim-run.ts';
 
@@ -7,6 +7,8 @@ async function main(): Promise<void> {
   const seeds = argValue('seeds', 100);
   const from = argValue('from', 1);
   const chaosUnits = argValue('chaos-units', 3000);
+  // Seeds cycle through this many generated workloads (sim-run.ts reads it from the environment).
+  process.env.DUET_SIM_WORKLOADS = String(argValue('workloads', 4));
   const progressEveryMs = 10_000;
   const failures: number[] = [];
   const totals = { restoresFromDir: 0, restoresFromImage: 0, snapshots: 0, crashes: 0, tablesCompared: 0 };
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   console.log(`done: ${seeds} seeds from ${from} (chaos ${chaosUnits} units) in ${elapsedS} s, ${failures.length} failed${failures.length > 0 ? `: ${failures.join(', ')}` : ''}`);
   console.log(`totals: ${JSON.stringify(totals)}`);
   if (failures.length > 0) {
-    console.log(`replay one: DUET_SIM_SEED=${failures[0]} npx vitest run test/learner/sim-learner.test.ts`);
+    console.log(`replay one: DUET_SIM_WORKLOADS=${process.env.DUET_SIM_WORKLOADS} DUET_SIM_SEED=${failures[0]} npx vitest run test/learner/sim-learner.test.ts`);
     process.exitCode = 1;
   }
 }

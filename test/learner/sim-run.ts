@@ -8,8 +8,13 @@ import { SequentialClient } from '../sim/log-client.ts';
 import { LearnerMachine, newLearnerSimStats, type LearnerSimStats } from './sim-machine.ts';
 import { commitLogIndex, referenceLog, type ReferenceLog } from './sim-reference.ts';
 
-/** Distinct workloads (reference logs) the seeds cycle through: generating one takes a real row store. */
-export const REFERENCE_LOGS = 4;
+/**
+ * Distinct workloads (reference logs) the seeds cycle through: generating one takes a real row store, so CI
+ * uses 4; DUET_SIM_WORKLOADS=N (sim-run-many.ts --workloads N) uses more, and a replay needs the same N.
+ */
+export function referenceLogCount(): number {
+  return Number(process.env.DUET_SIM_WORKLOADS ?? 4);
+}
 const WORKLOAD_STEPS = 120;
 
 export interface LearnerSimResult extends SimResult {
@@ -25,7 +30,7 @@ const references = new Map<number, Promise<ReferenceLog>>();
 
 /** The reference log a simulation seed uses (cached per process). */
 export function referenceFor(seed: number): Promise<ReferenceLog> {
-  const workloadSeed = 1 + (seed % REFERENCE_LOGS);
+  const workloadSeed = 1 + (seed % referenceLogCount());
   let ref = references.get(workloadSeed);
   if (ref === undefined) {
     ref = referenceLog(workloadSeed, WORKLOAD_STEPS);
@@ -50,7 +55,8 @@ export function runLearnerSim(seed: number, ref: ReferenceLog, chaosUnits = 3000
   const dir = scratchDir();
   const stats = newLearnerSimStats();
   const client = new SequentialClient(ref.entries, commitLogIndex);
-  const replay = `DUET_SIM_SEED=${seed} npx vitest run test/learner/sim-learner.test.ts`;
+  const workloads = referenceLogCount() === 4 ? '' : `DUET_SIM_WORKLOADS=${referenceLogCount()} `;
+  const replay = `${workloads}DUET_SIM_SEED=${seed} npx vitest run test/learner/sim-learner.test.ts`;
   try {
     const sim = new Simulation({
       seed,
