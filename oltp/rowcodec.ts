@@ -207,19 +207,54 @@ export function decodeRow(buf: Buffer): Row {
   return new ByteReader(buf).row();
 }
 
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
+/** CRC-32 tables for slicing by 8: table k (at k * 256) gives the CRC of a byte followed by k zero bytes. */
+const CRC_TABLES = (() => {
+  const t = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c;
   }
+  for (let k = 1; k < 8; k++) {
+    for (let n = 0; n < 256; n++) {
+      const prev = t[(k - 1) * 256 + n]!;
+      t[k * 256 + n] = t[prev & 0xff]! ^ (prev >>> 8);
+    }
+  }
   return t;
 })();
 
-/** CRC-32 (IEEE), for checksums of our own records that LevelDB would not verify for us. */
+/**
+ * CRC-32 (IEEE), for checksums of our own records that LevelDB would not verify for us. Eight bytes per step
+ * (slicing by 8): every commit checksums its log entry and row versions, and every point read checks one, so
+ * it is on both hot paths; about 3x fewer operations than a byte at a time (bench/rowstore/crc32.ts).
+ * `seed` continues a CRC over an earlier chunk.
+ */
 export function crc32(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
+  const t = CRC_TABLES;
   let c = ~seed;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const lo = c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
+    const hi = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
+    c =
+      t[1792 + (lo & 0xff)]! ^
+      t[1536 + ((lo >>> 8) & 0xff)]! ^
+      t[1280 + ((lo >>> 16) & 0xff)]! ^
+      t[1024 + (lo >>> 24)]! ^
+      t[768 + (hi & 0xff)]! ^
+      t[512 + ((hi >>> 8) & 0xff)]! ^
+      t[256 + ((hi >>> 16) & 0xff)]! ^
+      t[hi >>> 24]!;
+  }
+  for (; i < end; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+/** The same CRC a byte at a time: the reference the sliced crc32 is tested and measured against. */
+export function crc32Bytewise(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
+  const t = CRC_TABLES;
+  let c = ~seed;
+  for (let i = start; i < end; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
