@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { idPrefix, KS_VERSION, prefixEnd } from '../../oltp/keys.ts';
 import type { RowStore } from '../../oltp/rowstore.ts';
-import { createKv, openStore, removeTempDirs, scanAll } from './helpers.ts';
+import { createKv, openStore, rejectsWith, removeTempDirs, scanAll } from './helpers.ts';
 
 afterEach(removeTempDirs);
 
@@ -119,4 +119,43 @@ describe('commit pipeline', () => {
       await reopened.close();
     });
   }
+});
+
+describe('how a commit settles', () => {
+  it('a commit refused at validation aborts its transaction and frees its row locks before the error arrives', async () => {
+    const store = await openStore();
+    await createKv(store, 't', [[1, 10]]);
+    const look = store.begin();
+    const def = look.getTable('t')!;
+    look.rollback();
+    const reader = store.begin({ isolation: 'serializable' });
+    expect(await reader.get(def, [1])).toEqual([1, 10]);
+    await reader.insert(def, [2, 20]);
+    const writer = store.begin();
+    await writer.update(def, [1], [1, 11]);
+    await writer.commit();
+    // The serializable transaction read row 1, which changed after its snapshot: 40001 at commit.
+    await rejectsWith(reader.commit(), '40001');
+    await rejectsWith(reader.commit(), '25P02'); // aborted, not committing any more
+    // Its lock on row 2 is gone: another transaction inserts the row without waiting.
+    const next = store.begin();
+    expect(await Promise.race([next.insert(def, [2, 22]).then(() => 'inserted'), new Promise((r) => setTimeout(() => r('waited'), 200))])).toBe('inserted');
+    await next.commit();
+    expect(await scanAll(store.begin(), 't')).toEqual([[1, 11], [2, 22]]);
+    await store.close();
+  });
+
+  it('a commit the store cannot take (closed) rejects and aborts the transaction', async () => {
+    const store = await openStore();
+    await createKv(store, 't');
+    const txn = store.begin();
+    const def = txn.getTable('t')!;
+    await txn.insert(def, [1, 1]);
+    await store.close();
+    await rejectsWith(txn.commit(), '55006');
+    await rejectsWith(txn.commit(), '25P02');
+    const reopened = await openStore(store.dir);
+    expect(await scanAll(reopened.begin(), 't')).toEqual([]);
+    await reopened.close();
+  });
 });
