@@ -16,6 +16,13 @@ import { FeedRing } from './feed-ring.ts';
 
 /** Most entries one take from the feed ring applies (the message path's batch bound is the feeder's 1024). */
 const RING_TAKE_ENTRIES = 4096;
+/**
+ * A take at least this large means a sustained high commit rate (64 entries per 5 ms: ~13,000 commits/s): the next
+ * take waits RING_COALESCE_FACTOR intervals, so the learner applies larger batches (less CPU per commit:
+ * `bench/learner/apply.ts --batch 500` vs 50) and lags a few ms more; below it, freshness comes first.
+ */
+const RING_COALESCE_ENTRIES = 64;
+const RING_COALESCE_FACTOR = 3;
 
 export interface LearnerHostOptions extends LearnerOptions {
   /** Directory for Parquet segments and the manifest; undefined = memory only. */
@@ -187,29 +194,30 @@ export class LearnerHost {
     this.startFragments();
   }
 
-  /** Applies what the feed ring holds (up to RING_TAKE_ENTRIES); 'full' when it may hold more. */
-  private drainRing(): 'empty' | 'some' | 'full' {
+  /** Applies what the feed ring holds (up to RING_TAKE_ENTRIES); returns how many entries it took. */
+  private drainRing(): number {
     const ring = this.ring;
-    if (!ring) return 'empty';
+    if (!ring) return 0;
     const entries = ring.take(RING_TAKE_ENTRIES);
-    if (entries.length === 0) return 'empty';
+    if (entries.length === 0) return 0;
     this.learner.applyEntries(entries);
     ring.appliedIndex = this.learner.appliedIndex;
     this.maybePersist();
     this.afterApply(true);
-    return entries.length === RING_TAKE_ENTRIES ? 'full' : 'some';
+    return entries.length;
   }
 
   /**
    * The ring's consumer loop: take what is there, then look again after ringIntervalMs (coalescing: one wake-up
-   * per interval while commits stream in; a backlog of a full take goes on at once); an empty ring sleeps until
-   * the producer wakes it (the first commit after a quiet spell is applied at once).
+   * per interval while commits stream in; RING_COALESCE_FACTOR times that at a sustained high rate; a backlog of a
+   * full take goes on at once); an empty ring sleeps until the producer wakes it (the first commit after a quiet
+   * spell is applied at once).
    */
   private ringTick(): void {
     this.ringTimer = undefined;
     const ring = this.ring;
     if (!ring || this.ringStopped) return;
-    let took: ReturnType<LearnerHost['drainRing']>;
+    let took: number;
     try {
       took = this.drainRing();
     } catch (e) {
@@ -217,11 +225,12 @@ export class LearnerHost {
       this.send({ kind: 'error', ...(e instanceof DuetError ? { code: e.code } : {}), message: (e as Error).message });
       return;
     }
-    if (took === 'empty') {
+    if (took === 0) {
       void ring.waitForData().then(() => this.ringTick());
       return;
     }
-    this.ringTimer = setTimeout(() => this.ringTick(), took === 'full' ? 0 : this.ringIntervalMs);
+    const waitMs = took === RING_TAKE_ENTRIES ? 0 : took >= RING_COALESCE_ENTRIES ? this.ringIntervalMs * RING_COALESCE_FACTOR : this.ringIntervalMs;
+    this.ringTimer = setTimeout(() => this.ringTick(), waitMs);
   }
 
   /** Ends the ring's consumer loop (close; an in-process learner that was killed). */
