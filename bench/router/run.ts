@@ -51,6 +51,19 @@ async function once(s: Session, sql: string, cancelAfterMs: number): Promise<voi
   }
 }
 
+let learnerForSettle: { status(): Promise<unknown> } | undefined;
+
+/**
+ * Untimed, before each timed run: the learner thread has answered everything sent so far and the event loop had a
+ * turn. Without it the tail of a forced column run (the learner releasing its read, its answer's last messages)
+ * lands in the next run's wall and CPU time; with the rotating order that was auto's run 2 rounds in 3, which on
+ * sub-millisecond point reads weighed as much as the read itself.
+ */
+async function settle(): Promise<void> {
+  await learnerForSettle?.status().catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 /** `path: column (cost 3.3e+3; row 6.0e+4)` → the path and both estimates. */
 function parseExplain(line: string): { chosen: Path; rowCost: number; columnCost: number } {
   const m = /^path: (row|column) \(cost ([0-9.e+-]+|Infinity); (row|column) ([0-9.e+-]+|Infinity)\)/.exec(line);
@@ -95,6 +108,7 @@ async function measure(sessions: Record<Path | 'auto', Session>, c: Case): Promi
     const here = engines.filter((e) => want.get(e)! > round);
     // rotate the order each round: a run pays for garbage the previous one left (GC), whoever that was
     for (const e of [...here.slice(round % here.length), ...here.slice(0, round % here.length)]) {
+      await settle();
       const c0 = process.cpuUsage();
       const t = performance.now();
       await once(sessions[e], c.sql, timeoutMs);
@@ -126,6 +140,7 @@ async function main(): Promise<void> {
   await loadDuet(db, dataDir, sf, 100_000);
   for (const q of LABELLED_SETUP) await db.query(q);
   const learner = learnerOf(db.store)!;
+  learnerForSettle = learner;
   await learner.caughtUp();
   await learner.compact();
   log('router bench: loaded, learner caught up and compacted');
