@@ -30,8 +30,8 @@ function prng(seed: number): () => number {
 
 const STRINGS = ['', 'a', 'ab', 'abc', 'A%b', 'x_y', ' pad ', 'héllo', 'zz', 'a\\%', '😀', '\uFFFD'];
 
-function randomValue(r: () => number, t: SqlType): Value {
-  if (r() < 0.15) return null;
+function randomValue(r: () => number, t: SqlType, nullable = true): Value {
+  if (r() < 0.15 && nullable) return null;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   switch (t.id) {
     case 'integer': return pick([0, 1, -1, 2, 7, -13, 100, 2147483647, -2147483648, Math.floor(r() * 2000) - 1000]);
@@ -192,7 +192,9 @@ function toDict(v: Vector): Vector {
 }
 
 function makeBatch(r: () => number): Batch {
-  const rows = Array.from({ length: 1 + Math.floor(r() * 24) }, () => COLUMNS.map((t) => randomValue(r, t)));
+  // a third of the batches hold no NULL at all (no validity arrays): the kernels' NULL-free loops
+  const nullable = r() >= 1 / 3;
+  const rows = Array.from({ length: 1 + Math.floor(r() * 24) }, () => COLUMNS.map((t) => randomValue(r, t, nullable)));
   const plain = rowsToBatch(rows, COLUMNS);
   // half the batches carry string columns dictionary-encoded, as the columnar learner produces them
   const batch = r() < 0.5 ? plain : { ...plain, columns: plain.columns.map(toDict) };

@@ -79,6 +79,11 @@ class Gen {
   readonly prologue: string[] = [];
   readonly K: unknown[] = [];
   private counter = 0;
+  /**
+   * Set while emitting the loop body used for batches in which no column the expression reads has NULLs
+   * (validity undefined): column NULL flags become the literal `false`, and the JIT drops the NULL logic.
+   */
+  noNulls = false;
   private readonly colsSeen = new Map<number, Repr>();
   private readonly paramsSeen = new Set<number>();
 
@@ -112,12 +117,32 @@ class Gen {
     return r;
   }
 
+  /** The condition, true at run time, under which the batch has no NULL in any column read so far. */
+  noNullsTest(): string {
+    const tests = [...this.colsSeen.keys()].map((c) => `c${c}v === undefined`);
+    return tests.length === 0 ? 'true' : tests.join(' && ');
+  }
+
   param(index: number, t: SqlType): void {
     if (this.paramsSeen.has(index)) return;
     this.paramsSeen.add(index);
     const conv = reprOf(t) === 'dec' ? `H.decNum(params[${index - 1}])` : `params[${index - 1}]`;
     this.prologue.push(`const p${index} = ${conv};`, `const p${index}n = params[${index - 1}] === null || params[${index - 1}] === undefined;`);
   }
+}
+
+/**
+ * `v * factor` as a safe integer: computed now when `v` is an integer literal (constants of a comparison
+ * rescaled once, not per row), else code that throws FALLBACK at run time when it leaves the exact range.
+ */
+function scaledCode(v: string, factor: number): string {
+  if (factor === 1) return v;
+  const literal = /^\((-?\d+)\)$/.exec(v);
+  if (literal !== null) {
+    const product = Number(literal[1]!) * factor;
+    if (Number.isSafeInteger(product)) return `(${product})`;
+  }
+  return `H.safe(${v} * ${factor})`;
 }
 
 /** Code converting a value of repr r (variable `v`) to the oltp Value representation. */
@@ -196,9 +221,7 @@ function compareCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType,
       const s = Math.max(scaleOf(ta), scaleOf(tb));
       const fa = s - (ra === 'dec' ? scaleOf(ta) : 0);
       const fb = s - (rb === 'dec' ? scaleOf(tb) : 0);
-      const x = fa === 0 ? a.v : `H.safe(${a.v} * ${pow10n(fa)})`;
-      const y = fb === 0 ? b.v : `H.safe(${b.v} * ${pow10n(fb)})`;
-      return `(${x} ${jsOp} ${y})`;
+      return `(${scaledCode(a.v, pow10n(fa))} ${jsOp} ${scaledCode(b.v, pow10n(fb))})`;
     }
     case 'datetime': {
       const x = ta.id === 'date' ? `(${a.v} * ${MICROS_PER_DAY})` : a.v;
@@ -260,8 +283,8 @@ function arithCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType, b
       m = sa + sb;
     } else {
       m = Math.max(sa, sb);
-      const x = m === sa ? a.v : `H.safe(${a.v} * ${pow10n(m - sa)})`;
-      const y = m === sb ? b.v : `H.safe(${b.v} * ${pow10n(m - sb)})`;
+      const x = scaledCode(a.v, pow10n(m - sa));
+      const y = scaledCode(b.v, pow10n(m - sb));
       out.push(`${r.v} = H.safe(${x} ${op} ${y});`);
     }
     if (s > m) out.push(`${r.v} = H.safe(${r.v} * ${pow10n(s - m)});`);
@@ -279,11 +302,11 @@ function emit(g: Gen, out: string[], e: Expr): Emitted {
       const repr = g.column(e.index, e.type);
       const r = g.local();
       const c = `c${e.index}`;
-      out.push(`${r.n} = ${c}v !== undefined && ${c}v[i] === 0;`);
+      out.push(g.noNulls ? `${r.n} = false;` : `${r.n} = ${c}v !== undefined && ${c}v[i] === 0;`);
       if (repr === 'str') out.push(`${r.v} = ${c}dict !== null ? ${c}dict[${c}codes[i]] : ${c}d[i];`);
       else if (repr === 'bool') out.push(`${r.v} = ${c}d[i] === 1;`);
       else out.push(`${r.v} = ${c}d[i];`);
-      return r;
+      return g.noNulls ? { v: r.v, n: 'false' } : r;
     }
     case 'const': {
       if (e.value === null) return { v: 'undefined', n: 'true' };
@@ -357,7 +380,8 @@ function emitOverDict(g: Gen, out: string[], e: Expr, column: Extract<Expr, { ki
   g.prologue.push(`const ${m} = ${c}dict !== null ? H.overDict(${memo}, ${c}dict) : null;`);
   const r = g.local();
   // a NULL column value gives NULL: comparisons and IN are strict in their argument
-  out.push(`if (${m} !== null) { const t = ${m}[${c}codes[i]]; ${r.n} = t === 2 || (${c}v !== undefined && ${c}v[i] === 0); ${r.v} = t === 1; } else {`);
+  const columnNull = g.noNulls ? '' : ` || (${c}v !== undefined && ${c}v[i] === 0)`;
+  out.push(`if (${m} !== null) { const t = ${m}[${c}codes[i]]; ${r.n} = t === 2${columnNull}; ${r.v} = t === 1; } else {`);
   const plain = e.kind === 'in' ? emitIn(g, out, e) : emitCall(g, out, e as Extract<Expr, { kind: 'call' }>);
   out.push(`${r.n} = ${plain.n}; ${r.v} = ${plain.v}; }`);
   return r;
@@ -544,8 +568,29 @@ export interface SelectKernel {
   (cols: readonly Vector[], sel: Uint32Array | undefined, length: number, params: readonly Value[]): Uint32Array;
 }
 
-function loopHead(): string {
-  return 'const count = sel === undefined ? length : sel.length;\nfor (let k = 0; k < count; k++) {\nconst i = sel === undefined ? k : sel[k];';
+/**
+ * The kernel's loops over the live rows: the body emitted twice, as it is and for batches without NULLs in
+ * the columns it reads (see Gen.noNulls), each once for a batch with and once without a selection vector, so
+ * the JIT compiles four straight loops instead of one full of checks that are constant for a whole batch.
+ * `finish` writes one row's result from the body's value.
+ */
+function loops(g: Gen, e: Expr, finish: (r: Emitted) => string): string[] {
+  const body: string[] = [];
+  const r = emit(g, body, e);
+  body.push(finish(r));
+  g.noNulls = true;
+  const bodyNoNulls: string[] = [];
+  try {
+    const rn = emit(g, bodyNoNulls, e);
+    bodyNoNulls.push(finish(rn));
+  } finally {
+    g.noNulls = false;
+  }
+  const bySelection = (b: string[]) => [
+    'if (sel === undefined) {', 'for (let i = 0; i < length; i++) {', ...b, '}',
+    '} else {', 'for (let k = 0; k < sel.length; k++) {', 'const i = sel[k];', ...b, '}', '}',
+  ];
+  return [`if (${g.noNullsTest()}) {`, ...bySelection(bodyNoNulls), '} else {', ...bySelection(body), '}'];
 }
 
 const vectorCache = new Map<string, VectorKernel>();
@@ -573,11 +618,10 @@ export function compileVector(e: Expr): VectorKernel {
   const hit = vectorCache.get(key);
   if (hit !== undefined) { vectorByObject.set(e, hit); return hit; }
   const g = new Gen();
-  const body: string[] = [];
-  const r = emit(g, body, e);
   const repr = reprOf(e.type);
   const alloc = repr === 'str' ? 'new Array(length).fill(\'\')' : repr === 'bool' ? 'new Uint8Array(length)' : 'new Float64Array(length)';
-  const store = repr === 'bool' ? `out[i] = ${r.v} ? 1 : 0;` : `out[i] = ${r.v};`;
+  const store = (r: Emitted) => (repr === 'bool' ? `out[i] = ${r.v} ? 1 : 0;` : `out[i] = ${r.v};`);
+  const body = loops(g, e, (r) => `if (${r.n}) { nulls = true; } else { valid[i] = 1; ${store(r)} }`);
   const kind = repr === 'str' ? "'string'" : repr === 'bool' ? "'bool'" : repr === 'dec' ? "'decimal'" : "'number'";
   const scale = repr === 'dec' ? `, scale: ${scaleOf(e.type)}` : '';
   const src = [
@@ -587,10 +631,7 @@ export function compileVector(e: Expr): VectorKernel {
     `const out = ${alloc};`,
     'const valid = new Uint8Array(length);',
     'let nulls = false;',
-    loopHead(),
     ...body,
-    `if (${r.n}) { nulls = true; } else { valid[i] = 1; ${store} }`,
-    '}',
     // rows outside the selection are marked NULL in `valid`; only live rows are ever read
     `return { kind: ${kind}${scale}, data: out, valid: nulls || sel !== undefined ? valid : undefined };`,
     '};',
@@ -610,18 +651,14 @@ export function compileSelect(e: Expr): SelectKernel {
   const hit = selectCache.get(key);
   if (hit !== undefined) { selectByObject.set(e, hit); return hit; }
   const g = new Gen();
-  const body: string[] = [];
-  const r = emit(g, body, e);
+  const body = loops(g, e, (r) => `if (!${r.n} && ${r.v} === true) out[m++] = i;`);
   const src = [
     'return function select(cols, sel, length, params) {',
     ...g.prologue,
     ...g.decls,
     'const out = new Uint32Array(sel === undefined ? length : sel.length);',
     'let m = 0;',
-    loopHead(),
     ...body,
-    `if (!${r.n} && ${r.v} === true) out[m++] = i;`,
-    '}',
     'return out.subarray(0, m);',
     '};',
   ].join('\n');
