@@ -5,7 +5,7 @@ import type { SqlType } from '../../../oltp/types.ts';
 import { liveCount, VectorBuilder, sliceBatch } from '../batch.ts';
 import { RowBuffer } from '../row-buffer.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
-import { keyReader } from '../keys.ts';
+import { DistinctPairs } from './distinct-agg.ts';
 import { GroupTable } from './groups.ts';
 import type { Runtime } from '../runtime.ts';
 import type { AggregateNode, Batch, Expr, Vector } from '../spec.ts';
@@ -15,8 +15,7 @@ interface AggState {
   readonly acc: Accumulator;
   readonly arg: Evaluator | undefined;
   readonly filter: Evaluator | undefined;
-  readonly distinct: Set<string> | undefined;
-  readonly argType: SqlType | undefined;
+  readonly distinct: DistinctPairs | undefined;
   /** Reads another aggregate's state (see sharedAccumulator): nothing to accumulate. */
   readonly shared: boolean;
 }
@@ -34,8 +33,7 @@ function aggStates(node: AggregateNode, rt: Runtime): AggState[] {
       acc,
       arg: spec.arg === undefined || shared !== undefined ? undefined : rt.evaluator(spec.arg),
       filter: spec.filter === undefined ? undefined : rt.evaluator(spec.filter),
-      distinct: spec.distinct ? new Set<string>() : undefined,
-      argType: spec.arg?.type,
+      distinct: spec.distinct && spec.arg !== undefined ? new DistinctPairs(spec.arg.type) : undefined,
       shared: shared !== undefined,
     };
   });
@@ -104,21 +102,8 @@ function accumulate(a: AggState, batch: Batch, gids: Int32Array): void {
   }
   const arg = a.arg === undefined ? undefined : a.arg.vector(batch);
   if (a.distinct !== undefined && arg !== undefined) {
-    // keep only the first occurrence of each (group, value) pair
-    const reader = keyReader(arg, a.argType!, false);
-    const kept = new Uint32Array(n);
-    let m = 0;
-    for (let k = 0; k < n; k++) {
-      const i = rows === undefined ? k : rows[k]!;
-      const value = reader(i);
-      if (value === null) continue;
-      const key = `${gids[i]}|${String(value)}`;
-      if (a.distinct.has(key)) continue;
-      a.distinct.add(key);
-      kept[m++] = i;
-    }
-    rows = kept;
-    n = m;
+    rows = a.distinct.firstRows(gids, arg, batch.length, rows, n);
+    n = rows.length;
   }
   a.acc.update(gids, arg, rows, n);
 }

@@ -11,9 +11,11 @@ import type { Batch, Vector } from '../spec.ts';
 /** Bounds of the directly indexed codes: up to this many slots per code assigned (plus a minimum). */
 const DIRECT_SLOTS_PER_CODE = 8;
 const DIRECT_SLOTS_MIN = 8192;
+/** Bits of the directly indexed table for several key columns whose codes are all small. */
+const SMALL_KEY_BITS = 12;
 
 /** Small integer codes for the values of one key column (NULL is a value of its own here). */
-class ColumnCodes {
+export class ColumnCodes {
   // one column has one type, so keys never mix kinds and need no type prefix; numbers (the common case:
   // integer ids, dates, scaled decimals) go into a typed-array hash map, strings into a Map
   private readonly numbers = new NumberMap();
@@ -147,6 +149,9 @@ export class GroupTable {
   private readonly combinedStrings = new Map<string, number>();
   private codes: Int32Array[] = [];
   private fresh = new Uint32Array(0);
+  // a combination of codes all below 2^(SMALL_KEY_BITS / columns) always goes here, any other never does,
+  // so each group has one home
+  private readonly small = new Int32Array(2 ** SMALL_KEY_BITS).fill(-1);
   /** Number of groups so far; ids are 0..count-1 in first-seen order. */
   count = 0;
 
@@ -185,8 +190,23 @@ export class GroupTable {
     const bits = Math.floor(52 / vectors.length);
     const radix = 2 ** bits;
     const width = vectors.length;
+    const smallBits = Math.floor(SMALL_KEY_BITS / width);
+    const small = this.small;
     for (let k = 0; k < n; k++) {
       const i = rows === undefined ? k : rows[k]!;
+      // few distinct values per column (TPC-H Q1's flags): the combined code indexes a small array directly
+      let smallKey = 0;
+      for (let c = 0; c < width; c++) {
+        const code = this.codes[c]![i]!;
+        if (code >>> smallBits !== 0) { smallKey = -1; break; }
+        smallKey = (smallKey << smallBits) | code;
+      }
+      if (smallKey >= 0) {
+        let g = small[smallKey]!;
+        if (g < 0) { g = this.count++; small[smallKey] = g; fresh[m++] = i; }
+        gids[i] = g;
+        continue;
+      }
       let key = 0;
       let fits = true;
       for (let c = 0; c < width; c++) {
