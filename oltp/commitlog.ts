@@ -33,7 +33,8 @@ export function encodeLogEntry(e: LogEntry): Buffer {
  * the apply step builds the row versions from them instead of encoding every row a second time.
  */
 export function encodeLogEntryWithRows(e: LogEntry): { bytes: Buffer; rows: (Buffer | undefined)[] } {
-  const spans: number[] = [];
+  // Sized up front: a growing empty array takes room for 16 more elements at its first push, per commit.
+  const spans = new Array<number>(2 * e.writes.length);
   const bytes = encode(e, spans);
   const rows: (Buffer | undefined)[] = new Array(e.writes.length);
   for (let i = 0; i < e.writes.length; i++) {
@@ -43,7 +44,7 @@ export function encodeLogEntryWithRows(e: LogEntry): { bytes: Buffer; rows: (Buf
   return { bytes, rows };
 }
 
-/** `spans`, when given, receives [start, end) of each write's row bytes (-1, -1 for writes without a row). */
+/** `spans`, when given (2 slots per write), receives [start, end) of each write's row bytes (-1, -1 for writes without a row). */
 function encode(e: LogEntry, spans: number[] | undefined): Buffer {
   // One reused writer (emptied per call, encode is synchronous): finish() copies out exactly the entry's bytes,
   // so a small entry costs one allocation instead of a fresh writer that grows and is then copied.
@@ -54,7 +55,9 @@ function encode(e: LogEntry, spans: number[] | undefined): Buffer {
   w.u53(e.commitTs);
   w.u53(e.txnId);
   w.varint(e.writes.length);
-  for (const x of e.writes) {
+  for (let i = 0; i < e.writes.length; i++) {
+    const x = e.writes[i]!;
+    if (spans !== undefined) spans[2 * i] = spans[2 * i + 1] = -1;
     if (x.kind === 'row') {
       w.u8(1);
       w.u8(OPS.indexOf(x.op));
@@ -62,20 +65,20 @@ function encode(e: LogEntry, spans: number[] | undefined): Buffer {
       w.bytes(x.key);
       if (x.row === null) {
         w.u8(0);
-        spans?.push(-1, -1);
       } else {
         w.u8(1);
         const start = w.length;
         w.row(x.row);
-        spans?.push(start, w.length);
+        if (spans !== undefined) {
+          spans[2 * i] = start;
+          spans[2 * i + 1] = w.length;
+        }
       }
     } else if (x.kind === 'index') {
-      spans?.push(-1, -1);
       w.u8(2);
       w.u32(x.indexId);
       w.bytes(x.key);
     } else {
-      spans?.push(-1, -1);
       w.u8(3);
       w.string(x.name);
       if (x.value === null) w.u8(0);

@@ -724,7 +724,9 @@ export class RowStore implements RowStoreApi, TxnHost {
     olderOverlay?: Map<string, Buffer>,
   ): void {
     const ts = entry.commitTs;
-    const keys: string[] = [];
+    // Sized up front (a growing empty array takes room for 16 more at its first push); catalog writes leave no key.
+    const keys = new Array<string>(entry.writes.length);
+    let keyCount = 0;
     for (let i = 0; i < entry.writes.length; i++) {
       const w = entry.writes[i]!;
       if (w.kind === 'row') {
@@ -740,15 +742,16 @@ export class RowStore implements RowStoreApi, TxnHost {
         batch.put(key, v);
         overlay.set(ks, v);
         this.tableLastWriteTs.set(w.tableId, ts);
-        keys.push(ks);
+        keys[keyCount++] = ks;
       } else if (w.kind === 'index') {
         const key = indexKey(w.indexId, w.key);
         batch.put(key, EMPTY);
-        keys.push(key.toString('latin1'));
+        keys[keyCount++] = key.toString('latin1');
       } else {
         batch.put(catalogKey(w.name, ts), encodeCatalogRecord(w.value));
       }
     }
+    if (keyCount !== keys.length) keys.length = keyCount;
     this.recent.push({ ts, keys });
   }
 
