@@ -98,8 +98,9 @@ export class LearnerHost {
         this.ringIntervalMs = msg.intervalMs;
         return this.ringTick();
       case 'apply':
-        // entries the ring holds come before the message's (the feeder fell back to messages after them)
-        this.drainRing();
+        // entries the ring holds come before the message's (the feeder fell back to messages after them): all of
+        // them, not one take (the producer writes nothing more while a message is in flight, so this ends)
+        while (this.drainRing() === RING_TAKE_ENTRIES);
         this.learner.applyEntries(unpackEntries(msg));
         this.maybePersist();
         return this.afterApply();

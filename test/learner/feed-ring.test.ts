@@ -138,6 +138,34 @@ describe('replica fed through the ring', () => {
     });
   }
 
+  it('a message after a spill waits for every entry the ring still holds, more than one take (4096) of them', async () => {
+    const store = await RowStore.open(tempDir(), { gcIntervalMs: 0 });
+    const t = await kvTable(store);
+    // in-process, taking the ring only every 60 s: the ring fills with ~5000 entries untouched
+    const replica = await LearnerReplica.start(store, { worker: false, feedRingBytes: 1 << 19, applyIntervalMs: 60_000 });
+    await replica.caughtUp();
+    let next = 0;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (next < 5000) {
+        const txn = store.begin();
+        await txn.insert(t, [next++, 'v']);
+        await txn.commit();
+      }
+    }));
+    expect(replica.fed.ring).toBeGreaterThan(4096);
+    // an entry larger than the ring goes by message: the learner must first apply everything the ring holds
+    const big = store.begin();
+    await big.insert(t, [1_000_000, 'x'.repeat(600_000)]);
+    await big.commit();
+    // a consistent read sends the message at once (the feeder's own coalescing would wait applyIntervalMs)
+    const r = await replica.read('kv');
+    expect(replica.failure).toBeUndefined();
+    expect(replica.fed.messages).toBeGreaterThan(1);
+    expect(r.batches.flatMap(batchToRows).length).toBe(5001);
+    await replica.close();
+    await store.close();
+  }, 60_000);
+
   it('a learner that takes entries slowly lags and says so; a read still sees its writes', async () => {
     const store = await RowStore.open(tempDir(), { gcIntervalMs: 0 });
     const t = await kvTable(store);
