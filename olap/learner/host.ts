@@ -149,7 +149,7 @@ export class LearnerHost {
         this.send({ kind: 'status', id: msg.id, status: this.status() });
         return;
       case 'close':
-        this.drainRing();
+        while (this.drainRing() === RING_TAKE_ENTRIES); // the final save holds every entry handed over
         this.stopRing();
         this.closing = true;
         if (this.learner.appliedIndex > this.lastPersistIndex) this.persist();
