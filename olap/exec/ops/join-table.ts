@@ -1,10 +1,12 @@
 // The hash join's build-side table: for each probe row, the first build row with an equal key (the rest
 // of the chain through `next`). Integer keys (one column or several combined into one number) go into a
-// directly indexed array when dense, else a typed-array hash map; other keys into a Map of key values.
+// directly indexed array when dense, else a typed-array hash map (int32 keys when the combined code fits);
+// other keys into a Map of key values.
 
 import type { SqlType } from '../../../oltp/types.ts';
 import { keyReader, rowKey, type Key, type KeyReader } from '../keys.ts';
 import { NumberMap } from '../number-map.ts';
+import { INT_KEY_MAX, IntJoinMap } from './join-int-map.ts';
 import type { Vector } from '../spec.ts';
 
 /** Largest key range (slots) a directly indexed build table may use (4 bytes each). */
@@ -25,6 +27,7 @@ export class BuildTable {
   unique = true;
   private map: Map<Key, number> | undefined;
   private numbers: NumberMap | undefined;
+  private ints: IntJoinMap | undefined;
   private direct: Int32Array | undefined;
   private combiner: Combiner | undefined;
   private directMin = 0;
@@ -110,6 +113,15 @@ export class BuildTable {
         head[slot] = r;
       }
       this.direct = head;
+    } else if (span - 1 <= INT_KEY_MAX) {
+      const map = new IntJoinMap(rows);
+      for (let r = rows - 1; r >= 0; r--) {
+        if (keyValid[r] === 0) { this.hasNullKey = true; this.next[r] = -1; continue; }
+        const h = map.put(keys[r]!, r);
+        if (h >= 0) this.unique = false;
+        this.next[r] = h;
+      }
+      this.ints = map;
     } else {
       const map = new NumberMap(rows);
       for (let r = rows - 1; r >= 0; r--) {
@@ -142,6 +154,8 @@ export class BuildTable {
       const direct = this.direct;
       if (direct !== undefined) {
         for (let k = 0; k < n; k++) heads[k] = ok[k] === 1 ? direct[keys[k]!]! : -1;
+      } else if (this.ints !== undefined) {
+        this.ints.lookupAll(keys, ok, n, heads);
       } else {
         const map = this.numbers!;
         for (let k = 0; k < n; k++) heads[k] = ok[k] === 1 ? map.get(keys[k]!) : -1;
@@ -171,6 +185,7 @@ export class BuildTable {
       key += (x - min[c]!) * stride[c]!;
     }
     if (this.direct !== undefined) return this.direct[key]!;
+    if (this.ints !== undefined) return this.ints.get(key);
     return this.numbers!.get(key);
   }
 }
