@@ -4,7 +4,7 @@
 // Run: npx tsx bench/exec/join-probe.ts [--build 150000] [--probe 6000000] [--rounds 9] [--root DIR]
 import { join, resolve } from 'node:path';
 import { arg } from '../args.ts';
-import type { Vector } from '../../olap/exec/spec.ts';
+import type { NumberVector } from '../../olap/exec/spec.ts';
 import { Types } from '../../oltp/types.ts';
 
 const root = resolve(arg('root', join(import.meta.dirname, '..', '..')));
@@ -20,7 +20,7 @@ const random = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 
 // build: every 40th order, each key on ~4 rows (a non-unique build side, as lineitem is)
 const buildKeys = new Float64Array(buildRows);
 for (let r = 0; r < buildRows; r++) buildKeys[r] = orderKey(Math.floor(r / 4) * 40);
-const probes: Vector[] = [];
+const probes: NumberVector[] = [];
 for (let start = 0; start < probeRows; start += BATCH) {
   const data = new Float64Array(Math.min(BATCH, probeRows - start));
   for (let k = 0; k < data.length; k++) data[k] = orderKey(Math.floor(random() * buildRows * 10));
