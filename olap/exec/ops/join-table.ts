@@ -114,26 +114,24 @@ export class BuildTable {
       }
       this.direct = head;
     } else if (span - 1 <= INT_KEY_MAX) {
-      const map = new IntJoinMap(rows);
-      for (let r = rows - 1; r >= 0; r--) {
-        if (keyValid[r] === 0) { this.hasNullKey = true; this.next[r] = -1; continue; }
-        const h = map.put(keys[r]!, r);
-        if (h >= 0) this.unique = false;
-        this.next[r] = h;
-      }
-      this.ints = map;
+      this.ints = new IntJoinMap(rows);
+      this.chain(this.ints, keys, keyValid, rows);
     } else {
-      const map = new NumberMap(rows);
-      for (let r = rows - 1; r >= 0; r--) {
-        if (keyValid[r] === 0) { this.hasNullKey = true; this.next[r] = -1; continue; }
-        const h = map.put(keys[r]!, r);
-        if (h >= 0) this.unique = false;
-        this.next[r] = h;
-      }
-      this.numbers = map;
+      this.numbers = new NumberMap(rows);
+      this.chain(this.numbers, keys, keyValid, rows);
     }
     this.combiner = combiner;
     return true;
+  }
+
+  /** Rows into a hash table by combined key, each row's `next` the following row with its key. */
+  private chain(map: { put(key: number, row: number): number }, keys: Float64Array, keyValid: Uint8Array, rows: number): void {
+    for (let r = rows - 1; r >= 0; r--) {
+      if (keyValid[r] === 0) { this.hasNullKey = true; this.next[r] = -1; continue; }
+      const h = map.put(keys[r]!, r);
+      if (h >= 0) this.unique = false;
+      this.next[r] = h;
+    }
   }
 
   /**
