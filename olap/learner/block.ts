@@ -31,6 +31,30 @@ export interface Block {
   endChanges: number;
 }
 
+/**
+ * Whether every version in the block is visible at ts (latest begin <= ts < earliest end): a scan then hands
+ * the block out without checking its rows one by one. The bounds are cached per block and recomputed when
+ * `endChanges` moves (`begin` never changes; `end` only through the counted in-place updates).
+ */
+export function allVisibleAt(b: Block, ts: number): boolean {
+  let bounds = visibilityBounds.get(b);
+  if (bounds === undefined || bounds.endChanges !== b.endChanges) {
+    let beginMax = -Infinity;
+    let endMin = Infinity;
+    for (let i = 0; i < b.rows; i++) {
+      const begin = b.begin[i]!;
+      const end = b.end[i]!;
+      if (begin > beginMax) beginMax = begin;
+      if (end < endMin) endMin = end;
+    }
+    bounds = { endChanges: b.endChanges, beginMax, endMin };
+    visibilityBounds.set(b, bounds);
+  }
+  return bounds.beginMax <= ts && ts < bounds.endMin;
+}
+
+const visibilityBounds = new WeakMap<Block, { endChanges: number; beginMax: number; endMin: number }>();
+
 /** Distinct values at most this fraction of the rows: the block stores the column dictionary-encoded. */
 const DICT_RATIO_MAX = 0.5;
 

@@ -18,6 +18,9 @@ export type ZonePredicate =
   | { readonly column: number; readonly op: 'isNull' | 'isNotNull' };
 
 export function compareValues(a: Value, b: Value): number {
+  // same-kind numbers first: zone checks run per block per predicate, and BigInt() on a bigint still costs
+  if (typeof a === 'number' && typeof b === 'number') return a === b ? 0 : a < b ? -1 : 1;
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a === b ? 0 : a < b ? -1 : 1;
   if (typeof a === 'bigint' || typeof b === 'bigint') {
     const x = BigInt(a as bigint | number);
     const y = BigInt(b as bigint | number);

@@ -7,7 +7,7 @@ import type { SqlType, Value } from '../../oltp/types.ts';
 import { execute } from '../exec/execute.ts';
 import type { AggregateNode, Batch, ExecContext, Expr, OperatorStats, PlanNode, ScanNode } from '../exec/spec.ts';
 import { preorder } from '../learner/fragment.ts';
-import type { Block } from '../learner/block.ts';
+import { allVisibleAt, type Block } from '../learner/block.ts';
 import type { ColumnTable, ScanRequest } from '../learner/table.ts';
 import { zoneMayMatch } from '../learner/zonemap.ts';
 import type { HelperThread } from './helper-client.ts';
@@ -231,7 +231,8 @@ function helperMorsels(claimedMorsels: number, mine: readonly number[]): number[
 
 async function* visibleBlocks(blocks: readonly Block[], ts: number, scan: Opened['split']): AsyncGenerator<Batch> {
   for (const b of blocks) {
-    const batch = visibleRows(b.rows, b.begin, b.end, ts, scan.columns.map((c) => b.columns[c]!), [...scan.types]);
+    const columns = scan.columns.map((c) => b.columns[c]!);
+    const batch = allVisibleAt(b, ts) ? { length: b.rows, columns, types: [...scan.types], selection: undefined } : visibleRows(b.rows, b.begin, b.end, ts, columns, [...scan.types]);
     if (batch) yield batch;
   }
 }

@@ -14,6 +14,7 @@ import { MICROS_PER_DAY } from '../datetime.ts';
 import { resolveScalar } from '../scalar.ts';
 import type { Batch, Expr, Vector } from '../spec.ts';
 import { compareDomain, compareText, compareValues, scaleOf, trimBlanks } from '../values.ts';
+import { evalRow } from './interpret.ts';
 import { likeMatch, likeRegex } from './like.ts';
 
 /** Thrown by a kernel when the batch needs the exact (bigint) path. */
@@ -296,7 +297,39 @@ function arithCode(g: Gen, out: string[], op: string, a: Emitted, ta: SqlType, b
   return false;
 }
 
+/** Whether `e` reads no column and no parameter (its value is the same on every row). */
+function rowFree(e: Expr): boolean {
+  switch (e.kind) {
+    case 'col': case 'param': return false;
+    case 'const': return true;
+    case 'cast': case 'not': case 'isNull': return rowFree(e.arg);
+    case 'and': case 'or': return e.args.every(rowFree);
+    case 'call': return e.args.every(rowFree);
+    case 'in': return rowFree(e.arg) && e.list.every(rowFree);
+    case 'like': return rowFree(e.arg) && rowFree(e.pattern);
+    case 'case': return (e.operand === undefined || rowFree(e.operand)) && e.whens.every((w) => rowFree(w.when) && rowFree(w.then)) && (e.else === undefined || rowFree(e.else));
+  }
+}
+
+/**
+ * A row-free subexpression (`l_quantity <= 1 + 10`, a date plus an interval) evaluated once, by the
+ * interpreter, at compile time. Every scalar function is pure, so the per-row code would compute the same
+ * value; one that raises an error is left to run per row, so the error still comes when, and only if, a row
+ * evaluates it.
+ */
+function folded(e: Expr): Expr | undefined {
+  if (e.kind === 'const' || !rowFree(e)) return undefined;
+  try {
+    return { kind: 'const', value: evalRow(e, [], 0, []), type: e.type };
+  } catch {
+    // an error (of any kind) is raised per row, as the unfolded code would, if a row gets there
+    return undefined;
+  }
+}
+
 function emit(g: Gen, out: string[], e: Expr): Emitted {
+  const constant = folded(e);
+  if (constant !== undefined) return emit(g, out, constant);
   switch (e.kind) {
     case 'col': {
       const repr = g.column(e.index, e.type);
