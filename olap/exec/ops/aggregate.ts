@@ -2,7 +2,7 @@
 // aggregate, DISTINCT aggregates through one set of (group, value) keys each, FILTER clauses.
 
 import type { SqlType } from '../../../oltp/types.ts';
-import { liveCount, VectorBuilder, sliceBatch } from '../batch.ts';
+import { gather, liveCount, VectorBuilder, sliceBatch } from '../batch.ts';
 import { RowBuffer } from '../row-buffer.ts';
 import type { Evaluator } from '../expr/evaluator.ts';
 import { DistinctPairs } from './distinct-agg.ts';
@@ -65,7 +65,10 @@ export async function* aggregateOp(node: AggregateNode, rt: Runtime): AsyncGener
       const keyVectors = keyEvals.map((e) => e.vector(batch));
       const fresh = groups.assign(batch, keyVectors, gids);
       if (fresh.length > 0) {
-        groupKeys.appendBatch({ length: batch.length, columns: keyVectors, types: keyTypes, selection: fresh });
+        // copied now: keeping whole key vectors of batches where many groups begin (a clustered key starts one
+        // every few rows) would hold the input's key columns until the end
+        const count = fresh.length;
+        groupKeys.appendBatch({ length: count, columns: keyVectors.map((v, c) => gather(v, keyTypes[c]!, fresh, count)), types: keyTypes, selection: undefined });
         groupCount = groups.count;
         for (const a of aggs) a.acc.grow(groupCount);
       }

@@ -112,11 +112,12 @@ export class ColumnCodes {
       if (x >= this.direct.length && x < (this.next + DIRECT_SLOTS_MIN) * DIRECT_SLOTS_PER_CODE) this.growDirect(x);
       const direct = this.direct;
       if (x < direct.length) {
-        let c = direct[x]!;
-        if (c >= 0) return c;
-        c = this.numbers.size > 0 ? this.numbers.get(x) : -1;
+        // slots hold code + 1, so a new array's zeros mean "no code yet" without a fill pass
+        const slot = direct[x]!;
+        if (slot > 0) return slot - 1;
+        let c = this.numbers.size > 0 ? this.numbers.get(x) : -1;
         if (c < 0) c = this.next++;
-        direct[x] = c;
+        direct[x] = c + 1;
         return c;
       }
     }
@@ -126,7 +127,7 @@ export class ColumnCodes {
   }
 
   private growDirect(x: number): void {
-    const grown = new Int32Array(Math.max(x + 1, this.direct.length * 2, 1024)).fill(-1);
+    const grown = new Int32Array(Math.max(x + 1, this.direct.length * 2, 1024));
     grown.set(this.direct);
     this.direct = grown;
   }
@@ -160,8 +161,8 @@ export class GroupTable {
   }
 
   /**
-   * Fills gids[i] for the live rows and returns the rows that started a new group, in order (a copy the
-   * caller may keep), so the caller can record the groups' key values with one gather per batch.
+   * Fills gids[i] for the live rows and returns the rows that started a new group, in order (reused by the
+   * next call), so the caller can record the groups' key values with one gather per batch.
    */
   assign(batch: Batch, vectors: readonly Vector[], gids: Int32Array): Uint32Array {
     const rows = batch.selection;
@@ -180,7 +181,7 @@ export class GroupTable {
       }
       assert(count === this.columns[0]!.size, 'group ids out of step with the key codes');
       this.count = count;
-      return fresh.slice(0, m);
+      return fresh.subarray(0, m);
     }
     while (this.codes.length < vectors.length) this.codes.push(new Int32Array(0));
     for (let c = 0; c < vectors.length; c++) {
@@ -225,7 +226,7 @@ export class GroupTable {
       if (g === this.count) { this.count++; fresh[m++] = i; }
       gids[i] = g;
     }
-    return fresh.slice(0, m);
+    return fresh.subarray(0, m);
   }
 
   private stringKey(i: number): string {
