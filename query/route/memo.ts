@@ -10,7 +10,7 @@ import type { RowStore } from '../../oltp/rowstore.ts';
  */
 const MEMO_COMMITS_MAX = 32;
 /** Age after which a kept decision is worked out again (one bulk commit can grow a counted range past any bound). */
-const MEMO_TTL_MS = 1000;
+const MEMO_TTL_MS = 5000;
 /** Parameter sets kept per plan (a statement run with ever new values would otherwise grow without bound). */
 const MEMO_PER_PLAN_MAX = 8;
 

@@ -4,7 +4,7 @@ import type { Txn } from '../../oltp/api.ts';
 import type { Value } from '../../oltp/types.ts';
 import type { Batch, ScanNode } from '../../olap/exec/spec.ts';
 import { rowScanSource } from '../run/scan.ts';
-import { columnCostFloor, INDEX_READ_COST, ROW_READ_COST, type RowAccessShape } from './cost.ts';
+import { columnCostFloor, INDEX_READ_COST, PROBE_CAP_ROWS, ROW_READ_COST, type RowAccessShape } from './cost.ts';
 
 export interface QuickRow {
   /** The row path's estimate, as estimateCosts would give it with the same row counts. */
@@ -16,10 +16,10 @@ export interface QuickRow {
 /**
  * The row path's cost when it is below the column path's least cost (columnCostFloor), else undefined (the
  * learner's estimate decides). Points cost 1 read; a whole table costs its rows from `rowsOf` (the learner's last
- * known counts) or, unknown, counted on the row store; a key range is counted on the row store. Counting stops
- * at the rows the budget left allows, so a long range or a large table costs at most ~the floor in reads.
+ * known counts) or, unknown, counted on the row store up to the rows the floor allows; a key range is counted on
+ * the row store up to PROBE_CAP_ROWS, as the estimates count it, and its count goes into `rangeRows` for them.
  */
-export async function rowCostBelowColumn(scans: readonly ScanNode[], txn: Txn, params: readonly Value[], rowsOf: (table: string) => number | undefined): Promise<QuickRow | undefined> {
+export async function rowCostBelowColumn(scans: readonly ScanNode[], txn: Txn, params: readonly Value[], rowsOf: (table: string) => number | undefined, rangeRows: Map<ScanNode, number>): Promise<QuickRow | undefined> {
   const floor = columnCostFloor(scans.length);
   let row = 0;
   let usedCounts = false;
@@ -33,10 +33,10 @@ export async function rowCostBelowColumn(scans: readonly ScanNode[], txn: Txn, p
       usedCounts ||= whole;
       row += Math.max(1, known) * perRow;
     } else {
-      const capRows = Math.ceil((floor - row) / perRow);
-      if (capRows <= 0) return undefined;
+      const capRows = whole ? Math.ceil((floor - row) / perRow) : PROBE_CAP_ROWS;
       source ??= rowScanSource(txn, params);
       const n = await countRows(source(scan), capRows);
+      if (!whole) rangeRows.set(scan, n);
       if (n >= capRows) return undefined;
       row += Math.max(1, n) * perRow;
     }
@@ -46,7 +46,7 @@ export async function rowCostBelowColumn(scans: readonly ScanNode[], txn: Txn, p
 }
 
 /** Rows of a scan, counting stops at `capRows`. */
-async function countRows(batches: AsyncIterable<Batch>, capRows: number): Promise<number> {
+export async function countRows(batches: AsyncIterable<Batch>, capRows: number): Promise<number> {
   let n = 0;
   for await (const batch of batches) {
     n += batch.length;

@@ -12,7 +12,7 @@ import { estimateCosts, lagCost, PROBE_CAP_ROWS, scansOf, type RowAccessShape } 
 import { parseChoice, type EngineChoice } from './hint.ts';
 import { LEARNER_WAIT_MS_DEFAULT } from './wait.ts';
 import { knownStats, learnerStats } from './stats.ts';
-import { rowCostBelowColumn } from './quick.ts';
+import { countRows, rowCostBelowColumn } from './quick.ts';
 import { memoKey, RouteMemo } from './memo.ts';
 
 export type Path = 'row' | 'column';
@@ -80,9 +80,10 @@ async function currentReplica(input: RouteInput, choice: EngineChoice): Promise<
 export async function route(input: RouteInput): Promise<RouteDecision> {
   const choice = input.hint ?? (input.setting !== undefined ? parseChoice(input.setting, 'duet.engine') : 'auto');
   if (input.explain) return routeWithEstimates(input, choice);
-  const quick = await routeWithoutLearner(input, choice);
+  const counted = new Map<ScanNode, number>();
+  const quick = await routeWithoutLearner(input, choice, counted);
   if (quick !== undefined) return quick;
-  const decision = await routeWithEstimates(input, choice);
+  const decision = await routeWithEstimates(input, choice, counted);
   // only the estimates' own choice is kept: a lagging or silent learner is looked at again next time
   if (choice === 'auto' && decision.reason === 'cost') keep(input, choice, decision);
   return decision;
@@ -105,7 +106,7 @@ function keep(input: RouteInput, choice: EngineChoice, decision: RouteDecision):
  * learner anything (no status, no wait for it to start): a point read, short key range or tiny table costs less
  * on rows than the column path's fixed costs whatever the learner would say. undefined: the estimates decide.
  */
-async function routeWithoutLearner(input: RouteInput, choice: EngineChoice): Promise<RouteDecision | undefined> {
+async function routeWithoutLearner(input: RouteInput, choice: EngineChoice, counted: Map<ScanNode, number>): Promise<RouteDecision | undefined> {
   const row = (reason: string, rowCost = NaN): RouteDecision => ({ path: 'row', rowCost, columnCost: NaN, reason, replica: undefined });
   if (input.txn.hasWrites) return row('own writes');
   if (input.txn.isolation === 'serializable') return row('serializable');
@@ -127,7 +128,7 @@ async function routeWithoutLearner(input: RouteInput, choice: EngineChoice): Pro
     void learnerStats(ready, 0); // the column path talks to the learner anyway: keep its stats (and generation) fresh
     return kept;
   }
-  const quick = await rowCostBelowColumn(scans, input.txn, input.params, (t) => known?.rows.get(t));
+  const quick = await rowCostBelowColumn(scans, input.txn, input.params, (t) => known?.rows.get(t), counted);
   if (quick === undefined) return undefined;
   // the counts of a whole table came from the learner's last status: refresh them in the background when stale
   if (ready && !pointsOnly && quick.usedCounts) void learnerStats(ready, 0);
@@ -136,14 +137,17 @@ async function routeWithoutLearner(input: RouteInput, choice: EngineChoice): Pro
   return decision;
 }
 
-/** The rules and both estimates, asking the learner its row counts and lag (waiting for them at most `waitMs`). */
-async function routeWithEstimates(input: RouteInput, choice: EngineChoice): Promise<RouteDecision> {
+/**
+ * The rules and both estimates, asking the learner its row counts and lag (waiting for them at most `waitMs`);
+ * `counted` holds key ranges the quick path already counted (not counted again).
+ */
+async function routeWithEstimates(input: RouteInput, choice: EngineChoice, counted: ReadonlyMap<ScanNode, number> = new Map()): Promise<RouteDecision> {
   const replica = await currentReplica(input, choice);
   const usable = replica !== undefined && replica.failure === undefined;
   const waitMs = input.learnerWaitMs ?? LEARNER_WAIT_MS_DEFAULT;
   const known = usable ? await learnerStats(replica, waitMs) : undefined;
   const rows = known?.stats.rows ?? new Map<string, number>();
-  const ranges = usable ? await probeRanges(input) : undefined;
+  const ranges = usable ? await probeRanges(input, counted) : undefined;
   const estimate = estimateCosts(input.root, (t) => rows.get(t), ranges);
   // a learner behind has those entries to apply before it can answer
   const costs = { ...estimate, column: estimate.column + lagCost(known?.stats.lagEntries ?? 0) };
@@ -169,18 +173,13 @@ async function routeWithEstimates(input: RouteInput, choice: EngineChoice): Prom
  * Rows of each key-range scan, counted on the row store up to PROBE_CAP_ROWS (a range that ends sooner is
  * short: its count is exact; a longer one costs at most PROBE_CAP_ROWS reads, small beside reading it all).
  */
-async function probeRanges(input: RouteInput): Promise<Map<ScanNode, number>> {
-  const out = new Map<ScanNode, number>();
+async function probeRanges(input: RouteInput, counted: ReadonlyMap<ScanNode, number>): Promise<Map<ScanNode, number>> {
+  const out = new Map<ScanNode, number>(counted);
   const source = rowScanSource(input.txn, input.params);
   for (const scan of scansOf(input.root)) {
     const a = scan.access as RowAccessShape | undefined;
-    if (!a || a.full || a.point) continue;
-    let n = 0;
-    for await (const batch of source(scan)) {
-      n += batch.length;
-      if (n >= PROBE_CAP_ROWS) break;
-    }
-    out.set(scan, n);
+    if (!a || a.full || a.point || out.has(scan)) continue;
+    out.set(scan, await countRows(source(scan), PROBE_CAP_ROWS));
   }
   return out;
 }
