@@ -4,6 +4,7 @@
 
 import { conjuncts, E, exprCols, exprKey, mapExpr, hasSubquery, type Expr } from '../plan/expr.ts';
 import { outputCols, type Plan } from '../plan/logical.ts';
+import { equiClasses, withoutRedundant } from './join-graph.ts';
 
 const BOOL = { id: 'boolean' } as const;
 
@@ -141,6 +142,8 @@ function orderRegion(root: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan
       if (implied) perLeaf[i]!.push(implied);
     });
   }
+  const classes = equiClasses(multi, leafIds);
+  multi.push(...classes.implied);
   const pending = leaves.map((l, i) => ({ plan: push(l, perLeaf[i]!), ids: leafIds[i]!, leaf: l, filtered: perLeaf[i]!.length > 0 }));
   let current: { plan: Plan; ids: Set<number> } = pending.splice(startLeaf(pending, multi), 1)[0]!;
   let rest = multi;
@@ -150,8 +153,9 @@ function orderRegion(root: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan
     if (k < 0) k = 0;
     const next = pending.splice(k, 1)[0]!;
     const ids = new Set([...current.ids, ...next.ids]);
-    const cond = rest.filter((pr) => exprCols(pr).size > 0 && within(pr, ids) && !hasSubquery(pr));
-    rest = rest.filter((pr) => !cond.includes(pr));
+    const met = rest.filter((pr) => exprCols(pr).size > 0 && within(pr, ids) && !hasSubquery(pr));
+    rest = rest.filter((pr) => !met.includes(pr));
+    const cond = withoutRedundant(met, classes.classOf, current.ids);
     current = {
       plan: { kind: 'join', joinType: cond.length > 0 ? 'inner' : 'cross', left: current.plan, right: next.plan, cond: cond.length === 0 ? null : cond.length === 1 ? cond[0]! : E.call('and', cond, BOOL), nullAware: false },
       ids,
@@ -164,7 +168,9 @@ function orderRegion(root: Extract<Plan, { kind: 'join' }>, preds: Expr[]): Plan
  * Where the greedy order starts: the first relation (FROM order) that has its own filter and is joined on its
  * whole primary key (a filtered dimension: TPC-H Q5's region), else the first one. Starting there never makes
  * an intermediate result larger than reaching it later would (a key join cannot multiply rows), and the
- * filter cuts every join after it.
+ * filter cuts every join after it. Which filtered dimension is the best start depends on its filter's
+ * selectivity, which nothing here knows (see README: starting at the tip of the key-reference chain helped Q21
+ * and hurt Q7/Q8).
  */
 function startLeaf(pending: readonly { ids: Set<number>; leaf: Plan; filtered: boolean }[], preds: readonly Expr[]): number {
   const k = pending.findIndex((cand) => cand.filtered && pending.some((other) => other !== cand &&

@@ -75,6 +75,18 @@ const CASES: Case[] = [
     explains: /Seq Scan on b \(fk, z\)/,
     expected: (a, b) => a.filter((ra) => b.some((rb) => eq(rb[0], ra[0]) && rb[1] !== null && ra[1] !== null && rb[1] !== ra[1])).map((ra) => [ra[0]]),
   },
+  {
+    // b1.fk = a.x = b2.z implies b1.fk = b2.z: the filtered b2 joins b1 directly, before a
+    sql: 'SELECT b1.z, a.k, b2.fk FROM b b1, a, b b2 WHERE b1.fk = a.x AND a.x = b2.z AND b2.w = 1',
+    explains: /Hash Inner Join on (x = fk|fk = x|x = z|z = x)\s*\(?[^\n]*\n\s*->  Hash Inner Join on (fk = z|z = fk)/,
+    expected: (a, b) => b.flatMap((b1) => a.flatMap((ra) => b.filter((b2) => eq(b1[0], ra[1]) && eq(ra[1], b2[1]) && eq(b2[2], 1)).map((b2) => [b1[1], ra[0], b2[0]]))),
+  },
+  {
+    // a.x and a.y both meet b.fk: neither equality implies the other, the join keeps both
+    sql: 'SELECT a.k, b.z FROM a, b WHERE a.x = b.fk AND a.y = b.fk',
+    explains: /Hash Inner Join on \S+ = \S+ AND \S+ = \S+/,
+    expected: (a, b) => a.flatMap((ra) => b.filter((rb) => eq(ra[1], rb[0]) && eq(ra[2], rb[0])).map((rb) => [ra[0], rb[1]])),
+  },
 ];
 
 describe('plan rewrites keep answers and show in EXPLAIN', () => {
